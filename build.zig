@@ -1,0 +1,52 @@
+// Builds bunrunc's Zig side (Zig 0.14.1, pinned by scripts/setup.sh):
+//   zig-out/lib/libbunrunc.so   the FFI library Bun loads (zig/lib.zig holds every export)
+//   zig-out/bin/bunrunc-init    the static, libc-free container init; also embedded in the
+//                               library, which seals it into a memfd and execs it for every
+//                               container and exec process (the host binary never runs inside)
+//   zig-out/bin/bunrunc-probe   a static helper the tests copy into rootfs to report what a
+//                               container process sees
+const std = @import("std");
+
+pub fn build(b: *std.Build) void {
+    comptime {
+        const required = std.SemanticVersion{ .major = 0, .minor = 14, .patch = 1 };
+        if (@import("builtin").zig_version.order(required) != .eq) @compileError("bunrunc pins Zig 0.14.1");
+    }
+    const target = b.standardTargetOptions(.{ .default_target = .{ .os_tag = .linux } });
+    const optimize = b.standardOptimizeOption(.{});
+
+    const init = b.addExecutable(.{
+        .name = "bunrunc-init",
+        .root_source_file = b.path("zig/init/main.zig"),
+        .target = target,
+        .optimize = optimize,
+        .single_threaded = true,
+        .strip = optimize != .Debug,
+    });
+    b.installArtifact(init);
+
+    const lib = b.addSharedLibrary(.{
+        .name = "bunrunc",
+        .root_source_file = b.path("zig/lib.zig"),
+        .target = target,
+        .optimize = optimize,
+        .strip = optimize != .Debug,
+    });
+    lib.root_module.addAnonymousImport("init_elf", .{ .root_source_file = init.getEmittedBin() });
+    b.installArtifact(lib);
+
+    const probe = b.addExecutable(.{
+        .name = "bunrunc-probe",
+        .root_source_file = b.path("zig/probe/main.zig"),
+        .target = target,
+        .optimize = optimize,
+        .single_threaded = true,
+        .strip = optimize != .Debug,
+    });
+    b.installArtifact(probe);
+
+    const unit = b.addTest(.{ .root_source_file = b.path("zig/tests.zig"), .target = target, .optimize = .Debug });
+    unit.root_module.addAnonymousImport("init_elf", .{ .root_source_file = init.getEmittedBin() });
+    const run_unit = b.addRunArtifact(unit);
+    b.step("test", "Run the Zig unit tests").dependOn(&run_unit.step);
+}

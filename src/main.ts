@@ -1,0 +1,2 @@
+import { initSize } from "./ffi.ts";
+console.log("init", initSize());

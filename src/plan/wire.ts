@@ -1,0 +1,207 @@
+// Binary plan encoder: the TypeScript half of the plan format. zig/plan.zig is the other half;
+// both sides must agree on PLAN_VERSION, every Op number and every payload's field order.
+// Layout is described in docs/ARCHITECTURE.md ("Plan wire format").
+
+export const PLAN_MAGIC = 0x4c505242; // "BRPL"
+export const PLAN_VERSION = 1;
+export const PLAN_BYTES_MAX = 4 * 1024 * 1024;
+export const PLAN_OPS_MAX = 4096;
+export const PLAN_STRING_BYTES_MAX = 4096;
+
+/**
+ * Ops the init executes in list order. Payload fields per op, in wire order.
+ * Paths marked "in rootfs" are relative to the rootfs and resolved by the init without
+ * ever leaving it (openat2 RESOLVE_IN_ROOT); other paths are as the init sees them then.
+ */
+export enum Op {
+  /** tag u32 — send WAIT{tag} to the parent and block for its ack byte. */
+  WaitParent = 1,
+  /** nstype u32 (CLONE_NEW* bit), path str — open path and setns. */
+  SetnsPath = 2,
+  /** nstype_mask u32 (CLONE_NEW* bits), pidfd_num i32 — setns(pidfd, mask): join a live process's namespaces. */
+  SetnsPidfd = 3,
+  /** (none) — fork; the parent sends FORKED{pid} and exits 0; the child goes on (enters a joined pid ns). */
+  Fork = 4,
+  /** flags u64 — mount(NULL, "/", NULL, flags) e.g. MS_REC|MS_SLAVE (rootfsPropagation). */
+  RootPropagation = 5,
+  /** rootfs str — bind rootfs onto itself (MS_BIND|MS_REC) and open it as the rootfs dirfd. */
+  BindRootfs = 6,
+  /**
+   * source str, dest str (in rootfs), fstype str, flags u64 (MS_*), data str,
+   * propagation u64 (MS_SHARED/SLAVE/PRIVATE/UNBINDABLE [|MS_REC]), attr_set u64, attr_clr u64
+   * (MOUNT_ATTR_* applied recursively with mount_setattr when non-zero), mkdir u32
+   * (0 = dest must exist, 1 = mkdir -p dest as a directory, 2 = create dest as an empty file),
+   * tmpcopyup u32 (1 = copy dest's old contents into the new tmpfs).
+   * Bind mounts (MS_BIND) with ro/nosuid/nodev/noexec/atime flags get a MS_REMOUNT|MS_BIND pass.
+   */
+  Mount = 7,
+  /** dest str (in rootfs), type u32 ('c','b','p' as char codes), major u32, minor u32, mode u32, uid u32, gid u32, bind_fallback u32 (1 = bind from host /dev path when mknod is not permitted). */
+  Mknod = 8,
+  /** target str, linkpath str (in rootfs) — symlink, EEXIST ignored. */
+  Symlink = 9,
+  /** (none) — pivot_root into the rootfs, detach the old root. */
+  PivotRoot = 10,
+  /** (none) — --no-pivot: MS_MOVE the rootfs onto / and chroot(".") */
+  MoveRoot = 11,
+  /** path str (absolute, after pivot) — maskedPaths: /dev/null over files, read-only empty tmpfs over dirs; ENOENT ignored. */
+  MaskPath = 12,
+  /** path str (absolute, after pivot) — readonlyPaths: bind onto itself, remount read-only (recursive); ENOENT ignored. */
+  ReadonlyPath = 13,
+  /** (none) — remount / read-only (root.readonly). */
+  ReadonlyRoot = 14,
+  /** key str (dots), value str — write /proc/sys/<key with / for .>. */
+  Sysctl = 15,
+  /** name str */
+  Hostname = 16,
+  /** name str */
+  Domainname = 17,
+  /** socket_fd i32, rows u32, cols u32 — allocate a pty from /dev/ptmx (container devpts), send the master over the unix socket with SCM_RIGHTS, make the slave fds 0-2 and the controlling terminal. */
+  Console = 18,
+  /** (none) — setsid() (when there is no console; runc's init is a session leader too). */
+  Setsid = 19,
+  /** resource u32, soft u64, hard u64 — setrlimit (prlimit64). */
+  Rlimit = 20,
+  /** (none) — join a new session keyring (keyctl JOIN_SESSION_KEYRING); skipped with --no-new-keyring. */
+  NewKeyring = 21,
+  /** value i32 — write /proc/self/oom_score_adj. */
+  OomScoreAdj = 22,
+  /** policy u32, nice i32, priority u32, flags u64, runtime u64, deadline u64, period u64 — sched_setattr. */
+  Scheduler = 23,
+  /** class u32, priority u32 — ioprio_set(IOPRIO_WHO_PROCESS, 0, class<<13|prio). */
+  IoPriority = 24,
+  /** persona u32 */
+  Personality = 25,
+  /** cpus bytes (a cpu_set_t bitmask) — sched_setaffinity on self (execCPUAffinity.initial). */
+  CpuAffinity = 26,
+  /**
+   * uid u32, gid u32, additional_gids bytes (u32 each), umask u32 (0xffffffff = leave),
+   * bounding u64, effective u64, permitted u64, inheritable u64, ambient u64, no_new_privs u32.
+   * Fixed internal order: bounding set drop, setgroups, setresgid, setresuid (keep caps), then
+   * capset effective/permitted/inheritable, then ambient raise, then no_new_privs.
+   */
+  Identity = 27,
+  /** dir str (container path) — chdir. */
+  Chdir = 28,
+  /** flags u32 (SECCOMP_FILTER_FLAG_*), program bytes (sock_filter array), listener u32 (1 = send the NOTIFY listener fd to the parent as msg SECCOMP_FD) */
+  Seccomp = 29,
+  /** path str, argv strs, env strs — resolve path against env PATH now (error: not found / not executable / missing interpreter); the exec itself is Exec. */
+  ResolveExec = 30,
+  /** (none) — send CREATED{pid} to the parent; after this the parent may be gone. */
+  ReportCreated = 31,
+  /** fifo_fd i32 — block until `start` writes a byte into the exec fifo. */
+  WaitStart = 32,
+  /** path str, args strs, env strs, timeout_s u32, stdin bytes — run a hook inside the container (startContainer), fail on non-zero exit or timeout. */
+  RunHook = 33,
+  /** (none) — reset all signal dispositions to default, clear the mask, close_range CLOEXEC above the kept fds, execve the resolved ResolveExec target. */
+  Exec = 34,
+  /** first_fd u32, count u32 — fds [first, first+count) are kept (preserve-fds / LISTEN_FDS); others >= 3 are CLOEXEC'd before Exec. */
+  KeepFds = 35,
+  /** (none) — prctl(PR_SET_DUMPABLE, 0) until exec (the child is non-dumpable until exec). */
+  NonDumpable = 36,
+}
+
+/** Builds one plan. Each op call also records a human description for error messages. */
+export class PlanWriter {
+  private buf = new Uint8Array(64 * 1024);
+  private view = new DataView(this.buf.buffer);
+  private len = 16;
+  private opStart = -1;
+  private count = 0;
+  readonly descriptions: string[] = [];
+  private static readonly encoder = new TextEncoder();
+
+  private grow(extra: number): void {
+    if (this.len + extra <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (this.len + extra > size) size *= 2;
+    if (size > PLAN_BYTES_MAX * 2) size = Math.max(this.len + extra, PLAN_BYTES_MAX);
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  /** Starts op `kind`; `description` names the step as the user reads it ("mount proc on /proc"). */
+  op(kind: Op, description: string): this {
+    if (this.opStart >= 0) this.endOp();
+    this.grow(8);
+    this.opStart = this.len;
+    this.view.setUint16(this.len, kind, true);
+    this.view.setUint16(this.len + 2, 0, true);
+    this.view.setUint32(this.len + 4, 0, true);
+    this.len += 8;
+    this.descriptions.push(description);
+    this.count++;
+    return this;
+  }
+
+  u32(v: number): this {
+    this.grow(4);
+    this.view.setUint32(this.len, v >>> 0, true);
+    this.len += 4;
+    return this;
+  }
+
+  i32(v: number): this {
+    this.grow(4);
+    this.view.setInt32(this.len, v | 0, true);
+    this.len += 4;
+    return this;
+  }
+
+  u64(v: bigint | number): this {
+    this.grow(8);
+    this.view.setBigUint64(this.len, BigInt.asUintN(64, BigInt(v)), true);
+    this.len += 8;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.grow(4 + b.length);
+    this.view.setUint32(this.len, b.length, true);
+    this.buf.set(b, this.len + 4);
+    this.len += 4 + b.length;
+    return this;
+  }
+
+  str(s: string): this {
+    const b = PlanWriter.encoder.encode(s);
+    if (b.length > PLAN_STRING_BYTES_MAX) throw new RangeError(`plan string longer than ${PLAN_STRING_BYTES_MAX} bytes: ${s.slice(0, 64)}...`);
+    if (b.includes(0)) throw new RangeError(`plan string contains a NUL byte: ${JSON.stringify(s.slice(0, 64))}`);
+    this.grow(5 + b.length);
+    this.view.setUint32(this.len, b.length, true);
+    this.buf.set(b, this.len + 4);
+    this.buf[this.len + 4 + b.length] = 0;
+    this.len += 5 + b.length;
+    return this;
+  }
+
+  strs(list: readonly string[]): this {
+    this.u32(list.length);
+    for (const s of list) this.str(s);
+    return this;
+  }
+
+  private endOp(): void {
+    const payload = this.len - this.opStart - 8;
+    this.view.setUint32(this.opStart + 4, payload, true);
+    const pad = (8 - (this.len % 8)) % 8;
+    this.grow(pad);
+    this.buf.fill(0, this.len, this.len + pad);
+    this.len += pad;
+    this.opStart = -1;
+  }
+
+  /** Finishes the plan: returns the bytes (a copy) and the per-op descriptions. */
+  finish(): { bytes: Uint8Array; descriptions: string[] } {
+    if (this.opStart >= 0) this.endOp();
+    if (this.count > PLAN_OPS_MAX) throw new RangeError(`plan has ${this.count} ops, more than ${PLAN_OPS_MAX}`);
+    if (this.len > PLAN_BYTES_MAX) throw new RangeError(`plan is ${this.len} bytes, more than ${PLAN_BYTES_MAX}`);
+    this.view.setUint32(0, PLAN_MAGIC, true);
+    this.view.setUint16(4, PLAN_VERSION, true);
+    this.view.setUint16(6, 0, true);
+    this.view.setUint32(8, this.len, true);
+    this.view.setUint32(12, this.count, true);
+    return { bytes: this.buf.slice(0, this.len), descriptions: [...this.descriptions] };
+  }
+}

@@ -1,0 +1,3 @@
+test {
+    _ = @import("lib.zig");
+}
