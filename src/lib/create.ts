@@ -1,0 +1,248 @@
+// `create`: config -> plan -> state dir + exec fifo -> cgroup -> init spawned and walked through
+// its WaitParent stops -> state.json + pid file. The init stays blocked on the exec fifo until
+// `start`. Any failure kills the init and removes what create made; the error names the step.
+import { closeSync, constants, openSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { compilePlan, CompileError, hasCreateHooks, WaitTag, type Plan } from "../plan/compile.ts";
+import { CLONE } from "../plan/linux.ts";
+import type { Spec } from "../plan/spec.ts";
+import { cgroupFor, type LifecycleCgroup } from "./cgroup.ts";
+import { loadSpec, rootfsOf } from "./config.ts";
+import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
+import { strerror } from "./errno.ts";
+import { BunruncError } from "./errors.ts";
+import { runHooks } from "./hooks.ts";
+import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
+import { rfc3339Nano } from "./format.ts";
+import { ffi, MSG, procStat, type SyncMsg } from "./process.ts";
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  /** State root (--root). */
+  root: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** Extra fds from 3 on passed to the container (--preserve-fds). */
+  preserveFds?: number;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  /** Warnings (unknown capabilities, missing seccomp support) go here; the CLI logs them. */
+  warn?: (message: string) => void;
+}
+
+/** A created container whose init is still our child (`run` waits on it). */
+export interface Created {
+  state: ContainerState;
+  /** pidfd of the container process; the caller closes it. */
+  pidfd: number;
+}
+
+const SYNC_TIMEOUT_MS = 60_000;
+const FIRST_EXTRA_FD = 3;
+
+export async function create(opts: CreateOptions): Promise<ContainerState> {
+  const c = await createKeepingPidfd(opts);
+  ffi.close(c.pidfd);
+  return c.state;
+}
+
+export async function createKeepingPidfd(opts: CreateOptions): Promise<Created> {
+  const bundle = resolve(opts.bundle);
+  const spec = loadSpec(bundle);
+  const rootfs = rootfsOf(bundle, spec);
+  makeStateDir(opts.root, opts.id);
+  const cleanup: (() => void)[] = [() => removeStateDir(opts.root, opts.id)];
+  const fds: number[] = [];
+  try {
+    return await createIn({ ...opts, bundle }, spec, rootfs, cleanup, fds);
+  } catch (e) {
+    for (const undo of cleanup.reverse()) {
+      try {
+        undo();
+      } catch {}
+    }
+    throw e instanceof BunruncError ? e : new BunruncError("system", `create: ${(e as Error).message}`);
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
+
+async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup: (() => void)[], fds: number[]): Promise<Created> {
+  const fifo = fifoPath(opts.root, opts.id);
+  makeFifo(fifo);
+  const fifoFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  fds.push(fifoFd);
+
+  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath);
+  cg.create();
+  cleanup.push(() => cg.destroy());
+
+  const listen = listenFds();
+  const keepFds = listen + (opts.preserveFds ?? 0);
+  // Extra fds are numbered in the init after the kept ones, in extraFds order.
+  const extraFds = [fifoFd];
+  let consoleSocketFd: number | undefined;
+  if (spec.process?.terminal) {
+    if (!opts.consoleSocket) throw new BunruncError("usage", "create: --console-socket: required when process.terminal is true");
+    const sock = connectConsole(opts.consoleSocket);
+    fds.push(sock);
+    consoleSocketFd = FIRST_EXTRA_FD + keepFds + extraFds.length;
+    extraFds.push(sock);
+  } else if (opts.consoleSocket) {
+    throw new BunruncError("usage", "create: --console-socket: only valid when process.terminal is true");
+  }
+
+  const plan = compileFor(opts, spec, rootfs, cg, keepFds, listen, consoleSocketFd);
+  for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
+  const userNs = Boolean(plan.cloneFlags & CLONE.NEWUSER);
+  const child = ffi.spawn({ plan: plan.bytes, cloneFlags: plan.cloneFlags, keepFdsBelow: FIRST_EXTRA_FD + keepFds, extraFds, waitForParent: userNs });
+  fds.push(child.syncFd);
+  cleanup.push(() => {
+    ffi.pidfdSendSignal(child.pidfd, 9);
+    ffi.waitPidfd(child.pidfd, false);
+    ffi.close(child.pidfd);
+  });
+  if (userNs) {
+    userNsMaps(child.pid, spec);
+    ffi.syncSend(child.syncFd, 0);
+  }
+
+  const state: ContainerState = {
+    ociVersion: spec.ociVersion,
+    id: opts.id,
+    pid: child.pid,
+    status: "creating",
+    bundle: opts.bundle,
+    rootfs,
+    created: rfc3339Nano(),
+    owner: "",
+    bunrunc: { initStartTime: "", cgroupPaths: cg.paths, cgroupVersion: cg.version, hooks: spec.hooks, ownPidNs: Boolean(plan.cloneFlags & CLONE.NEWPID) },
+  };
+  if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
+  await walkInit(child.syncFd, plan, state, spec, cg);
+
+  const st = procStat(state.pid);
+  if (!st) throw new BunruncError("system", "create: the container process exited before it was created");
+  state.bunrunc.initStartTime = st.startTime;
+  state.status = "created";
+  writeState(opts.root, state);
+  if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
+  return { state, pidfd: child.pidfd };
+}
+
+function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined): Plan {
+  const seccomp = compileSeccompIfAny(spec, opts.warn);
+  try {
+    return compilePlan(spec, {
+      id: opts.id,
+      bundle: opts.bundle,
+      rootfs,
+      execFifoFd: FIRST_EXTRA_FD + keepFds,
+      consoleSocketFd,
+      keepFds,
+      extraEnv: listen ? [`LISTEN_FDS=${listen}`, "LISTEN_PID=1"] : [],
+      noPivot: opts.noPivot,
+      noNewKeyring: opts.noNewKeyring,
+      cgroup: { version: cg.version, paths: cg.paths },
+      seccomp,
+    });
+  } catch (e) {
+    if (e instanceof CompileError || e instanceof RangeError) throw new BunruncError("invalid-config", `create: ${e.message}`);
+    throw e;
+  }
+}
+
+function compileSeccompIfAny(spec: Spec, warn?: (m: string) => void): { flags: number; program: Uint8Array } | undefined {
+  const profile = spec.linux?.seccomp;
+  if (!profile) return undefined;
+  const compile = seccompCompiler();
+  if (!compile) {
+    warn?.("linux.seccomp: seccomp support is not built in yet; the filter is NOT applied");
+    return undefined;
+  }
+  return compile(profile);
+}
+
+type SeccompCompiler = (profile: unknown) => { flags: number; program: Uint8Array };
+let seccompModule: SeccompCompiler | null | undefined;
+function seccompCompiler(): SeccompCompiler | null {
+  // src/seccomp lands separately; until then configs with seccomp run without a filter, loudly.
+  if (seccompModule === undefined) seccompModule = null;
+  return seccompModule;
+}
+
+/** systemd socket activation: fds 3.. handed to us are passed on when LISTEN_PID is us (runc does). */
+function listenFds(): number {
+  const n = Number(process.env.LISTEN_FDS ?? 0);
+  if (!(n > 0) || process.env.LISTEN_PID !== String(process.pid)) return 0;
+  return n;
+}
+
+/** Answers the init's WAIT stops until it reports CREATED; an ERROR becomes the one-line error. */
+async function walkInit(syncFd: number, plan: Plan, state: ContainerState, spec: Spec, cg: LifecycleCgroup): Promise<void> {
+  for (;;) {
+    let msg: SyncMsg;
+    try {
+      msg = ffi.syncRecv(syncFd, SYNC_TIMEOUT_MS);
+    } catch (e) {
+      throw new BunruncError("system", `create: waiting for the container's init: ${(e as Error).message}`);
+    }
+    switch (msg.kind) {
+      case MSG.WAIT:
+        await answerWait(msg.pid, state, spec, cg);
+        ffi.syncSend(syncFd, 0);
+        break;
+      case MSG.FORKED:
+        state.pid = msg.pid;
+        break;
+      case MSG.CREATED:
+        if (!plan.forks) state.pid = msg.pid > 0 ? msg.pid : state.pid;
+        return;
+      case MSG.ERROR:
+        throw new BunruncError("system", initError(plan, msg));
+      default:
+        throw new BunruncError("system", `create: unexpected message ${msg.kind} from the container's init`);
+    }
+  }
+}
+
+async function answerWait(tag: number, state: ContainerState, spec: Spec, cg: LifecycleCgroup): Promise<void> {
+  if (tag === WaitTag.Setup) {
+    try {
+      cg.addProcess(state.pid);
+    } catch (e) {
+      throw new BunruncError("system", `create: add pid ${state.pid} to cgroup ${Object.values(cg.paths)[0]}: ${(e as Error).message}`);
+    }
+    return;
+  }
+  if (tag === WaitTag.Hooks && hasCreateHooks(spec)) {
+    const s = hookState(state, "creating");
+    const wrap = async (kind: "prestart" | "createRuntime" | "createContainer") => {
+      try {
+        await runHooks(kind, spec.hooks?.[kind], s);
+      } catch (e) {
+        throw new BunruncError("system", `create: ${(e as Error).message}`);
+      }
+    };
+    await wrap("prestart");
+    await wrap("createRuntime");
+    await wrap("createContainer");
+    return;
+  }
+  throw new BunruncError("system", `create: the container's init waited with an unknown tag ${tag}`);
+}
+
+export function initError(plan: { descriptions: string[] }, msg: SyncMsg): string {
+  const step = plan.descriptions[msg.opIndex] ?? `step ${msg.opIndex}`;
+  const parts = [step, msg.text, msg.errno ? strerror(msg.errno) : ""].filter(Boolean);
+  return `create: ${parts.join(": ")}`;
+}
+
+/** Atomic, no trailing newline (runc's format; clients read it with strconv.Atoi). */
+export function writePidFile(path: string, pid: number): void {
+  const abs = resolve(path);
+  const tmp = join(dirname(abs), `.${Date.now()}.${process.pid}.pid`);
+  writeFileSync(tmp, String(pid), { mode: 0o644 });
+  renameSync(tmp, abs);
+}

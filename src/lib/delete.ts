@@ -1,0 +1,67 @@
+// `delete`: stopped -> remove cgroup and state, then poststop hooks (warnings only). created ->
+// killed and deleted without --force (runc and crun do; containerd relies on it). running or
+// paused -> refused unless --force, which SIGKILLs everything first.
+import { existsSync, writeFileSync } from "node:fs";
+import { loadCgroup } from "./cgroup.ts";
+import { hookState, readState, refresh, removeStateDir, stateDir, type ContainerState } from "./container.ts";
+import { BunruncError } from "./errors.ts";
+import { runHooksWarn } from "./hooks.ts";
+import { reapIfChild, signalInit, waitGone } from "./process.ts";
+
+export interface DeleteOptions {
+  root: string;
+  id: string;
+  force?: boolean;
+  warn?: (message: string) => void;
+}
+
+const SIGKILL = 9;
+const GONE_TIMEOUT_MS = 10_000;
+const CGROUP_EMPTY_TRIES = 50;
+
+export async function del(opts: DeleteOptions): Promise<void> {
+  let saved: ContainerState;
+  try {
+    saved = readState(opts.root, opts.id);
+  } catch (e) {
+    // --force on a missing container succeeds; a state dir without state.json (create died
+    // half way) is removed too.
+    if (!opts.force) throw e;
+    if (existsSync(stateDir(opts.root, opts.id))) removeStateDir(opts.root, opts.id);
+    return;
+  }
+  const s = refresh(opts.root, saved);
+  if ((s.status === "running" || s.status === "paused") && !opts.force) {
+    throw new BunruncError("bad-state", `cannot delete container ${opts.id} that is not stopped: ${s.status}`);
+  }
+  const cg = loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths);
+  if (s.status !== "stopped") {
+    if (s.status === "paused" || !saved.bunrunc.ownPidNs) cg.killAll(SIGKILL);
+    signalInit(saved.pid, saved.bunrunc.initStartTime, SIGKILL);
+    if (s.status === "paused") thaw(saved);
+    if (!(await waitGone(saved.pid, saved.bunrunc.initStartTime, GONE_TIMEOUT_MS))) {
+      throw new BunruncError("system", `delete: container ${opts.id}: pid ${saved.pid} did not exit after SIGKILL`);
+    }
+  }
+  reapIfChild(saved.pid);
+  await emptyCgroup(cg);
+  cg.destroy();
+  removeStateDir(opts.root, opts.id);
+  for (const w of await runHooksWarn("poststop", saved.bunrunc.hooks?.poststop, hookState({ ...saved, pid: 0 }, "stopped"))) opts.warn?.(w);
+}
+
+/** Processes outside the init's pid namespace (or still dying) keep the cgroup busy: kill, wait. */
+async function emptyCgroup(cg: ReturnType<typeof loadCgroup>): Promise<void> {
+  for (let i = 0; i < CGROUP_EMPTY_TRIES && cg.pids().length > 0; i++) {
+    cg.killAll(SIGKILL);
+    await Bun.sleep(Math.min(2 ** i, 50));
+  }
+}
+
+function thaw(s: ContainerState): void {
+  const b = s.bunrunc;
+  try {
+    if (b.cgroupVersion === 2) writeFileSync(`${b.cgroupPaths[""]}/cgroup.freeze`, "0");
+    else if (b.cgroupPaths.freezer) writeFileSync(`${b.cgroupPaths.freezer}/freezer.state`, "THAWED");
+  } catch {}
+}

@@ -1,0 +1,50 @@
+// errno -> the text strerror(3) prints, for errors the init reports as numbers. Users and
+// clients (podman maps "permission denied" to 126, "no such file or directory" to 127) read these.
+const MESSAGES: Readonly<Record<number, string>> = {
+  1: "operation not permitted",
+  2: "no such file or directory",
+  3: "no such process",
+  4: "interrupted system call",
+  5: "input/output error",
+  6: "no such device or address",
+  7: "argument list too long",
+  8: "exec format error",
+  9: "bad file descriptor",
+  10: "no child processes",
+  11: "resource temporarily unavailable",
+  12: "cannot allocate memory",
+  13: "permission denied",
+  14: "bad address",
+  16: "device or resource busy",
+  17: "file exists",
+  18: "invalid cross-device link",
+  19: "no such device",
+  20: "not a directory",
+  21: "is a directory",
+  22: "invalid argument",
+  23: "too many open files in system",
+  24: "too many open files",
+  25: "inappropriate ioctl for device",
+  26: "text file busy",
+  27: "file too large",
+  28: "no space left on device",
+  30: "read-only file system",
+  31: "too many links",
+  32: "broken pipe",
+  34: "numerical result out of range",
+  36: "file name too long",
+  38: "function not implemented",
+  39: "directory not empty",
+  40: "too many levels of symbolic links",
+  61: "no data available",
+  62: "timer expired",
+  95: "operation not supported",
+  110: "connection timed out",
+  111: "connection refused",
+  122: "disk quota exceeded",
+};
+
+export function strerror(errno: number): string {
+  const e = Math.abs(errno);
+  return MESSAGES[e] ?? `errno ${e}`;
+}

@@ -1,0 +1,13 @@
+// bunrunc's public library API: what the CLI verbs call, and what a Bun script can call to drive
+// containers without the CLI. Every function takes the state root explicitly (`root`; the CLI's
+// --root, default defaultRoot()) and throws BunruncError with a one-line message.
+export { BunruncError, type ErrorCode } from "./errors.ts";
+export { create, type CreateOptions } from "./create.ts";
+export { start, type StartOptions } from "./start.ts";
+export { state, list, type StateJson } from "./state.ts";
+export { kill, type KillOptions } from "./kill.ts";
+export { del as delete, del, type DeleteOptions } from "./delete.ts";
+export { run, type RunOptions } from "./run.ts";
+export { defaultRoot, type ContainerState, type Status } from "./container.ts";
+export { parseSignal } from "./signals.ts";
+export { compilePlan, type CompileOptions, type Plan } from "../plan/compile.ts";

@@ -1,0 +1,33 @@
+// `kill`: a signal to the container's init through a pidfd checked against the init's start
+// time, or with --all to every process of the container's cgroup.
+import { loadCgroup } from "./cgroup.ts";
+import { readState, refresh } from "./container.ts";
+import { BunruncError } from "./errors.ts";
+import { signalInit } from "./process.ts";
+import { parseSignal } from "./signals.ts";
+
+export interface KillOptions {
+  root: string;
+  id: string;
+  /** Number or name ("9", "KILL", "SIGKILL"); default SIGTERM. */
+  signal?: string | number;
+  all?: boolean;
+}
+
+const SIGTERM = 15;
+
+export function kill(opts: KillOptions): void {
+  const sig = opts.signal === undefined ? SIGTERM : typeof opts.signal === "number" ? opts.signal : parseSignal(opts.signal);
+  const saved = readState(opts.root, opts.id);
+  const s = refresh(opts.root, saved);
+  if (opts.all) {
+    const cg = loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths);
+    if (s.status === "stopped" && cg.pids().length === 0) throw new BunruncError("bad-state", "container not running");
+    cg.killAll(sig);
+    return;
+  }
+  // containerd matches "container not running" in this error.
+  if (s.status === "stopped" || !signalInit(saved.pid, saved.bunrunc.initStartTime, sig)) {
+    throw new BunruncError("bad-state", "container not running");
+  }
+}

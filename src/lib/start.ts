@@ -1,0 +1,43 @@
+// `start`: one byte into the exec fifo releases the init (it runs the startContainer hooks and
+// execs the process); the fifo is removed, so the status reads running; then poststart hooks.
+import { closeSync, constants, openSync, unlinkSync, writeSync } from "node:fs";
+import { fifoPath, hookState, readState, refresh, writeState } from "./container.ts";
+import { BunruncError } from "./errors.ts";
+import { runHooksWarn } from "./hooks.ts";
+
+export interface StartOptions {
+  root: string;
+  id: string;
+  warn?: (message: string) => void;
+}
+
+const WRONG_STATE: Readonly<Record<string, string>> = {
+  stopped: "cannot start a container that has stopped",
+  running: "cannot start an already running container",
+  paused: "cannot start a container in the paused state",
+};
+
+export async function start(opts: StartOptions): Promise<void> {
+  const saved = readState(opts.root, opts.id);
+  const s = refresh(opts.root, saved);
+  const wrong = WRONG_STATE[s.status];
+  if (wrong) throw new BunruncError("bad-state", wrong);
+  const fifo = fifoPath(opts.root, opts.id);
+  let fd: number;
+  try {
+    fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    // ENXIO: nobody holds the read end any more, the init is gone.
+    if ((e as NodeJS.ErrnoException).code === "ENXIO") throw new BunruncError("bad-state", WRONG_STATE.stopped!);
+    throw new BunruncError("system", `start: open ${fifo}: ${(e as Error).message}`);
+  }
+  try {
+    writeSync(fd, new Uint8Array([0]));
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(fifo);
+  const running = { ...saved, status: "running" as const };
+  writeState(opts.root, running);
+  for (const w of await runHooksWarn("poststart", saved.bunrunc.hooks?.poststart, hookState(running))) opts.warn?.(w);
+}

@@ -1,0 +1,39 @@
+// `state` and `list`: saved state + live status, in runc's shapes.
+import { listIds, ownerName, readState, refresh, type ContainerState } from "./container.ts";
+
+/** runc's `state` JSON: the OCI state plus rootfs, created and owner, in runc's key order. */
+export interface StateJson {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  annotations?: Record<string, string>;
+  owner: string;
+}
+
+export function toStateJson(s: ContainerState, owner = s.owner): StateJson {
+  const annotations = s.annotations && Object.keys(s.annotations).length ? { annotations: s.annotations } : {};
+  return { ociVersion: s.ociVersion, id: s.id, pid: s.pid, status: s.status, bundle: s.bundle, rootfs: s.rootfs, created: s.created, ...annotations, owner };
+}
+
+export function state(opts: { root: string; id: string }): StateJson {
+  return toStateJson(refresh(opts.root, readState(opts.root, opts.id)));
+}
+
+/** Every container under root with its live status; `owner` is the state dir owner's name (runc's list). */
+export function list(opts: { root: string }): StateJson[] {
+  const out: StateJson[] = [];
+  for (const id of listIds(opts.root)) {
+    let s: ContainerState;
+    try {
+      s = readState(opts.root, id);
+    } catch {
+      continue; // removed while we looked
+    }
+    out.push(toStateJson(refresh(opts.root, s), ownerName(opts.root, id)));
+  }
+  return out;
+}

@@ -1,0 +1,178 @@
+// A validated Spec + runtime options -> the plan the init executes, in runc's order.
+// Pure apart from stat()ing bind-mount sources; every op carries the description the user reads
+// when that step fails ("create: mount proc on /proc: permission denied").
+import { CLONE, MS, NAMESPACE_FLAGS } from "./linux.ts";
+import { devIsBound, emitMounts, CompileError, type CgroupView } from "./mounts.ts";
+import { emitDevices } from "./devices.ts";
+import { emitExecTarget, emitIdentity, emitRlimits, emitScheduling } from "./process.ts";
+import type { Spec, SpecHook } from "./spec.ts";
+import { Op, PlanWriter } from "./wire.ts";
+
+export { CompileError } from "./mounts.ts";
+
+/** WAIT tags: what the parent does when the init stops at a WaitParent op. */
+export enum WaitTag {
+  /** Put the init in its cgroup (v1), anything else the parent owes before the mounts. */
+  Setup = 1,
+  /** Run prestart, createRuntime and createContainer hooks. */
+  Hooks = 2,
+}
+
+export interface CompileOptions {
+  bundle: string;
+  /** Absolute host path of the rootfs. */
+  rootfs: string;
+  /** fd number (in the init) of the exec fifo opened O_RDONLY|O_NONBLOCK. */
+  execFifoFd: number;
+  /** fd number (in the init) of the connected --console-socket, when process.terminal. */
+  consoleSocketFd?: number;
+  /** Extra fds kept for the process from fd 3 on: --preserve-fds + LISTEN_FDS. */
+  keepFds?: number;
+  /** Appended to process.env (LISTEN_FDS/LISTEN_PID). */
+  extraEnv?: string[];
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  cgroup?: CgroupView;
+  /** Compiled process.linux.seccomp (src/seccomp), absent when the config has none. */
+  seccomp?: { flags: number; program: Uint8Array; listener?: boolean };
+  /** The container id: startContainer hooks get a state JSON built from it at compile time. */
+  id: string;
+}
+
+export interface Plan {
+  bytes: Uint8Array;
+  descriptions: string[];
+  /** CLONE_NEW* bits for namespaces the container creates (not joined by path). */
+  cloneFlags: number;
+  /** The init forks after joining a pid namespace by path; the container pid comes in FORKED. */
+  forks: boolean;
+  /** Capability names the kernel table does not know (ignored, like runc; warn about them). */
+  unknownCapabilities: string[];
+}
+
+const PROPAGATION: Readonly<Record<string, number>> = {
+  private: MS.PRIVATE,
+  rprivate: MS.PRIVATE | MS.REC,
+  slave: MS.SLAVE,
+  rslave: MS.SLAVE | MS.REC,
+  shared: MS.SHARED,
+  rshared: MS.SHARED | MS.REC,
+  unbindable: MS.UNBINDABLE,
+  runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+const HOOK_TIMEOUT_NONE = 0;
+
+export function hasCreateHooks(spec: Spec): boolean {
+  const h = spec.hooks;
+  return Boolean(h?.prestart?.length || h?.createRuntime?.length || h?.createContainer?.length);
+}
+
+export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
+  const p = spec.process;
+  if (!p) throw new CompileError("process: required to create a container");
+  const linux = spec.linux ?? {};
+  const w = new PlanWriter();
+  const unknownCapabilities: string[] = [];
+
+  w.op(Op.WaitParent, "wait for the runtime's setup (cgroup)").u32(WaitTag.Setup);
+  const { cloneFlags, forks } = emitNamespaces(w, spec);
+  if (!(cloneFlags & CLONE.NEWNS) && !(linux.namespaces ?? []).some((n) => n.type === "mount")) {
+    throw new CompileError("linux.namespaces: a mount namespace is required to set up the rootfs");
+  }
+  emitRootfs(w, spec, opts, cloneFlags);
+  if (hasCreateHooks(spec)) w.op(Op.WaitParent, "wait for prestart/createRuntime/createContainer hooks").u32(WaitTag.Hooks);
+  if (opts.noPivot) w.op(Op.MoveRoot, `move ${opts.rootfs} onto / and chroot`);
+  else w.op(Op.PivotRoot, `pivot_root into ${opts.rootfs}`);
+
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) w.op(Op.Sysctl, `write sysctl ${key}`).str(key).str(value);
+  for (const path of linux.readonlyPaths ?? []) w.op(Op.ReadonlyPath, `make ${path} read-only`).str(path);
+  for (const path of linux.maskedPaths ?? []) w.op(Op.MaskPath, `mask ${path}`).str(path);
+  if (spec.root?.readonly) w.op(Op.ReadonlyRoot, "remount the rootfs read-only");
+  if (spec.hostname !== undefined && cloneFlags & CLONE.NEWUTS) w.op(Op.Hostname, `set hostname ${spec.hostname}`).str(spec.hostname);
+  if (spec.domainname !== undefined && cloneFlags & CLONE.NEWUTS) w.op(Op.Domainname, `set domainname ${spec.domainname}`).str(spec.domainname);
+
+  if (p.terminal) {
+    if (opts.consoleSocketFd === undefined) throw new CompileError("--console-socket: required when process.terminal is true");
+    w.op(Op.Console, "set up the console").i32(opts.consoleSocketFd).u32(Number(p.consoleSize?.height ?? 0)).u32(Number(p.consoleSize?.width ?? 0));
+  } else {
+    w.op(Op.Setsid, "setsid");
+  }
+  if (!opts.noNewKeyring) w.op(Op.NewKeyring, "join a new session keyring");
+  emitRlimits(w, p);
+  emitScheduling(w, p, linux);
+
+  const seccompEarly = opts.seccomp && !p.noNewPrivileges;
+  if (seccompEarly) emitSeccomp(w, opts.seccomp!);
+  emitIdentity(w, p, unknownCapabilities);
+  emitExecTarget(w, p, opts.extraEnv ?? []);
+  if (opts.keepFds) w.op(Op.KeepFds, `keep fds 3..${2 + opts.keepFds}`).u32(3).u32(opts.keepFds);
+  w.op(Op.NonDumpable, "make the init non-dumpable");
+  w.op(Op.ReportCreated, "report created");
+  w.op(Op.WaitStart, "wait for start").i32(opts.execFifoFd);
+  const hookState = startHookState(spec, opts, cloneFlags);
+  (spec.hooks?.startContainer ?? []).forEach((h, i) => emitHook(w, h, i, hookState));
+  if (opts.seccomp && !seccompEarly) emitSeccomp(w, opts.seccomp);
+  w.op(Op.Exec, `exec ${p.args![0]}`);
+
+  const { bytes, descriptions } = w.finish();
+  return { bytes, descriptions, cloneFlags, forks, unknownCapabilities };
+}
+
+/** New namespaces become clone flags; namespaces with a path are joined (user first, as runc). */
+function emitNamespaces(w: PlanWriter, spec: Spec): { cloneFlags: number; forks: boolean } {
+  let cloneFlags = 0;
+  let forks = false;
+  const namespaces = spec.linux?.namespaces ?? [];
+  const joined = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === "user") - Number(a.type === "user"));
+  namespaces.forEach((n, i) => {
+    const flag = NAMESPACE_FLAGS[n.type];
+    if (flag === undefined) throw new CompileError(`linux.namespaces[${i}].type: unknown namespace ${JSON.stringify(n.type)}`);
+    if (!n.path) cloneFlags |= flag;
+  });
+  for (const n of joined) {
+    w.op(Op.SetnsPath, `join ${n.type} namespace ${n.path}`).u32(NAMESPACE_FLAGS[n.type]!).str(n.path!);
+    if (n.type === "pid") forks = true;
+  }
+  // setns(CLONE_NEWPID) only moves future children: fork so the container process is inside.
+  if (forks) w.op(Op.Fork, "fork into the joined pid namespace");
+  return { cloneFlags, forks };
+}
+
+function emitRootfs(w: PlanWriter, spec: Spec, opts: CompileOptions, cloneFlags: number): void {
+  const linux = spec.linux ?? {};
+  const propagation = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : MS.SLAVE | MS.REC;
+  if (propagation === undefined) {
+    throw new CompileError(`linux.rootfsPropagation: unknown propagation ${JSON.stringify(linux.rootfsPropagation)}`);
+  }
+  w.op(Op.RootPropagation, `make / ${linux.rootfsPropagation ?? "rslave"}`).u64(propagation);
+  w.op(Op.BindRootfs, `bind the rootfs ${opts.rootfs}`).str(opts.rootfs);
+  const mounts = spec.mounts ?? [];
+  emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(cloneFlags & CLONE.NEWCGROUP) });
+  emitDevices(w, linux.devices, devIsBound(mounts));
+}
+
+function emitSeccomp(w: PlanWriter, s: NonNullable<CompileOptions["seccomp"]>): void {
+  w.op(Op.Seccomp, "load the seccomp filter").u32(s.flags).bytes(s.program).u32(s.listener ? 1 : 0);
+}
+
+/**
+ * The plan is fixed before the init exists, so the startContainer hooks' state carries the pid
+ * as the container sees itself (1 in a new pid namespace), as runc's init reports getpid().
+ */
+function startHookState(spec: Spec, opts: CompileOptions, cloneFlags: number): Uint8Array {
+  const state: Record<string, unknown> = { ociVersion: spec.ociVersion, id: opts.id, status: "created" };
+  if (cloneFlags & CLONE.NEWPID) state.pid = 1;
+  state.bundle = opts.bundle;
+  if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
+  return new TextEncoder().encode(JSON.stringify(state));
+}
+
+function emitHook(w: PlanWriter, h: SpecHook, index: number, state: Uint8Array): void {
+  w.op(Op.RunHook, `run startContainer hook ${index} (${h.path})`)
+    .str(h.path)
+    .strs(h.args ?? [h.path])
+    .strs(h.env ?? [])
+    .u32(Number(h.timeout ?? HOOK_TIMEOUT_NONE))
+    .bytes(state);
+}

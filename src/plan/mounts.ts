@@ -1,0 +1,147 @@
+// config.json `mounts` -> Mount ops, in config order. Bind sources are resolved on the host side
+// now (relative to the bundle, like runc); destinations are resolved by the init inside the rootfs.
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { MS } from "./linux.ts";
+import { isBindMount, MountOptionError, parseMountOptions } from "./mount-options.ts";
+import type { SpecMount } from "./spec.ts";
+import { Op, type PlanWriter } from "./wire.ts";
+
+/** The container's cgroup as the cgroup manager created it (for `type: cgroup` mounts). */
+export interface CgroupView {
+  version: 1 | 2;
+  /** v1: controller -> host directory of the container's cgroup; v2: {"": dir}. */
+  paths: Record<string, string>;
+}
+
+export interface MountContext {
+  bundle: string;
+  cgroup?: CgroupView;
+  /** The container gets its own cgroup namespace: cgroup filesystems can be mounted fresh. */
+  cgroupNs: boolean;
+}
+
+export class CompileError extends Error {}
+
+const MKDIR_NONE = 0;
+const MKDIR_DIR = 1;
+const MKDIR_FILE = 2;
+
+export function normalizeDestination(dest: string): string {
+  // runc accepts relative destinations (older specs allowed them) and makes them absolute.
+  return dest.startsWith("/") ? dest : `/${dest}`;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return !statSync(path).isDirectory();
+  } catch {
+    return false; // a missing source fails at mount time, with the init's error
+  }
+}
+
+interface MountArgs {
+  source: string;
+  dest: string;
+  fstype: string;
+  flags: number;
+  data: string;
+  propagation: number;
+  attrSet: number;
+  attrClr: number;
+  mkdir: number;
+  tmpcopyup: boolean;
+}
+
+function emit(w: PlanWriter, m: MountArgs, description: string): void {
+  w.op(Op.Mount, description)
+    .str(m.source)
+    .str(m.dest)
+    .str(m.fstype)
+    .u64(m.flags)
+    .str(m.data)
+    .u64(m.propagation)
+    .u64(m.attrSet)
+    .u64(m.attrClr)
+    .u32(m.mkdir)
+    .u32(m.tmpcopyup ? 1 : 0);
+}
+
+export function emitMounts(w: PlanWriter, mounts: readonly SpecMount[], ctx: MountContext): void {
+  mounts.forEach((m, i) => emitMount(w, m, i, ctx));
+}
+
+function emitMount(w: PlanWriter, m: SpecMount, index: number, ctx: MountContext): void {
+  const where = `mounts[${index}]`;
+  if (m.uidMappings?.length || m.gidMappings?.length) {
+    throw new CompileError(`${where}.uidMappings: idmapped mounts are not supported by bunrunc`);
+  }
+  let opts;
+  try {
+    opts = parseMountOptions(m.options);
+  } catch (e) {
+    if (e instanceof MountOptionError) throw new CompileError(`${where}.options: ${e.message}`);
+    throw e;
+  }
+  const dest = normalizeDestination(m.destination);
+  const bind = isBindMount(m.type, m.options);
+  if (m.type === "cgroup" && !bind) return emitCgroupMount(w, dest, opts.flags, ctx);
+  const source = bind && m.source ? resolve(ctx.bundle, m.source) : (m.source ?? "");
+  const fstype = bind ? "" : (m.type ?? "");
+  if (!bind && !fstype) throw new CompileError(`${where}.type: required for a mount that is not a bind mount`);
+  if (bind && !source) throw new CompileError(`${where}.source: required for a bind mount`);
+  emit(
+    w,
+    {
+      source,
+      dest,
+      fstype,
+      flags: opts.flags,
+      data: opts.data,
+      propagation: opts.propagation,
+      attrSet: opts.attrSet,
+      attrClr: opts.attrClr,
+      mkdir: bind && isFile(source) ? MKDIR_FILE : MKDIR_DIR,
+      tmpcopyup: opts.tmpcopyup && fstype === "tmpfs",
+    },
+    `mount ${source || fstype} on ${dest}`,
+  );
+}
+
+function plain(source: string, dest: string, fstype: string, flags: number, data: string, mkdir = MKDIR_DIR): MountArgs {
+  return { source, dest, fstype, flags, data, propagation: 0, attrSet: 0, attrClr: 0, mkdir, tmpcopyup: false };
+}
+
+/**
+ * `type: cgroup`. With a cgroup namespace (or on v2) the filesystem is mounted fresh. On v1
+ * without one, like runc: a tmpfs, then each hierarchy's container cgroup bound on its own
+ * directory, then the tmpfs remounted with the mount's flags (read-only usually).
+ */
+function emitCgroupMount(w: PlanWriter, dest: string, flags: number, ctx: MountContext): void {
+  const cg = ctx.cgroup;
+  if (!cg || cg.version === 2) {
+    emit(w, plain("cgroup", dest, "cgroup2", flags, ""), `mount cgroup2 on ${dest}`);
+    return;
+  }
+  const fsFlags = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  emit(w, plain("tmpfs", dest, "tmpfs", fsFlags, "mode=755"), `mount tmpfs on ${dest}`);
+  const seen = new Set<string>();
+  for (const [controller, dir] of Object.entries(cg.paths)) {
+    const hierarchy = /^\/sys\/fs\/cgroup\/([^/]+)/.exec(dir)?.[1] ?? controller;
+    if (seen.has(hierarchy)) continue;
+    seen.add(hierarchy);
+    const sub = `${dest}/${hierarchy}`;
+    if (ctx.cgroupNs) {
+      const data = hierarchy.startsWith("name=") ? hierarchy : hierarchy === "systemd" ? "name=systemd" : hierarchy;
+      emit(w, plain("cgroup", sub, "cgroup", flags, data), `mount cgroup ${hierarchy} on ${sub}`);
+    } else {
+      emit(w, plain(dir, sub, "", MS.BIND | MS.REC | flags, ""), `mount ${dir} on ${sub}`);
+    }
+  }
+  emit(w, plain("tmpfs", dest, "tmpfs", MS.REMOUNT | fsFlags | flags, "mode=755", MKDIR_NONE), `remount ${dest}`);
+}
+
+/** /dev is the host's /dev bound in: the init must not create device nodes in it. */
+export function devIsBound(mounts: readonly SpecMount[]): boolean {
+  return mounts.some((m) => normalizeDestination(m.destination) === "/dev" && isBindMount(m.type, m.options));
+}

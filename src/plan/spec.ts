@@ -1,0 +1,106 @@
+// The subset of a validated runtime-spec config that the lifecycle reads. Structural on purpose:
+// the validated Spec of src/config (int64 fields may be bigint) is assignable to it, and tests can
+// write plain objects.
+
+export type Int = number | bigint;
+
+export interface SpecMount {
+  destination: string;
+  type?: string;
+  source?: string;
+  options?: string[];
+  uidMappings?: IdMapping[];
+  gidMappings?: IdMapping[];
+}
+
+export interface IdMapping {
+  containerID: Int;
+  hostID: Int;
+  size: Int;
+}
+
+export interface SpecHook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: Int;
+}
+
+export interface SpecHooks {
+  prestart?: SpecHook[];
+  createRuntime?: SpecHook[];
+  createContainer?: SpecHook[];
+  startContainer?: SpecHook[];
+  poststart?: SpecHook[];
+  poststop?: SpecHook[];
+}
+
+export interface SpecDevice {
+  type: string;
+  path: string;
+  major?: Int;
+  minor?: Int;
+  fileMode?: Int;
+  uid?: Int;
+  gid?: Int;
+}
+
+export interface SpecProcess {
+  terminal?: boolean;
+  consoleSize?: { height: Int; width: Int };
+  cwd: string;
+  env?: string[];
+  args?: string[];
+  user: { uid: Int; gid: Int; umask?: Int; additionalGids?: Int[]; username?: string };
+  capabilities?: {
+    bounding?: string[];
+    effective?: string[];
+    permitted?: string[];
+    inheritable?: string[];
+    ambient?: string[];
+  };
+  rlimits?: { type: string; soft: Int; hard: Int }[];
+  noNewPrivileges?: boolean;
+  oomScoreAdj?: Int;
+  scheduler?: {
+    policy: string;
+    nice?: Int;
+    priority?: Int;
+    flags?: string[];
+    runtime?: Int;
+    deadline?: Int;
+    period?: Int;
+  };
+  ioPriority?: { class: string; priority?: Int };
+  apparmorProfile?: string;
+  selinuxLabel?: string;
+}
+
+export interface SpecLinux {
+  namespaces?: { type: string; path?: string }[];
+  uidMappings?: IdMapping[];
+  gidMappings?: IdMapping[];
+  timeOffsets?: Record<string, { secs?: Int; nanosecs?: Int }>;
+  devices?: SpecDevice[];
+  cgroupsPath?: string;
+  resources?: unknown;
+  rootfsPropagation?: string;
+  seccomp?: unknown;
+  sysctl?: Record<string, string>;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  personality?: { domain: string; flags?: string[] };
+  mountLabel?: string;
+}
+
+export interface Spec {
+  ociVersion: string;
+  root?: { path: string; readonly?: boolean };
+  mounts?: SpecMount[];
+  process?: SpecProcess;
+  hostname?: string;
+  domainname?: string;
+  hooks?: SpecHooks;
+  annotations?: Record<string, string>;
+  linux?: SpecLinux;
+}

@@ -1,0 +1,136 @@
+// The plan compiler: which ops, in which order, with which descriptions. Only the op envelope
+// (kind + payload length) is walked; payloads are the init's business.
+import { describe, expect, test } from "bun:test";
+import { compilePlan, CompileError, WaitTag, type CompileOptions } from "../../src/plan/compile.ts";
+import { CLONE, MOUNT_ATTR, MS } from "../../src/plan/linux.ts";
+import { parseMountOptions } from "../../src/plan/mount-options.ts";
+import { Op } from "../../src/plan/wire.ts";
+import type { Spec } from "../../src/plan/spec.ts";
+import { defaultSpec } from "../helpers/bundle.ts";
+
+const base: CompileOptions = { id: "c1", bundle: "/b", rootfs: "/b/rootfs", execFifoFd: 5 };
+
+function kinds(bytes: Uint8Array): Op[] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Op[] = [];
+  let off = 16;
+  for (let i = 0; i < v.getUint32(12, true); i++) {
+    out.push(v.getUint16(off, true));
+    off += 8 + v.getUint32(off + 4, true);
+    off += (8 - (off % 8)) % 8;
+  }
+  expect(off).toBe(v.getUint32(8, true));
+  return out;
+}
+
+describe("compilePlan", () => {
+  test("runc's default spec compiles in runc's order", () => {
+    const plan = compilePlan(defaultSpec(), base);
+    const k = kinds(plan.bytes);
+    expect(k[0]).toBe(Op.WaitParent);
+    const order = [Op.RootPropagation, Op.BindRootfs, Op.Mount, Op.Mknod, Op.Symlink, Op.PivotRoot, Op.ReadonlyPath, Op.MaskPath, Op.ReadonlyRoot, Op.Hostname, Op.Setsid, Op.NewKeyring, Op.Rlimit, Op.Identity, Op.Chdir, Op.ResolveExec, Op.NonDumpable, Op.ReportCreated, Op.WaitStart, Op.Exec];
+    const firsts = order.map((o) => k.indexOf(o));
+    expect(firsts.every((i) => i > 0)).toBe(true);
+    expect([...firsts].sort((a, b) => a - b)).toEqual(firsts);
+    expect(k.at(-1)).toBe(Op.Exec);
+    expect(plan.cloneFlags).toBe(CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNS);
+    expect(plan.forks).toBe(false);
+    expect(plan.descriptions).toContain("mount proc on /proc");
+    expect(plan.descriptions).toContain("create device /dev/null");
+    expect(plan.descriptions).toContain("mask /proc/kcore");
+    expect(plan.descriptions).toContain("make /proc/sys read-only");
+    expect(plan.descriptions).not.toContain("wait for prestart/createRuntime/createContainer hooks");
+    expect(plan.descriptions.length).toBe(k.length);
+  });
+
+  test("hooks add a second WaitParent before pivot_root; startContainer hooks run after start", () => {
+    const spec: Spec = { ...defaultSpec(), hooks: { createRuntime: [{ path: "/bin/true" }], startContainer: [{ path: "/bin/true" }] } };
+    const plan = compilePlan(spec, base);
+    const k = kinds(plan.bytes);
+    const waits = k.flatMap((o, i) => (o === Op.WaitParent ? [i] : []));
+    expect(waits.length).toBe(2);
+    expect(waits[1]!).toBeLessThan(k.indexOf(Op.PivotRoot));
+    expect(k.indexOf(Op.RunHook)).toBeGreaterThan(k.indexOf(Op.WaitStart));
+    expect(WaitTag.Hooks).toBe(2);
+  });
+
+  test("seccomp goes before Identity without noNewPrivileges and last with it", () => {
+    const seccomp = { flags: 0, program: new Uint8Array(8) };
+    const spec = defaultSpec();
+    const late = kinds(compilePlan(spec, { ...base, seccomp }).bytes);
+    expect(late.indexOf(Op.Seccomp)).toBe(late.length - 2);
+    spec.process!.noNewPrivileges = false;
+    const early = kinds(compilePlan(spec, { ...base, seccomp }).bytes);
+    expect(early.indexOf(Op.Seccomp)).toBeLessThan(early.indexOf(Op.Identity));
+  });
+
+  test("namespaces by path are joined, user first; a joined pid namespace forks", () => {
+    const spec = defaultSpec();
+    spec.linux!.namespaces = [{ type: "mount" }, { type: "network", path: "/proc/1/ns/net" }, { type: "pid", path: "/proc/1/ns/pid" }, { type: "user", path: "/proc/1/ns/user" }];
+    const plan = compilePlan(spec, base);
+    expect(plan.cloneFlags).toBe(CLONE.NEWNS);
+    expect(plan.forks).toBe(true);
+    expect(plan.descriptions.slice(1, 5)).toEqual(["join user namespace /proc/1/ns/user", "join network namespace /proc/1/ns/net", "join pid namespace /proc/1/ns/pid", "fork into the joined pid namespace"]);
+  });
+
+  test("--no-pivot, console, preserve-fds and --no-new-keyring", () => {
+    const spec = defaultSpec();
+    spec.process!.terminal = true;
+    const k = kinds(compilePlan(spec, { ...base, noPivot: true, consoleSocketFd: 6, keepFds: 2, noNewKeyring: true }).bytes);
+    expect(k).toContain(Op.MoveRoot);
+    expect(k).not.toContain(Op.PivotRoot);
+    expect(k).toContain(Op.Console);
+    expect(k).not.toContain(Op.Setsid);
+    expect(k).toContain(Op.KeepFds);
+    expect(k).not.toContain(Op.NewKeyring);
+  });
+
+  test("errors name the JSON path", () => {
+    const spec = defaultSpec();
+    spec.process!.terminal = true;
+    expect(() => compilePlan(spec, base)).toThrow("--console-socket: required when process.terminal is true");
+    const idmap = defaultSpec();
+    idmap.mounts!.push({ destination: "/data", type: "bind", source: "/tmp", options: ["rbind", "idmap"] });
+    expect(() => compilePlan(idmap, base)).toThrow(CompileError);
+    expect(() => compilePlan(idmap, base)).toThrow("mounts[7].options: option \"idmap\" is not supported by bunrunc");
+    const noMnt = defaultSpec();
+    noMnt.linux!.namespaces = [{ type: "pid" }];
+    expect(() => compilePlan(noMnt, base)).toThrow("linux.namespaces: a mount namespace is required");
+    const rl = defaultSpec();
+    rl.process!.rlimits = [{ type: "RLIMIT_BOGUS", soft: 1, hard: 1 }];
+    expect(() => compilePlan(rl, base)).toThrow("process.rlimits[0].type: unknown rlimit");
+  });
+
+  test("bind sources are resolved against the bundle; a bound /dev gets no device nodes", () => {
+    const spec = defaultSpec();
+    spec.mounts = [{ destination: "/proc", type: "proc", source: "proc" }, { destination: "dev", type: "bind", source: "/dev", options: ["rbind"] }, { destination: "/data", source: "data", options: ["bind", "ro"] }];
+    const plan = compilePlan(spec, base);
+    expect(plan.descriptions).toContain("mount /dev on /dev");
+    expect(plan.descriptions).toContain("mount /b/data on /data");
+    expect(kinds(plan.bytes)).not.toContain(Op.Mknod);
+  });
+
+  test("cgroup v1 mounts become a tmpfs with each hierarchy bound in", () => {
+    const plan = compilePlan(defaultSpec(), { ...base, cgroup: { version: 1, paths: { memory: "/sys/fs/cgroup/memory/x", pids: "/sys/fs/cgroup/pids/x" } } });
+    expect(plan.descriptions).toContain("mount tmpfs on /sys/fs/cgroup");
+    expect(plan.descriptions).toContain("mount /sys/fs/cgroup/memory/x on /sys/fs/cgroup/memory");
+    expect(plan.descriptions).toContain("remount /sys/fs/cgroup");
+  });
+});
+
+describe("parseMountOptions", () => {
+  test("flags, clears, propagation, data", () => {
+    const o = parseMountOptions(["nosuid", "ro", "rw", "noexec", "rslave", "mode=755", "size=1k", "strictatime"]);
+    expect(o.flags).toBe(MS.NOSUID | MS.NOEXEC | MS.STRICTATIME);
+    expect(o.propagation).toBe(MS.SLAVE | MS.REC);
+    expect(o.data).toBe("mode=755,size=1k");
+  });
+  test("recursive attributes and the atime field", () => {
+    const o = parseMountOptions(["rbind", "rro", "rnosuid", "rnoatime", "nosymfollow", "tmpcopyup"]);
+    expect(o.flags).toBe(MS.BIND | MS.REC | MS.NOSYMFOLLOW);
+    expect(o.attrSet).toBe(MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NOATIME);
+    expect(o.attrClr).toBe(MOUNT_ATTR.ATIME_MASK);
+    expect(o.tmpcopyup).toBe(true);
+    expect(parseMountOptions(["rro", "rrw"]).attrClr).toBe(MOUNT_ATTR.RDONLY);
+  });
+});
