@@ -1,11 +1,10 @@
 // A container's saved state and its live status. The saved part is runc's state JSON plus a
 // `bunrunc` field of what the other verbs need (init start time, cgroup paths, hooks); the live
 // status is computed every time from the process, the exec fifo and the freezer.
-// NOTE: a minimal store (layout of docs/ARCHITECTURE.md "State", atomic temp+rename) until
-// src/state/store.ts lands; it has no per-container lock yet.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+// Storage (layout, atomic writes, the per-container lock) is src/state/store.ts.
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { BunruncError, notFound } from "./errors.ts";
+import * as store from "../state/store.ts";
 import { isAlive } from "./process.ts";
 import type { SpecHooks } from "../plan/spec.ts";
 
@@ -36,66 +35,31 @@ export interface ContainerState {
   bunrunc: Internal;
 }
 
-const ID_RE = /^[\w+\-.]+$/;
-
-export function defaultRoot(): string {
-  if (process.getuid?.() === 0 || !process.env.XDG_RUNTIME_DIR) return "/run/bunrunc";
-  return join(process.env.XDG_RUNTIME_DIR, "bunrunc");
-}
-
-export function validateId(id: string): void {
-  // The id names a directory under --root: no separators, no "." or "..".
-  if (!ID_RE.test(id) || id === "." || id === "..") throw new BunruncError("usage", `invalid id format: ${id}`);
-}
+export const defaultRoot = store.defaultRoot;
+export const validateId = store.validateId;
 
 export const stateDir = (root: string, id: string) => join(root, id);
 export const fifoPath = (root: string, id: string) => join(root, id, "exec.fifo");
 
 export function readState(root: string, id: string): ContainerState {
-  validateId(id);
-  let text: string;
-  try {
-    text = readFileSync(join(root, id, "state.json"), "utf8");
-  } catch {
-    throw notFound(id);
-  }
-  return JSON.parse(text) as ContainerState;
+  return store.readStateFile<ContainerState>(root, id);
 }
 
 export function writeState(root: string, state: ContainerState): void {
-  const dir = stateDir(root, state.id);
-  const tmp = join(dir, `.state.json.${process.pid}`);
-  writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
-  renameSync(tmp, join(dir, "state.json"));
+  store.writeStateFile(root, state.id, state);
 }
 
 /** Creates <root>/<id>; runc's wording when it exists. */
 export function makeStateDir(root: string, id: string): string {
-  validateId(id);
-  mkdirSync(root, { recursive: true, mode: 0o711 });
-  const dir = stateDir(root, id);
-  try {
-    mkdirSync(dir, { mode: 0o711 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new BunruncError("exists", `container with id exists: ${id}`);
-    throw new BunruncError("system", `create: mkdir ${dir}: ${(e as Error).message}`);
-  }
-  return dir;
+  return store.createContainerDir(root, id);
 }
 
 export function removeStateDir(root: string, id: string): void {
-  rmSync(stateDir(root, id), { recursive: true, force: true });
+  store.removeContainerDir(root, id);
 }
 
 export function listIds(root: string): string[] {
-  try {
-    return readdirSync(root, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(join(root, d.name, "state.json")))
-      .map((d) => d.name)
-      .sort();
-  } catch {
-    return [];
-  }
+  return store.listContainerIds(root);
 }
 
 function frozen(s: ContainerState): boolean {
