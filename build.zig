@@ -12,8 +12,12 @@ pub fn build(b: *std.Build) void {
         const required = std.SemanticVersion{ .major = 0, .minor = 14, .patch = 1 };
         if (@import("builtin").zig_version.order(required) != .eq) @compileError("bunrunc pins Zig 0.14.1");
     }
-    const target = b.standardTargetOptions(.{ .default_target = .{ .os_tag = .linux } });
+    const target = b.standardTargetOptions(.{ .default_target = .{ .os_tag = .linux, .cpu_model = .baseline } });
     const optimize = b.standardOptimizeOption(.{});
+
+    // plan.zig and sys.zig are shared by the library and the init, as modules of both.
+    const plan_mod = b.createModule(.{ .root_source_file = b.path("zig/plan.zig"), .target = target, .optimize = optimize });
+    const sys_mod = b.createModule(.{ .root_source_file = b.path("zig/sys.zig"), .target = target, .optimize = optimize });
 
     const init = b.addExecutable(.{
         .name = "bunrunc-init",
@@ -23,6 +27,8 @@ pub fn build(b: *std.Build) void {
         .single_threaded = true,
         .strip = optimize != .Debug,
     });
+    init.root_module.addImport("plan", plan_mod);
+    init.root_module.addImport("sys", sys_mod);
     b.installArtifact(init);
 
     const lib = b.addSharedLibrary(.{
@@ -33,6 +39,8 @@ pub fn build(b: *std.Build) void {
         .strip = optimize != .Debug,
     });
     lib.root_module.addAnonymousImport("init_elf", .{ .root_source_file = init.getEmittedBin() });
+    lib.root_module.addImport("plan", plan_mod);
+    lib.root_module.addImport("sys", sys_mod);
     b.installArtifact(lib);
 
     const probe = b.addExecutable(.{
@@ -47,6 +55,8 @@ pub fn build(b: *std.Build) void {
 
     const unit = b.addTest(.{ .root_source_file = b.path("zig/tests.zig"), .target = target, .optimize = .Debug });
     unit.root_module.addAnonymousImport("init_elf", .{ .root_source_file = init.getEmittedBin() });
+    unit.root_module.addImport("plan", plan_mod);
+    unit.root_module.addImport("sys", sys_mod);
     const run_unit = b.addRunArtifact(unit);
     b.step("test", "Run the Zig unit tests").dependOn(&run_unit.step);
 }

@@ -1,27 +1,182 @@
-// The one FFI boundary: every symbol of zig/lib.zig, typed, in one dlopen table.
-// Nothing outside this file imports bun:ffi. BUNRUNC_FFI_TRACE=1 logs every call.
-import { dlopen, FFIType } from "bun:ffi";
+// The one FFI boundary: every symbol of zig/lib.zig, typed, in one dlopen table, behind plain
+// functions that throw FfiError (errno + text). Nothing outside this file imports bun:ffi.
+// BUNRUNC_FFI_TRACE=1 logs every call with its arguments and result to stderr.
+import { dlopen, FFIType, ptr } from "bun:ffi";
 import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
+import { strerror } from "./lib/errno.ts";
+import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
+const MSG_SIZE = 512;
+const SPAWN_RESULT_SIZE = 16;
+
+const { i32, u32, u64, u8, i16, ptr: P } = FFIType;
 
 const symbols = {
-  bunrunc_abi_version: { args: [], returns: FFIType.u32 },
-  bunrunc_init_size: { args: [], returns: FFIType.u32 },
+  bunrunc_abi_version: { args: [], returns: u32 },
+  bunrunc_plan_version: { args: [], returns: u32 },
+  bunrunc_msg_size: { args: [], returns: u32 },
+  bunrunc_init_size: { args: [], returns: u32 },
+  bunrunc_spawn: { args: [P, u32, u64, u32, P, u32, u32, i32, P], returns: i32 },
+  bunrunc_sync_recv: { args: [i32, P, i32], returns: i32 },
+  bunrunc_sync_send: { args: [i32, u8], returns: i32 },
+  bunrunc_pidfd_open: { args: [i32], returns: i32 },
+  bunrunc_pidfd_send_signal: { args: [i32, i32], returns: i32 },
+  bunrunc_wait_pidfd: { args: [i32, u32, P], returns: i32 },
+  bunrunc_poll_fd: { args: [i32, i16, i32], returns: i32 },
+  bunrunc_close: { args: [i32], returns: i32 },
+  bunrunc_mkfifo: { args: [P, u32], returns: i32 },
+  bunrunc_unix_connect: { args: [P], returns: i32 },
+  bunrunc_flock: { args: [i32, i32], returns: i32 },
+  bunrunc_set_child_subreaper: { args: [], returns: i32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
 let lib: Lib | undefined;
 
+/** A failed call: `errno` is the kernel's, `message` reads "<what>: <strerror>". */
+export class FfiError extends Error {
+  constructor(
+    readonly errno: number,
+    what: string,
+  ) {
+    super(`${what}: ${strerror(errno)}`);
+  }
+}
+
 function load(): Lib {
   if (lib) return lib;
-  const opened = dlopen(libPath, symbols).symbols;
+  let opened = dlopen(libPath, symbols).symbols;
   const abi = opened.bunrunc_abi_version();
   if (abi !== ABI_VERSION) throw new Error(`libbunrunc ABI ${abi} does not match bunrunc's ${ABI_VERSION}; rebuild`);
+  if (opened.bunrunc_plan_version() !== PLAN_VERSION) throw new Error("libbunrunc's plan version does not match src/plan/wire.ts; rebuild");
+  if (opened.bunrunc_msg_size() !== MSG_SIZE) throw new Error("libbunrunc's sync record size does not match src/ffi.ts; rebuild");
+  if (process.env.BUNRUNC_FFI_TRACE) opened = traced(opened);
   lib = opened;
   return lib;
 }
 
+function traced(l: Lib): Lib {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(l)) {
+    out[name] = (...args: unknown[]) => {
+      const r = (fn as (...a: unknown[]) => unknown)(...args);
+      process.stderr.write(`ffi ${name}(${args.map((a) => (typeof a === "object" ? "<buf>" : String(a))).join(", ")}) = ${r}\n`);
+      return r;
+    };
+  }
+  return out as Lib;
+}
+
+function ok(rc: number, what: string): number {
+  if (rc < 0) throw new FfiError(-rc, what);
+  return rc;
+}
+
+const cstr = (s: string) => Buffer.from(`${s}\0`);
+
 export function initSize(): number {
   return load().bunrunc_init_size();
+}
+
+export interface SpawnRequest {
+  plan: Uint8Array;
+  cloneFlags: number;
+  /** fd of the container's cgroup directory (v2): clone3 CLONE_INTO_CGROUP. */
+  cgroupFd?: number;
+  /** 3 + the number of kept fds (--preserve-fds, LISTEN_FDS). */
+  keepFdsBelow?: number;
+  /** Our fds to hand to the init, numbered from keepFdsBelow on, in order. */
+  extraFds?: number[];
+  /** The child waits for one byte on the sync socket before it execs the init (user ns maps). */
+  waitForParent?: boolean;
+}
+
+export interface Spawned {
+  pid: number;
+  pidfd: number;
+  syncFd: number;
+}
+
+const SPAWN_STEPS = ["", "seal the plan into a memfd", "seal bunrunc-init into a memfd", "create the sync socket", "clone3", "check the spawn arguments"];
+
+export function spawn(req: SpawnRequest): Spawned {
+  const out = new Int32Array(SPAWN_RESULT_SIZE / 4);
+  const extra = new Int32Array(req.extraFds ?? []);
+  const extraPtr = extra.length ? ptr(extra) : ptr(new Int32Array(1));
+  const rc = load().bunrunc_spawn(ptr(req.plan), req.plan.length, BigInt(req.cloneFlags), req.keepFdsBelow ?? 3, extraPtr, extra.length, req.waitForParent ? 1 : 0, req.cgroupFd ?? -1, ptr(out));
+  if (rc < 0) throw new FfiError(-rc, SPAWN_STEPS[out[3]!] ?? "spawn");
+  return { pid: out[0]!, pidfd: out[1]!, syncFd: out[2]! };
+}
+
+export interface SyncMsg {
+  kind: number;
+  opIndex: number;
+  errno: number;
+  pid: number;
+  text: string;
+}
+
+const decoder = new TextDecoder();
+
+/** One record from the init; EOF (the init died without a word) is an error. */
+export function syncRecv(fd: number, timeoutMs: number): SyncMsg {
+  const buf = new Uint8Array(MSG_SIZE);
+  const n = load().bunrunc_sync_recv(fd, ptr(buf), timeoutMs);
+  if (n === 0) throw new Error("the init exited without reporting");
+  ok(n, "receive from the init");
+  const v = new DataView(buf.buffer);
+  const text = buf.subarray(16);
+  const end = text.indexOf(0);
+  return { kind: v.getUint32(0, true), opIndex: v.getUint32(4, true), errno: v.getInt32(8, true), pid: v.getInt32(12, true), text: decoder.decode(end < 0 ? text : text.subarray(0, end)) };
+}
+
+export function syncSend(fd: number, byte: number): void {
+  ok(load().bunrunc_sync_send(fd, byte), "answer the init");
+}
+
+export function pidfdOpen(pid: number): number {
+  return ok(load().bunrunc_pidfd_open(pid), `pidfd_open ${pid}`);
+}
+
+export function pidfdSendSignal(pidfd: number, sig: number): void {
+  ok(load().bunrunc_pidfd_send_signal(pidfd, sig), `signal ${sig}`);
+}
+
+/** Reaps the pidfd's process (our child). null with nohang while it still runs. */
+export function waitPidfd(pidfd: number, nohang = false): { exited: boolean; status: number; signal?: number } | null {
+  const out = new Int32Array(3);
+  ok(load().bunrunc_wait_pidfd(pidfd, nohang ? 1 : 0, ptr(out)), "waitid");
+  if (!out[0]) return null;
+  return out[2] ? { exited: true, status: 128 + out[2]!, signal: out[2]! } : { exited: true, status: out[1]! };
+}
+
+/** poll(2) on one fd: the revents, 0 on timeout. */
+export function pollFd(fd: number, events: number, timeoutMs: number): number {
+  return ok(load().bunrunc_poll_fd(fd, events, timeoutMs), "poll");
+}
+
+export function close(fd: number): void {
+  load().bunrunc_close(fd);
+}
+
+export function mkfifo(path: string, mode: number): void {
+  ok(load().bunrunc_mkfifo(ptr(cstr(path)), mode), `mkfifo ${path}`);
+}
+
+export function unixConnect(path: string): number {
+  return ok(load().bunrunc_unix_connect(ptr(cstr(path))), `connect ${path}`);
+}
+
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+export function flock(fd: number, op: number): void {
+  ok(load().bunrunc_flock(fd, op), "flock");
+}
+
+export function setChildSubreaper(): void {
+  ok(load().bunrunc_set_child_subreaper(), "prctl(PR_SET_CHILD_SUBREAPER)");
 }

@@ -1,13 +1,136 @@
-//! Every symbol bunrunc's TypeScript side calls through bun:ffi (see src/ffi.ts).
+//! Every symbol bunrunc's TypeScript side calls through bun:ffi (src/ffi.ts declares the same
+//! list). Conventions: a negative return is -errno; out-parameters are caller-owned buffers
+//! whose sizes are checked at compile time here and at load time in src/ffi.ts.
 const std = @import("std");
-const init_elf = @embedFile("init_elf");
+const linux = std.os.linux;
+const sys = @import("sys");
+const plan = @import("plan");
+const spawn_mod = @import("spawn.zig");
 
-pub const abi_version: u32 = 1;
+pub const abi_version: u32 = 2;
+
+comptime {
+    std.debug.assert(@sizeOf(spawn_mod.Result) == 16);
+    std.debug.assert(@sizeOf(plan.Msg) == 512);
+}
+
+fn neg(rc: usize) i32 {
+    const e = linux.E.init(rc);
+    if (e != .SUCCESS) return -@as(i32, @intCast(@intFromEnum(e)));
+    return @intCast(rc);
+}
 
 export fn bunrunc_abi_version() u32 {
     return abi_version;
 }
 
+export fn bunrunc_plan_version() u32 {
+    return plan.version;
+}
+
+export fn bunrunc_msg_size() u32 {
+    return @sizeOf(plan.Msg);
+}
+
+/// Spawns the container's init. Returns 0, or -errno with out.step naming the failed step.
+export fn bunrunc_spawn(plan_ptr: [*]const u8, plan_len: u32, clone_flags: u64, keep_below: u32, extra_ptr: [*]const i32, extra_len: u32, wait_for_parent: u32, cgroup_fd: i32, out: *spawn_mod.Result) i32 {
+    sys.last_errno = 0;
+    spawn_mod.spawn(.{
+        .plan = plan_ptr[0..plan_len],
+        .clone_flags = clone_flags,
+        .keep_below = keep_below,
+        .extra_fds = extra_ptr[0..extra_len],
+        .wait_for_parent = wait_for_parent != 0,
+        .cgroup_fd = cgroup_fd,
+    }, out);
+    if (out.step != 0) return -@as(i32, @max(sys.last_errno, 1));
+    return 0;
+}
+
+/// Receives one sync record, waiting at most timeout_ms (-1: forever). Returns its size, 0 on
+/// EOF (the init is gone), or -errno (-ETIMEDOUT).
+export fn bunrunc_sync_recv(fd: i32, buf: *plan.Msg, timeout_ms: i32) i32 {
+    var pfd = [_]linux.pollfd{.{ .fd = fd, .events = linux.POLL.IN, .revents = 0 }};
+    const ready = sys.retry(linux.poll, .{ &pfd, 1, timeout_ms }) catch return -sys.last_errno;
+    if (ready == 0) return -@as(i32, @intFromEnum(linux.E.TIMEDOUT));
+    return neg(linux.recvfrom(fd, std.mem.asBytes(buf), @sizeOf(plan.Msg), 0, null, null));
+}
+
+export fn bunrunc_sync_send(fd: i32, byte: u8) i32 {
+    const b = [1]u8{byte};
+    return neg(linux.sendto(fd, &b, 1, linux.MSG.NOSIGNAL, null, 0));
+}
+
+export fn bunrunc_pidfd_open(pid: i32) i32 {
+    return neg(linux.pidfd_open(pid, 0));
+}
+
+export fn bunrunc_pidfd_send_signal(pidfd: i32, sig: i32) i32 {
+    return neg(linux.pidfd_send_signal(pidfd, sig, null, 0));
+}
+
+/// waitid(P_PIDFD). out = {exited (1 if reaped), exit code or 0, terminating signal or 0}.
+/// Returns 0, or -errno (-ECHILD: not our child).
+export fn bunrunc_wait_pidfd(pidfd: i32, nohang: u32, out: *[3]i32) i32 {
+    var info = std.mem.zeroes(linux.siginfo_t);
+    const flags: u32 = linux.W.EXITED | @as(u32, if (nohang != 0) linux.W.NOHANG else 0);
+    _ = sys.retry(linux.waitid, .{ linux.P.PIDFD, pidfd, &info, flags }) catch return -sys.last_errno;
+    const pid = info.fields.common.first.piduid.pid;
+    out.* = .{ 0, 0, 0 };
+    if (pid == 0) return 0;
+    const status = info.fields.common.second.sigchld.status;
+    const CLD_EXITED = 1;
+    out[0] = 1;
+    if (info.code == CLD_EXITED) out[1] = status else out[2] = status;
+    return 0;
+}
+
+export fn bunrunc_poll_fd(fd: i32, events: i16, timeout_ms: i32) i32 {
+    var pfd = [_]linux.pollfd{.{ .fd = fd, .events = events, .revents = 0 }};
+    const ready = sys.retry(linux.poll, .{ &pfd, 1, timeout_ms }) catch return -sys.last_errno;
+    if (ready == 0) return 0;
+    return pfd[0].revents;
+}
+
+export fn bunrunc_close(fd: i32) i32 {
+    return neg(linux.close(fd));
+}
+
+export fn bunrunc_mkfifo(path: [*:0]const u8, mode: u32) i32 {
+    return neg(sys.mknodat(sys.AT_FDCWD, path, linux.S.IFIFO | mode, 0));
+}
+
+/// A connected AF_UNIX stream socket (close-on-exec) for --console-socket.
+export fn bunrunc_unix_connect(path: [*:0]const u8) i32 {
+    var addr = std.mem.zeroes(linux.sockaddr.un);
+    addr.family = linux.AF.UNIX;
+    const p = std.mem.span(path);
+    if (p.len >= addr.path.len) return -@as(i32, @intFromEnum(linux.E.NAMETOOLONG));
+    @memcpy(addr.path[0..p.len], p);
+    const s = neg(linux.socket(linux.AF.UNIX, linux.SOCK.STREAM | linux.SOCK.CLOEXEC, 0));
+    if (s < 0) return s;
+    const rc = neg(linux.connect(s, @ptrCast(&addr), @sizeOf(linux.sockaddr.un)));
+    if (rc < 0) {
+        sys.close(s);
+        return rc;
+    }
+    return s;
+}
+
+export fn bunrunc_flock(fd: i32, op: i32) i32 {
+    return neg(sys.retry(linux.flock, .{ fd, op }) catch return -sys.last_errno);
+}
+
+/// `run` in the foreground: orphans of the container reparent to us and are reaped, as runc does.
+export fn bunrunc_set_child_subreaper() i32 {
+    const PR_SET_CHILD_SUBREAPER = 36;
+    return neg(linux.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+}
+
 export fn bunrunc_init_size() u32 {
-    return @intCast(init_elf.len);
+    return @intCast(@embedFile("init_elf").len);
+}
+
+test {
+    _ = plan;
 }

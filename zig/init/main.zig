@@ -1,8 +1,140 @@
-//! bunrunc-init: the in-container stage. Placeholder until the plan executor lands.
+//! bunrunc-init: the in-container stage. Static, no libc, exec'd from a sealed memfd by the
+//! library's clone3 child. argv = {"bunrunc-init", sync_fd, plan_fd}. It maps the plan, runs
+//! its ops in order, and either execs the container process or reports the failing op on the
+//! sync socket as {op_index, errno, detail} and exits 1.
 const std = @import("std");
 const linux = std.os.linux;
+const sys = @import("sys");
+const plan = @import("plan");
+const ctx = @import("ctx.zig");
+const fs = @import("fs.zig");
+const proc = @import("proc.zig");
+const exec = @import("exec.zig");
+const hook = @import("hook.zig");
+const console = @import("console.zig");
+
+pub const std_options: std.Options = .{ .keep_sigpipe = true };
 
 pub fn main() u8 {
-    _ = linux.write(2, "bunrunc-init: no plan executor yet\n", 35);
-    return 1;
+    const argv = std.os.argv;
+    if (argv.len != 3) return usage();
+    const sync_fd = sys.parseInt(argv[1]) orelse return usage();
+    const plan_fd = sys.parseInt(argv[2]) orelse return usage();
+    ctx.sync_fd = sync_fd;
+    // Nothing the runtime's umask or signal state says applies in here.
+    _ = sys.umask(0);
+    sys.resetSignals();
+    const PR_SET_DUMPABLE = 4;
+    _ = linux.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+    const bytes = mapPlan(plan_fd) catch {
+        ctx.op_index = std.math.maxInt(u32);
+        report(error.Sys);
+    };
+    run(bytes) catch |e| report(e);
+    // A plan always ends in Exec; reaching here means it did not.
+    ctx.op_index = std.math.maxInt(u32);
+    report(ctx.failWith("the plan has no exec step", .{}));
+}
+
+fn usage() u8 {
+    const text = "bunrunc-init: run by bunrunc only\n";
+    _ = linux.write(2, text, text.len);
+    return 2;
+}
+
+fn mapPlan(fd: i32) sys.Errno![]const u8 {
+    var st: linux.Stat = undefined;
+    _ = try sys.check(linux.fstat(fd, &st));
+    const size: usize = @intCast(st.size);
+    if (size < plan.header_size or size > plan.bytes_max) return sys.fail(.INVAL);
+    const addr = try sys.check(linux.mmap(null, size, linux.PROT.READ, .{ .TYPE = .PRIVATE }, fd, 0));
+    sys.close(fd);
+    return @as([*]const u8, @ptrFromInt(addr))[0..size];
+}
+
+fn run(bytes: []const u8) ctx.Error!void {
+    var it = try plan.Iterator.init(bytes);
+    while (try it.next()) |op| {
+        ctx.op_index = it.index - 1;
+        var r = op.payload;
+        try dispatch(op.kind, &r);
+    }
+}
+
+fn dispatch(kind: plan.Op, r: *plan.Reader) ctx.Error!void {
+    switch (kind) {
+        .wait_parent => {
+            const tag = try r.u32_();
+            ctx.send(plan.Msg.wait, 0, @intCast(tag), "");
+            ctx.awaitAck();
+        },
+        .setns_path => try proc.setnsPath(r),
+        .setns_pidfd => try proc.setnsPidfd(r),
+        .fork => try fork(),
+        .unshare => try proc.unshare(r),
+        .root_propagation => try fs.rootPropagation(r),
+        .bind_rootfs => try fs.bindRootfs(r),
+        .mount => try fs.mount(r),
+        .mknod => try fs.mknod(r),
+        .symlink => try fs.symlink(r),
+        .pivot_root => try fs.pivotRoot(),
+        .move_root => try fs.moveRoot(),
+        .mask_path => try fs.maskPath(r),
+        .readonly_path => try fs.readonlyPath(r),
+        .readonly_root => try fs.readonlyRoot(),
+        .sysctl => try fs.sysctl(r),
+        .hostname => try proc.hostname(r),
+        .domainname => try proc.domainname(r),
+        .console => try console.console(r),
+        .setsid => try proc.setsid(),
+        .rlimit => try proc.rlimit(r),
+        .new_keyring => try proc.newKeyring(),
+        .oom_score_adj => try proc.oomScoreAdj(r),
+        .scheduler => try proc.scheduler(r),
+        .io_priority => try proc.ioPriority(r),
+        .personality => try proc.personality(r),
+        .cpu_affinity => try proc.cpuAffinity(r),
+        .identity => try proc.identity(r),
+        .chdir => try proc.chdir(r),
+        .seccomp => try proc.seccomp(r),
+        .resolve_exec => try exec.resolveExec(r),
+        .report_created => exec.reportCreated(),
+        .wait_start => try exec.waitStart(r),
+        .run_hook => try hook.runHook(r),
+        .exec => try exec.exec(),
+        .keep_fds => try exec.keepFds(r),
+        .non_dumpable => try proc.nonDumpable(),
+        _ => return error.BadPlan,
+    }
+}
+
+/// After joining a pid namespace by path: only children enter it. The child goes on with the
+/// plan; this process reports the child's pid and leaves.
+fn fork() ctx.Error!void {
+    const rc = linux.fork();
+    if (rc == 0) return;
+    const pid = try sys.check(rc);
+    ctx.send(plan.Msg.forked, 0, @intCast(pid), "");
+    linux.exit_group(0);
+}
+
+fn report(e: ctx.Error) noreturn {
+    const errno: i32 = switch (e) {
+        error.Sys => sys.last_errno,
+        else => 0,
+    };
+    const text: []const u8 = switch (e) {
+        error.BadPlan, error.Truncated => "malformed plan (bunrunc and its init disagree)",
+        else => ctx.detail,
+    };
+    if (ctx.reported) {
+        // The runtime has gone after `create`: the container's stderr is all that is left.
+        var buf: [600]u8 = undefined;
+        const line = std.fmt.bufPrint(&buf, "bunrunc: {s}{s}errno {d}\n", .{ text, if (text.len > 0) ": " else "", errno }) catch text;
+        _ = linux.write(2, line.ptr, line.len);
+    } else {
+        ctx.send(plan.Msg.failed, errno, 0, text);
+    }
+    linux.exit_group(if (ctx.reported) 127 else 1);
 }

@@ -1,0 +1,283 @@
+//! Filesystem ops: the rootfs, mounts, device nodes, pivot_root, masked and read-only paths.
+//! Before pivot_root every destination is resolved with openat2(RESOLVE_IN_ROOT) against the
+//! rootfs fd and mounted through /proc/self/fd/N, so a symlink in the rootfs can never send a
+//! mount outside it (the CVE-2021-30465 class).
+const std = @import("std");
+const linux = std.os.linux;
+const sys = @import("sys");
+const plan = @import("plan");
+const ctx = @import("ctx.zig");
+
+const Error = ctx.Error;
+const Reader = plan.Reader;
+
+const MS_RDONLY: u64 = 1;
+const MS_NOSUID: u64 = 2;
+const MS_NODEV: u64 = 4;
+const MS_NOEXEC: u64 = 8;
+const MS_REMOUNT: u64 = 32;
+const MS_BIND: u64 = 4096;
+const MS_MOVE: u64 = 8192;
+const MS_REC: u64 = 16384;
+const MS_SLAVE: u64 = 1 << 19;
+const MS_PRIVATE: u64 = 1 << 18;
+const MNT_DETACH: u32 = 2;
+// statfs f_flags bits that a bind remount must keep when the kernel locks them.
+const ST_LOCKABLE: u64 = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | 1024 | 2048;
+
+const mkdir_none = 0;
+const mkdir_dir = 1;
+const mkdir_file = 2;
+
+fn inRoot(path: [*:0]const u8, flags: u32) sys.Errno!i32 {
+    const how = sys.OpenHow{ .flags = flags | sys.O_CLOEXEC, .mode = 0, .resolve = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS };
+    return sys.fd(sys.openat2(ctx.root_fd, path, &how));
+}
+
+/// mkdir -p inside the rootfs, one component at a time, each re-resolved in the root.
+fn mkdirAll(path: []const u8) sys.Errno!i32 {
+    var buf: ctx.PathBuf = undefined;
+    @memcpy(buf[0..path.len], path);
+    buf[path.len] = 0;
+    var dir = try inRoot("/", sys.O_PATH | sys.O_DIRECTORY);
+    var i: usize = 0;
+    while (i < path.len) {
+        while (i < path.len and path[i] == '/') i += 1;
+        if (i == path.len) break;
+        const start = i;
+        while (i < path.len and path[i] != '/') i += 1;
+        buf[i] = 0;
+        const prefix: [*:0]const u8 = @ptrCast(&buf);
+        const next = inRoot(prefix, sys.O_PATH | sys.O_DIRECTORY) catch |e| blk: {
+            if (sys.last_errno != @intFromEnum(linux.E.NOENT)) {
+                sys.close(dir);
+                return e;
+            }
+            const leaf: [*:0]const u8 = @ptrCast(buf[start..].ptr);
+            const rc = linux.mkdirat(dir, leaf, 0o755);
+            if (linux.E.init(rc) != .SUCCESS and linux.E.init(rc) != .EXIST) {
+                sys.close(dir);
+                return sys.fail(linux.E.init(rc));
+            }
+            break :blk inRoot(prefix, sys.O_PATH | sys.O_DIRECTORY) catch |err| {
+                sys.close(dir);
+                return err;
+            };
+        };
+        sys.close(dir);
+        dir = next;
+        if (i < path.len) buf[i] = '/';
+    }
+    return dir;
+}
+
+/// An empty file at `path` (bind mount target for a file source); parents made as directories.
+fn mkfileIn(path: []const u8) sys.Errno!void {
+    var buf: ctx.PathBuf = undefined;
+    const parts = ctx.splitPath(&buf, path);
+    const dir = try mkdirAll(parts.parent);
+    defer sys.close(dir);
+    const rc = sys.openat(dir, parts.leaf, sys.O_CREAT | sys.O_EXCL | sys.O_WRONLY | sys.O_NOFOLLOW, 0o644);
+    if (linux.E.init(rc) == .EXIST) return;
+    sys.close(try sys.fd(rc));
+}
+
+fn target(dest: [:0]const u8, mkdir: u32) sys.Errno!i32 {
+    switch (mkdir) {
+        mkdir_dir => return mkdirAll(dest),
+        mkdir_file => try mkfileIn(dest),
+        else => {},
+    }
+    return inRoot(dest, sys.O_PATH);
+}
+
+pub fn bindRootfs(r: *Reader) Error!void {
+    const rootfs = try r.str();
+    _ = try sys.check(sys.mount(rootfs, rootfs, null, MS_BIND | MS_REC, null));
+    ctx.root_fd = try sys.open(rootfs, sys.O_PATH | sys.O_DIRECTORY);
+}
+
+pub fn rootPropagation(r: *Reader) Error!void {
+    const flags = try r.u64_();
+    _ = try sys.check(sys.mount("none", "/", null, flags, null));
+}
+
+pub fn mount(r: *Reader) Error!void {
+    const source = try r.str();
+    const dest = try r.str();
+    const fstype = try r.str();
+    const flags = try r.u64_();
+    const data = try r.str();
+    const propagation = try r.u64_();
+    const attr_set = try r.u64_();
+    const attr_clr = try r.u64_();
+    const mkdir = try r.u32_();
+    const tmpcopyup = try r.u32_();
+    if (ctx.root_fd < 0) return ctx.failWith("mount before the rootfs is bound", .{});
+    if (mkdir > mkdir_file or tmpcopyup > 1) return error.BadPlan;
+
+    var pbuf: [32]u8 = undefined;
+    const fd = try target(dest, mkdir);
+    defer sys.close(fd);
+    const at = sys.fdPath(&pbuf, fd);
+    const data_ptr: ?[*:0]const u8 = if (data.len > 0) data.ptr else null;
+    if (flags & MS_BIND != 0 and flags & MS_REMOUNT == 0) {
+        _ = try sys.check(sys.mount(source, at, null, MS_BIND | (flags & MS_REC), null));
+        const extra = flags & ~(MS_BIND | MS_REC);
+        if (extra != 0) try remountBind(dest, extra);
+    } else if (tmpcopyup != 0) {
+        const old = try inRoot(dest, sys.O_RDONLY | sys.O_DIRECTORY);
+        defer sys.close(old);
+        _ = try sys.check(sys.mount(source, at, fstype, flags, data_ptr));
+        const new = try inRoot(dest, sys.O_RDONLY | sys.O_DIRECTORY);
+        defer sys.close(new);
+        try @import("copyup.zig").copyTree(old, new, 0);
+    } else {
+        const fs_type: ?[*:0]const u8 = if (fstype.len > 0) fstype.ptr else null;
+        _ = try sys.check(sys.mount(source, at, fs_type, flags, data_ptr));
+    }
+    if (propagation != 0) {
+        const top = try inRoot(dest, sys.O_PATH);
+        defer sys.close(top);
+        var tbuf: [32]u8 = undefined;
+        _ = try sys.check(sys.mount("none", sys.fdPath(&tbuf, top), null, propagation, null));
+    }
+    if (attr_set != 0 or attr_clr != 0) {
+        const top = try inRoot(dest, sys.O_PATH);
+        defer sys.close(top);
+        const attr = sys.MountAttr{ .attr_set = attr_set, .attr_clr = attr_clr, .propagation = 0, .userns_fd = 0 };
+        _ = try sys.check(sys.mountSetattr(top, "", sys.AT_EMPTY_PATH | sys.AT_RECURSIVE, &attr));
+    }
+}
+
+/// Applies ro/nosuid/... to a fresh bind mount; retries keeping the flags the kernel locked.
+fn remountBind(dest: [:0]const u8, flags: u64) Error!void {
+    const top = try inRoot(dest, sys.O_PATH);
+    defer sys.close(top);
+    var buf: [32]u8 = undefined;
+    const at = sys.fdPath(&buf, top);
+    const rc = sys.mount("none", at, null, MS_REMOUNT | MS_BIND | flags, null);
+    if (linux.E.init(rc) != .PERM) {
+        _ = try sys.check(rc);
+        return;
+    }
+    _ = try sys.check(sys.mount("none", at, null, MS_REMOUNT | MS_BIND | flags | try lockedFlags(at), null));
+}
+
+fn lockedFlags(path: [*:0]const u8) sys.Errno!u64 {
+    // struct statfs is 15 words on x86_64 and aarch64; f_flags is word 10.
+    var st: [16]u64 = undefined;
+    _ = try sys.check(linux.syscall2(.statfs, @intFromPtr(path), @intFromPtr(&st)));
+    return st[10] & ST_LOCKABLE;
+}
+
+pub fn mknod(r: *Reader) Error!void {
+    const dest = try r.str();
+    const kind = try r.u32_();
+    const major = try r.u32_();
+    const minor = try r.u32_();
+    const mode = try r.u32_();
+    const uid = try r.u32_();
+    const gid = try r.u32_();
+    const bind_fallback = try r.u32_();
+    const type_bits: u32 = switch (kind) {
+        'c', 'u' => linux.S.IFCHR,
+        'b' => linux.S.IFBLK,
+        'p' => linux.S.IFIFO,
+        else => return error.BadPlan,
+    };
+    var buf: ctx.PathBuf = undefined;
+    const parts = ctx.splitPath(&buf, dest);
+    const dir = try mkdirAll(parts.parent);
+    defer sys.close(dir);
+    const rc = sys.mknodat(dir, parts.leaf, type_bits | (mode & 0o7777), sys.makedev(major, minor));
+    if (linux.E.init(rc) == .PERM and bind_fallback != 0) {
+        // In a user namespace mknod is refused: bind the host's node instead, as runc does.
+        try mkfileIn(dest);
+        const fd = try inRoot(dest, sys.O_PATH);
+        defer sys.close(fd);
+        var pbuf: [32]u8 = undefined;
+        _ = try sys.check(sys.mount(dest, sys.fdPath(&pbuf, fd), null, MS_BIND, null));
+        return;
+    }
+    if (linux.E.init(rc) != .EXIST) _ = try sys.check(rc);
+    _ = try sys.check(sys.fchownat(dir, parts.leaf, uid, gid, sys.AT_SYMLINK_NOFOLLOW));
+}
+
+pub fn symlink(r: *Reader) Error!void {
+    const link_target = try r.str();
+    const path = try r.str();
+    var buf: ctx.PathBuf = undefined;
+    const parts = ctx.splitPath(&buf, path);
+    const dir = try mkdirAll(parts.parent);
+    defer sys.close(dir);
+    const rc = linux.symlinkat(link_target, dir, parts.leaf);
+    if (linux.E.init(rc) != .EXIST) _ = try sys.check(rc);
+}
+
+pub fn pivotRoot() Error!void {
+    const old_root = try sys.open("/", sys.O_DIRECTORY | sys.O_RDONLY);
+    defer sys.close(old_root);
+    _ = try sys.check(linux.fchdir(ctx.root_fd));
+    _ = try sys.check(sys.pivotRoot(".", "."));
+    // The old root is now stacked under "."; detach it without propagating to the host.
+    _ = try sys.check(linux.fchdir(old_root));
+    _ = try sys.check(sys.mount("none", ".", null, MS_SLAVE | MS_REC, null));
+    _ = try sys.check(linux.umount2(".", MNT_DETACH));
+    _ = try sys.check(linux.chdir("/"));
+}
+
+pub fn moveRoot() Error!void {
+    _ = try sys.check(linux.fchdir(ctx.root_fd));
+    _ = try sys.check(sys.mount(".", "/", null, MS_MOVE, null));
+    _ = try sys.check(linux.chroot("."));
+    _ = try sys.check(linux.chdir("/"));
+}
+
+fn isDir(path: [*:0]const u8) sys.Errno!bool {
+    var st: linux.Stat = undefined;
+    _ = try sys.check(linux.fstatat(sys.AT_FDCWD, path, &st, 0));
+    return st.mode & linux.S.IFMT == linux.S.IFDIR;
+}
+
+fn missing() bool {
+    return sys.last_errno == @intFromEnum(linux.E.NOENT);
+}
+
+pub fn maskPath(r: *Reader) Error!void {
+    const path = try r.str();
+    const dir = isDir(path) catch |e| return if (missing()) {} else e;
+    if (dir) {
+        _ = try sys.check(sys.mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k"));
+    } else {
+        _ = try sys.check(sys.mount("/dev/null", path, null, MS_BIND, null));
+    }
+}
+
+pub fn readonlyPath(r: *Reader) Error!void {
+    const path = try r.str();
+    _ = sys.check(sys.mount(path, path, null, MS_BIND | MS_REC, null)) catch |e| return if (missing()) {} else e;
+    const rc = sys.mount(path, path, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, null);
+    if (linux.E.init(rc) != .PERM) {
+        _ = try sys.check(rc);
+        return;
+    }
+    _ = try sys.check(sys.mount(path, path, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | try lockedFlags(path), null));
+}
+
+pub fn readonlyRoot() Error!void {
+    _ = try sys.check(sys.mount("none", "/", null, MS_BIND | MS_REMOUNT | MS_RDONLY | try lockedFlags("/"), null));
+}
+
+pub fn sysctl(r: *Reader) Error!void {
+    const key = try r.str();
+    const value = try r.str();
+    var buf: [plan.string_bytes_max + 16]u8 = undefined;
+    const prefix = "/proc/sys/";
+    @memcpy(buf[0..prefix.len], prefix);
+    for (key, 0..) |c, i| buf[prefix.len + i] = if (c == '.') '/' else c;
+    buf[prefix.len + key.len] = 0;
+    const fd = try sys.open(@ptrCast(&buf), sys.O_WRONLY | sys.O_TRUNC);
+    defer sys.close(fd);
+    try sys.writeAll(fd, value);
+}

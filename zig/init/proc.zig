@@ -1,0 +1,219 @@
+//! Process ops: namespaces joined, names, limits, scheduling, identity and capabilities.
+const std = @import("std");
+const linux = std.os.linux;
+const sys = @import("sys");
+const plan = @import("plan");
+const ctx = @import("ctx.zig");
+
+const Error = ctx.Error;
+const Reader = plan.Reader;
+
+pub fn setnsPath(r: *Reader) Error!void {
+    const nstype = try r.u32_();
+    const path = try r.str();
+    const fd = try sys.open(path, sys.O_RDONLY);
+    defer sys.close(fd);
+    _ = try sys.check(sys.setns(fd, nstype));
+}
+
+pub fn setnsPidfd(r: *Reader) Error!void {
+    const mask = try r.u32_();
+    const pidfd = try r.i32_();
+    _ = try sys.check(sys.setns(pidfd, mask));
+}
+
+pub fn unshare(r: *Reader) Error!void {
+    _ = try sys.check(linux.unshare(try r.u32_()));
+}
+
+pub fn hostname(r: *Reader) Error!void {
+    _ = try sys.check(sys.sethostname(try r.str()));
+}
+
+pub fn domainname(r: *Reader) Error!void {
+    _ = try sys.check(sys.setdomainname(try r.str()));
+}
+
+pub fn setsid() Error!void {
+    const rc = linux.syscall0(.setsid);
+    // Already a session leader (the init after a console op): nothing to do.
+    if (linux.E.init(rc) != .PERM) _ = try sys.check(rc);
+}
+
+pub fn rlimit(r: *Reader) Error!void {
+    const resource = try r.u32_();
+    const lim = linux.rlimit{ .cur = try r.u64_(), .max = try r.u64_() };
+    _ = try sys.check(linux.syscall4(.prlimit64, 0, resource, @intFromPtr(&lim), 0));
+}
+
+pub fn newKeyring() Error!void {
+    const KEYCTL_JOIN_SESSION_KEYRING = 1;
+    const rc = sys.keyctl(KEYCTL_JOIN_SESSION_KEYRING, 0);
+    if (linux.E.init(rc) != .NOSYS) _ = try sys.check(rc);
+}
+
+pub fn oomScoreAdj(r: *Reader) Error!void {
+    const value = try r.i32_();
+    var buf: [16]u8 = undefined;
+    const text = std.fmt.bufPrint(&buf, "{d}", .{value}) catch unreachable;
+    const fd = try sys.open("/proc/self/oom_score_adj", sys.O_WRONLY);
+    defer sys.close(fd);
+    try sys.writeAll(fd, text);
+}
+
+const SchedAttr = extern struct { size: u32, policy: u32, flags: u64, nice: i32, priority: u32, runtime: u64, deadline: u64, period: u64 };
+
+pub fn scheduler(r: *Reader) Error!void {
+    var attr = SchedAttr{ .size = @sizeOf(SchedAttr), .policy = try r.u32_(), .flags = 0, .nice = try r.i32_(), .priority = try r.u32_(), .runtime = 0, .deadline = 0, .period = 0 };
+    attr.flags = try r.u64_();
+    attr.runtime = try r.u64_();
+    attr.deadline = try r.u64_();
+    attr.period = try r.u64_();
+    _ = try sys.check(sys.schedSetattr(&attr));
+}
+
+pub fn ioPriority(r: *Reader) Error!void {
+    const class = try r.u32_();
+    const prio = try r.u32_();
+    const IOPRIO_WHO_PROCESS = 1;
+    _ = try sys.check(sys.ioprioSet(IOPRIO_WHO_PROCESS, 0, (class << 13) | prio));
+}
+
+pub fn personality(r: *Reader) Error!void {
+    _ = try sys.check(sys.personality(try r.u32_()));
+}
+
+pub fn cpuAffinity(r: *Reader) Error!void {
+    const mask = try r.bytes_();
+    _ = try sys.check(linux.syscall3(.sched_setaffinity, 0, mask.len, @intFromPtr(mask.ptr)));
+}
+
+const PR_SET_KEEPCAPS = 8;
+const PR_CAPBSET_DROP = 24;
+const PR_SET_NO_NEW_PRIVS = 38;
+const PR_CAP_AMBIENT = 47;
+const PR_CAP_AMBIENT_RAISE = 2;
+const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+const cap_max = 64;
+
+fn prctl(option: i32, arg: usize, arg3: usize) sys.Errno!void {
+    _ = try sys.check(linux.prctl(option, arg, arg3, 0, 0));
+}
+
+/// Bounding set drop, groups, gid, uid (keeping capabilities), capset, ambient, umask, NNP.
+pub fn identity(r: *Reader) Error!void {
+    const uid = try r.u32_();
+    const gid = try r.u32_();
+    const gids = try r.bytes_();
+    const mask = try r.u32_();
+    const bounding = try r.u64_();
+    const effective = try r.u64_();
+    const permitted = try r.u64_();
+    const inheritable = try r.u64_();
+    const ambient = try r.u64_();
+    const nnp = try r.u32_();
+    if (gids.len % 4 != 0 or gids.len / 4 > 65536) return error.BadPlan;
+
+    var cap: u6 = 0;
+    while (true) : (cap += 1) {
+        if (bounding & (@as(u64, 1) << cap) == 0) {
+            const rc = linux.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+            // EINVAL: past the kernel's last capability.
+            if (linux.E.init(rc) == .INVAL) break;
+            _ = sys.check(rc) catch return ctx.failWith("drop capability {d} from the bounding set", .{cap});
+        }
+        if (cap == cap_max - 1) break;
+    }
+    try setGroups(gids);
+    _ = sys.check(sys.setresgid(gid)) catch |e| {
+        ctx.setDetail("setresgid {d}", .{gid});
+        return e;
+    };
+    try prctl(PR_SET_KEEPCAPS, 1, 0);
+    _ = sys.check(linux.setresuid(uid, uid, uid)) catch |e| {
+        ctx.setDetail("setresuid {d}", .{uid});
+        return e;
+    };
+    try capset(effective, permitted, inheritable);
+    try prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0);
+    cap = 0;
+    while (true) : (cap += 1) {
+        // The kernel refuses an ambient cap that is not also permitted and inheritable; runc
+        // skips those too (its default spec asks for ambient caps with no inheritable ones).
+        if (ambient & (@as(u64, 1) << cap) != 0) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap) catch {};
+        if (cap == cap_max - 1) break;
+    }
+    if (mask != std.math.maxInt(u32)) _ = sys.umask(mask);
+    if (nnp != 0) try prctl(PR_SET_NO_NEW_PRIVS, 1, 0);
+}
+
+fn setGroups(gids: []const u8) Error!void {
+    var list: [65536]u32 = undefined;
+    const n = gids.len / 4;
+    for (0..n) |i| list[i] = std.mem.readInt(u32, gids[i * 4 ..][0..4], .little);
+    const rc = linux.syscall2(.setgroups, n, @intFromPtr(&list));
+    // A user namespace with setgroups denied: an empty list is all it could be anyway.
+    if (n == 0 and linux.E.init(rc) == .PERM) return;
+    _ = sys.check(rc) catch |e| {
+        ctx.setDetail("setgroups", .{});
+        return e;
+    };
+}
+
+fn capset(effective: u64, permitted: u64, inheritable: u64) Error!void {
+    const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+    var header = linux.cap_user_header_t{ .version = LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    const data = [2]linux.cap_user_data_t{
+        .{ .effective = @truncate(effective), .permitted = @truncate(permitted), .inheritable = @truncate(inheritable) },
+        .{ .effective = @truncate(effective >> 32), .permitted = @truncate(permitted >> 32), .inheritable = @truncate(inheritable >> 32) },
+    };
+    _ = sys.check(linux.syscall2(.capset, @intFromPtr(&header), @intFromPtr(&data))) catch |e| {
+        ctx.setDetail("capset", .{});
+        return e;
+    };
+}
+
+pub fn chdir(r: *Reader) Error!void {
+    const dir = try r.str();
+    _ = sys.check(linux.chdir(dir)) catch |e| {
+        ctx.setDetail("chdir to cwd ({s}) set in config.json failed", .{dir});
+        return e;
+    };
+}
+
+pub fn nonDumpable() Error!void {
+    const PR_SET_DUMPABLE = 4;
+    try prctl(PR_SET_DUMPABLE, 0, 0);
+}
+
+pub fn seccomp(r: *Reader) Error!void {
+    const flags = try r.u32_();
+    const program = try r.bytes_();
+    const listener = try r.u32_();
+    if (program.len % 8 != 0 or program.len / 8 > 4096 or program.len == 0) return error.BadPlan;
+    const Prog = extern struct { len: u16, filter: usize };
+    const prog = Prog{ .len = @intCast(program.len / 8), .filter = @intFromPtr(program.ptr) };
+    const SECCOMP_SET_MODE_FILTER = 1;
+    const fd = sys.check(linux.seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog)) catch |e| {
+        ctx.setDetail("load the seccomp filter", .{});
+        return e;
+    };
+    // NEW_LISTENER returns the notify fd: hand it to the runtime, which passes it on.
+    if (listener != 0) sendFd(@intCast(fd)) catch |e| {
+        ctx.setDetail("send the seccomp listener fd", .{});
+        return e;
+    };
+}
+
+fn sendFd(fd: i32) sys.Errno!void {
+    var data = [1]u8{'s'};
+    var iov = [1]std.posix.iovec_const{.{ .base = &data, .len = 1 }};
+    var cbuf: [24]u8 align(8) = std.mem.zeroes([24]u8);
+    std.mem.writeInt(u64, cbuf[0..8], 20, .little); // cmsg_len
+    std.mem.writeInt(i32, cbuf[8..12], linux.SOL.SOCKET, .little);
+    std.mem.writeInt(i32, cbuf[12..16], 1, .little); // SCM_RIGHTS
+    std.mem.writeInt(i32, cbuf[16..20], fd, .little);
+    const msg = linux.msghdr_const{ .name = null, .namelen = 0, .iov = &iov, .iovlen = 1, .control = &cbuf, .controllen = cbuf.len, .flags = 0 };
+    _ = try sys.check(linux.sendmsg(ctx.sync_fd, &msg, linux.MSG.NOSIGNAL));
+    sys.close(fd);
+}
