@@ -1,7 +1,7 @@
 // Runs a shell command in a real container through the library API and returns what it printed.
 // The command's output goes to /out (a bind mount of a host temp dir), so the test process's
 // own stdio stays out of it.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ffiModule from "../../src/ffi.ts";
 import * as bunrunc from "../../src/lib/index.ts";
@@ -15,6 +15,8 @@ export const SKIP_REASON = canRunContainers ? "" : " [skipped: needs root and sr
 export function withOut(spec: Spec, b: TestBundle): string {
   const out = join(b.dir, "out");
   mkdirSync(out, { recursive: true });
+  // Container users other than root write here too.
+  chmodSync(out, 0o777);
   spec.mounts = [...(spec.mounts ?? []), { destination: "/out", type: "bind", source: out, options: ["rbind", "rw"] }];
   return out;
 }

@@ -24,7 +24,9 @@ describe.skipIf(!canRunContainers)(`container process${SKIP_REASON}`, () => {
     expect(status(r.out, "CapEff")).toBe(caps);
     expect(status(r.out, "CapPrm")).toBe(caps);
     expect(status(r.out, "CapBnd")).toBe(caps);
-    expect(status(r.out, "CapAmb")).toBe(caps);
+    // runc 1.1 asks for these as ambient too, but the kernel refuses an ambient cap that is not
+    // inheritable, and runc skips it: CapAmb stays empty there as well.
+    expect(status(r.out, "CapAmb")).toBe("0000000000000000");
     expect(status(r.out, "CapInh")).toBe("0000000000000000");
     expect(status(r.out, "NoNewPrivs")).toBe("1");
   });
@@ -65,7 +67,7 @@ describe.skipIf(!canRunContainers)(`container process${SKIP_REASON}`, () => {
   });
 
   test("masked paths are empty, read-only paths refuse writes (EROFS)", async () => {
-    const r = await run("wc -c < /proc/kcore; ls /sys/firmware | wc -l; echo 1 > /proc/sys/kernel/ns_last_pid; echo rc=$?");
+    const r = await run("wc -c < /proc/timer_list; ls /sys/firmware | wc -l; echo 1 > /proc/sys/kernel/ns_last_pid; echo rc=$?");
     const lines = r.out.trim().split("\n");
     expect(lines[0]!.trim()).toBe("0");
     expect(lines[1]!.trim()).toBe("0");
@@ -73,7 +75,7 @@ describe.skipIf(!canRunContainers)(`container process${SKIP_REASON}`, () => {
   });
 
   test("default devices and linux.devices exist with the right type, numbers and modes", async () => {
-    const r = await run("stat -c '%n %F %t:%T %a %u:%g' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/extra; readlink /dev/fd /dev/ptmx", (s) => {
+    const r = await run("stat -c '%n %F %t:%T %a %u:%g' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/extra; readlink /dev/fd; readlink /dev/ptmx", (s) => {
       s.linux!.devices = [{ path: "/dev/extra", type: "c", major: 1, minor: 3, fileMode: 0o640, uid: 7, gid: 8 }];
     });
     expect(r.out).toContain("/dev/null character special file 1:3 666 0:0");
@@ -90,7 +92,11 @@ describe.skipIf(!canRunContainers)(`container process${SKIP_REASON}`, () => {
 
   test("exit status, and 128+signal when the process is killed", async () => {
     expect((await run("exit 7")).code).toBe(7);
-    expect((await run("kill -9 $$")).code).toBe(137);
+    // pid 1 of a pid namespace ignores SIGKILL from inside it: share the host's pid namespace.
+    const killed = await run("kill -9 $$", (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== "pid");
+    });
+    expect(killed.code).toBe(137);
   });
 
   test("hooks receive the state: createRuntime and poststart in the runtime, startContainer inside", async () => {

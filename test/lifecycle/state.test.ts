@@ -23,7 +23,8 @@ function fakeContainer(b: TestBundle, opts: { fifo?: boolean; hooks?: object } =
   const cg = cgroupFor(id, undefined);
   cg.create();
   cleanups.push(() => cg.destroy());
-  cleanups.push(() => (proc.kill(9), proc.exited));
+  // delete reaps the init when it is our child, so Bun's own wait may find nothing left.
+  cleanups.push(() => (proc.kill(9), proc.exited.catch(() => null)));
   cg.addProcess(proc.pid);
   mkdirSync(join(b.root, id));
   if (opts.fifo) writeFileSync(join(b.root, id, "exec.fifo"), "");
@@ -83,7 +84,7 @@ describe.skipIf(!canCgroup)("state and list (needs root and cgroups)", () => {
     const mark = join(b.dir, "poststop");
     const { id, proc, cg } = fakeContainer(b, { hooks: { poststop: [{ path: "/bin/sh", args: ["sh", "-c", `cat > ${mark}`] }] } });
     await bunrunc.delete({ root: b.root, id, force: true });
-    expect(await proc.exited).not.toBe(0);
+    expect(existsSync(`/proc/${proc.pid}`)).toBe(false);
     expect(existsSync(join(b.root, id))).toBe(false);
     expect(Object.values(cg.paths).some((p) => existsSync(p))).toBe(false);
     expect(JSON.parse(await Bun.file(mark).text())).toMatchObject({ id, status: "stopped" });
