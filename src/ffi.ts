@@ -29,6 +29,9 @@ const symbols = {
   bunrunc_unix_connect: { args: [P], returns: i32 },
   bunrunc_flock: { args: [i32, i32], returns: i32 },
   bunrunc_set_child_subreaper: { args: [], returns: i32 },
+  bunrunc_cg_devices_attach: { args: [P, P, u32, u32, P], returns: i32 },
+  bunrunc_cg_devices_count: { args: [P], returns: i32 },
+  bunrunc_eventfd: { args: [], returns: i32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -179,4 +182,28 @@ export function flock(fd: number, op: number): void {
 
 export function setChildSubreaper(): void {
   ok(load().bunrunc_set_child_subreaper(), "prctl(PR_SET_CHILD_SUBREAPER)");
+}
+
+const DEVICE_STAGES = ["", "check the device rules", "open the cgroup", "query its device programs", "load the device program", "attach the device program", "detach the previous device program"];
+
+/**
+ * cgroup v2 device filter (zig/cgroups/devices.zig): `rules` is 12 bytes per exception
+ * {type u8, access u8, flags u8, 0, major u32, minor u32}; attaches it to the cgroup dir and
+ * detaches the programs that were there before.
+ */
+export function cgroupDevicesAttach(dir: string, rules: Uint8Array, defaultAllow: boolean): void {
+  const stage = new Uint32Array(1);
+  const count = rules.length / 12;
+  const rc = load().bunrunc_cg_devices_attach(ptr(cstr(dir)), ptr(rules.length ? rules : new Uint8Array(12)), count, defaultAllow ? 1 : 0, ptr(stage));
+  if (rc < 0) throw new FfiError(-rc, `${DEVICE_STAGES[stage[0]!] ?? "device filter"} (${dir})`);
+}
+
+/** How many device programs are attached to the cgroup dir. */
+export function cgroupDevicesCount(dir: string): number {
+  return ok(load().bunrunc_cg_devices_count(ptr(cstr(dir))), `query device programs of ${dir}`);
+}
+
+/** A non-blocking close-on-exec eventfd (cgroup v1 OOM notifications). */
+export function eventfd(): number {
+  return ok(load().bunrunc_eventfd(), "eventfd");
 }

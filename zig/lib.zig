@@ -131,6 +131,31 @@ export fn bunrunc_init_size() u32 {
     return @intCast(@embedFile("init_elf").len);
 }
 
+const cg_devices = @import("cgroups/devices.zig");
+const cg_oom = @import("cgroups/oom.zig");
+
+comptime {
+    std.debug.assert(@sizeOf(cg_devices.Rule) == 12);
+}
+
+/// cgroup v2 device filter: loads a BPF_CGROUP_DEVICE program for `count` exceptions to the
+/// default verdict, attaches it to the cgroup dir at `path` and detaches the ones before it.
+/// Returns 0, or -errno with stage.* naming the failed step (zig/cgroups/devices.zig Stage).
+export fn bunrunc_cg_devices_attach(path: [*:0]const u8, rules: [*]const cg_devices.Rule, count: u32, default_allow: u32, stage: *u32) i32 {
+    return cg_devices.attach(path, rules, count, default_allow != 0, stage);
+}
+
+/// Number of device programs attached to the cgroup dir at `path`, or -errno.
+export fn bunrunc_cg_devices_count(path: [*:0]const u8) i32 {
+    return cg_devices.attachedCount(path);
+}
+
+/// A non-blocking close-on-exec eventfd (cgroup v1 OOM notifications), or -errno.
+export fn bunrunc_eventfd() i32 {
+    return cg_oom.eventfd();
+}
+
 test {
     _ = plan;
+    _ = cg_devices;
 }
