@@ -4,5 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/zig.sh build -Doptimize=ReleaseSmall
 mkdir -p dist
-node_modules/.bin/bun build --compile --minify --bytecode src/main.ts --outfile dist/bunrunc >/dev/null
+# `bunrunc --version` prints the commit the executable was built from.
+commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+node_modules/.bin/bun build --compile --minify --bytecode --define "BUNRUNC_COMMIT=\"$commit\"" src/main.ts --outfile dist/bunrunc >/dev/null
 echo "built dist/bunrunc"

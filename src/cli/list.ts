@@ -1,0 +1,20 @@
+// `list`: runc's table (Go tabwriter), `--format json` (null when empty, as Go encodes a nil
+// slice), or `-q` ids only.
+import type { VerbInvocation } from "./parse.ts";
+import { BunruncError } from "../lib/errors.ts";
+import { listTable } from "../lib/format.ts";
+import { list } from "../lib/state.ts";
+import { goJson, writeStdout } from "./output.ts";
+
+export default function listVerb({ global, flags }: VerbInvocation): void {
+  const items = list({ root: global.root });
+  if (flags.quiet) return writeStdout(items.map((s) => `${s.id}\n`).join(""));
+  switch (flags.format) {
+    case "table":
+      return writeStdout(listTable(items));
+    case "json":
+      return writeStdout(`${items.length ? goJson(items) : "null"}\n`);
+    default:
+      throw new BunruncError("usage", "invalid format option");
+  }
+}

@@ -1,0 +1,7 @@
+// `spec`: writes a starter config.json into --bundle (default: the current directory).
+import { writeSpec } from "../lib/spec.ts";
+import type { VerbInvocation } from "./parse.ts";
+
+export default function specVerb({ flags }: VerbInvocation): void {
+  writeSpec({ bundle: flags.bundle as string, rootless: flags.rootless as boolean });
+}
