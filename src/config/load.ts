@@ -1,0 +1,79 @@
+// Reading and validating runtime-spec documents. Every failure is one BunruncError("invalid-config")
+// line: `<source>: <json path>: <cause>`, e.g.
+// `config.json: linux.resources.memory.limit: expected integer, got "64m"`.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as v from "valibot";
+import { BunruncError } from "../lib/errors.ts";
+import type { Spec } from "../plan/spec.ts";
+import { ConfigProblem, describeIssue, formatProblem, issuePath } from "./issues.ts";
+import { JsonSyntaxError, parseJson } from "./json.ts";
+import { Config, Process, Resources, State } from "./schema.ts";
+import { checkConfig, checkProcess, checkProcessArgs, checkResources, checkRunnable } from "./semantics.ts";
+
+export type { Config, Process, Resources, State };
+
+// Compile-time proof that a validated config is what the plan compiler reads.
+const _configIsSpec = (c: Config): Spec => c;
+void _configIsSpec;
+
+/** Reads `<bundle>/config.json` and returns it validated for `create`/`run`. */
+export function loadBundleConfig(bundle: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(join(bundle, "config.json"), "utf8");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === "ENOENT" ? "no such file or directory" : err.code === "EISDIR" ? "is a directory" : err.message;
+    throw new BunruncError("invalid-config", `config.json: cannot read ${join(bundle, "config.json")}: ${why}`);
+  }
+  return parseConfigJson(text);
+}
+
+/** A config.json text, validated: the spec's rules plus what `create` needs (root, process.args). */
+export function parseConfigJson(text: string, source = "config.json"): Config {
+  return validated(text, source, Config, (c) => {
+    checkConfig(c);
+    checkRunnable(c);
+  });
+}
+
+/** exec's `--process` file: one runtime-spec `process` object. */
+export function parseProcessJson(text: string, source: string): Process {
+  return validated(text, source, Process, (p) => {
+    checkProcess(p, []);
+    checkProcessArgs(p, []);
+  });
+}
+
+/** update's `--resources` document: one LinuxResources object. */
+export function parseResourcesJson(text: string, source: string): Resources {
+  return validated(text, source, Resources, (r) => checkResources(r, []));
+}
+
+/** A `state` output (for clients of the library and tests). */
+export function parseStateJson(text: string, source: string): State {
+  return validated(text, source, State, () => {});
+}
+
+function validated<S extends v.GenericSchema>(text: string, source: string, schema: S, check: (value: v.InferOutput<S>) => void): v.InferOutput<S> {
+  let value: unknown;
+  try {
+    value = parseJson(text, { source });
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw new BunruncError("invalid-config", e.message);
+    throw e;
+  }
+  const result = v.safeParse(schema, value, { abortEarly: true, message: describeIssue });
+  if (!result.success) {
+    const issue = result.issues[0];
+    throw new BunruncError("invalid-config", formatProblem(source, issuePath(issue), issue.message));
+  }
+  try {
+    check(result.output);
+  } catch (e) {
+    if (e instanceof ConfigProblem) throw new BunruncError("invalid-config", formatProblem(source, e.path, e.reason));
+    throw e;
+  }
+  return result.output;
+}
