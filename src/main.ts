@@ -3,8 +3,9 @@
 // stdout is written only by verbs (and help/version); errors go to the log and stderr.
 import { basename } from "node:path";
 import { parseArgv, parseGlobals, type Invocation, type VerbMain } from "./cli/parse.ts";
+import { strerror } from "./lib/errno.ts";
 import { BunruncError } from "./lib/errors.ts";
-import { configureLog, logFailure } from "./log.ts";
+import { configureLog, log, logFailure } from "./log.ts";
 
 const VERB_MODULES: Record<string, () => Promise<{ default: VerbMain }>> = {
   spec: () => import("./cli/spec.ts"),
@@ -61,9 +62,11 @@ async function main(argv: string[]): Promise<number> {
     try {
       configureLog({ file: global.log, format: global.logFormat, debug: global.debug });
     } catch (e) {
-      logFailure(`open log file ${global.log}: ${messageOf(e)}`);
+      const errno = (e as NodeJS.ErrnoException).errno;
+      logFailure(`--log: open ${global.log}: ${errno ? strerror(errno) : messageOf(e)}`);
       return 1;
     }
+    if (global.debug) log.debug(`bunrunc ${argv.join(" ")}`);
   }
   let inv: Invocation | undefined;
   try {
