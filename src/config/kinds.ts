@@ -48,11 +48,24 @@ export function oneOf<const T extends readonly string[]>(options: T) {
 export const str = v.string();
 export const bool = v.boolean();
 export const strings = v.array(str);
-export const stringMap = v.record(str, str);
 
+// valibot's object and record schemas take arrays too; Go (and so runc) does not.
+const notArray = v.custom<Record<string, unknown>>(
+  (x) => typeof x === "object" && x !== null && !Array.isArray(x),
+  (issue) => `expected object, got ${show(issue.input)}`,
+);
+
+/** A JSON object with these members; unknown members pass through (the spec says ignore them). */
 export function obj<E extends v.ObjectEntries>(entries: E) {
-  return v.looseObject(entries);
+  return v.pipe(notArray, v.looseObject(entries));
 }
+
+/** A JSON object used as a map (annotations, sysctl, ...). */
+export function map<K extends v.GenericSchema<string, string | number | symbol>, S extends v.GenericSchema>(key: K, value: S) {
+  return v.pipe(notArray, v.record(key, value));
+}
+
+export const stringMap = map(str, str);
 
 export function list<S extends v.GenericSchema>(item: S) {
   return v.array(item);

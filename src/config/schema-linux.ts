@@ -1,6 +1,6 @@
 // runtime-spec v1.3.0 config-linux.md: the "linux" object, seccomp included.
 import * as v from "valibot";
-import { bool, CPU_LIST, int64, list, obj, oneOf, opt, str, stringMap, strings, uint32, uint64 } from "./kinds.ts";
+import { bool, CPU_LIST, int64, list, map, obj, oneOf, opt, str, stringMap, strings, uint32, uint64 } from "./kinds.ts";
 import { Resources } from "./schema-resources.ts";
 
 export const NAMESPACE_TYPES = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"] as const;
@@ -134,9 +134,9 @@ export const Linux = obj({
   namespaces: opt(list(Namespace)),
   uidMappings: opt(list(IdMapping)),
   gidMappings: opt(list(IdMapping)),
-  timeOffsets: opt(v.record(oneOf(TIME_NAMESPACE_CLOCKS), obj({ secs: opt(int64), nanosecs: opt(uint32) }))),
+  timeOffsets: opt(map(oneOf(TIME_NAMESPACE_CLOCKS), obj({ secs: opt(int64), nanosecs: opt(uint32) }))),
   devices: opt(list(Device)),
-  netDevices: opt(v.record(str, obj({ name: opt(str) }))),
+  netDevices: opt(map(str, obj({ name: opt(str) }))),
   cgroupsPath: opt(str),
   resources: opt(Resources),
   intelRdt: opt(IntelRdt),

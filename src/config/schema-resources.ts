@@ -1,7 +1,7 @@
 // runtime-spec v1.3.0 config-linux.md "resources" (LinuxResources): linux.resources in
 // config.json, and the whole document `update -r` reads.
 import * as v from "valibot";
-import { bool, int64, list, obj, oneOf, opt, str, stringMap, uint16, uint32, uint64 } from "./kinds.ts";
+import { bool, int64, list, map, obj, oneOf, opt, str, stringMap, uint16, uint32, uint64 } from "./kinds.ts";
 
 export const DeviceRule = obj({
   allow: bool,
@@ -70,7 +70,7 @@ export const Resources = obj({
   blockIO: opt(BlockIO),
   hugepageLimits: opt(list(HugepageLimit)),
   network: opt(Network),
-  rdma: opt(v.record(str, Rdma)),
+  rdma: opt(map(str, Rdma)),
   unified: opt(stringMap),
 });
 
