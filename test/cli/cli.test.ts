@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { writeState, type ContainerState } from "../../src/lib/container.ts";
 import { rfc3339Nano } from "../../src/lib/format.ts";
 import { procStat } from "../../src/lib/process.ts";
-import { cli, tempDir, uniqueId } from "./run-cli.ts";
+import { cli, DIST, tempDir, uniqueId } from "./run-cli.ts";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -176,5 +176,27 @@ describe("help and version", () => {
     expect(top.code).toBe(0);
     for (const v of ["spec", "create", "checkpoint", "restore", "features"]) expect(top.stdout).toContain(v);
     expect(top.stdout).toContain("--log-format");
+  });
+});
+
+describe.skipIf(!existsSync(DIST))("dist/bunrunc, the one-file build (skipped: run scripts/build.sh first)", () => {
+  test("--version names the commit it was built from", () => {
+    const out = cli(["--version"], { bin: DIST });
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^bunrunc version \S+\ncommit: [0-9a-f]{40}\nspec: 1\.3\.0\nbun: \S+\n$/);
+  });
+  test("a failing command: JSON log line, bare message on stderr, exit 1; arity errors use the name it was run as", () => {
+    const r = root();
+    const log = join(r, "log.json");
+    const out = cli(["--root", r, "--log", log, "--log-format", "json", "state", "gone"], { bin: DIST });
+    expect(out).toEqual({ code: 1, stdout: "", stderr: "container does not exist\n" });
+    expect(JSON.parse(readFileSync(log, "utf8"))).toMatchObject({ level: "error", msg: "container does not exist" });
+    expect(cli(["state"], { bin: DIST }).stderr).toContain('msg="bunrunc: \\"state\\" requires exactly 1 argument(s)"');
+  });
+  test("state and list of a hand-made container", () => {
+    const r = root();
+    const { id, proc } = sleepingContainer(r);
+    expect(JSON.parse(cli(["--root", r, "state", id], { bin: DIST }).stdout)).toMatchObject({ id, pid: proc.pid, status: "running" });
+    expect(cli(["--root", r, "list", "-q"], { bin: DIST }).stdout).toBe(`${id}\n`);
   });
 });
