@@ -30,7 +30,8 @@ export class JsonSyntaxError extends Error {
   }
 }
 
-const MAX_DEPTH = 512; // deeper nesting is an attack, not a config
+// The hand parser recurses, so it bounds nesting; no runtime-spec document comes near this.
+const MAX_DEPTH = 512;
 const MAY_HOLD_UNSAFE_INTEGER = /\d{16}/;
 
 export function parseJson(text: string, opts: ParseOptions): JsonValue {
