@@ -1,0 +1,215 @@
+// The container's cgroup: resolve its directories, create them, apply linux.resources through
+// the per-controller files (fixed order, v1 or v2), add processes, list them, freeze/thaw,
+// signal everything, collect stats and remove it. One manager per container; the lifecycle
+// (src/lib/cgroup.ts) and the verbs (update, pause, resume, ps, events) use it.
+import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Controller } from "./controller.ts";
+import { readControl, writeControl } from "./files.ts";
+import { resolvePaths, CGROUP_ROOT, type ResolveOptions, type Version } from "./paths.ts";
+import { emptyStats, type Stats } from "./stats.ts";
+import { CgroupError, FIELD, type ApplyContext, type Resources } from "./types.ts";
+import { blkio } from "./v1/blkio.ts";
+import { cpu as cpuV1 } from "./v1/cpu.ts";
+import { cpuacct } from "./v1/cpuacct.ts";
+import { cpuset as cpusetV1, inheritCpuset } from "./v1/cpuset.ts";
+import { devices as devicesV1 } from "./v1/devices.ts";
+import * as freezerV1 from "./v1/freezer.ts";
+import { hugetlb as hugetlbV1 } from "./v1/hugetlb.ts";
+import { memory as memoryV1 } from "./v1/memory.ts";
+import { net_cls } from "./v1/net_cls.ts";
+import { net_prio } from "./v1/net_prio.ts";
+import { pids as pidsCtl } from "./v1/pids.ts";
+import { rdma } from "./v1/rdma.ts";
+import { cpu as cpuV2 } from "./v2/cpu.ts";
+import { cpuset as cpusetV2 } from "./v2/cpuset.ts";
+import { devices as devicesV2 } from "./v2/devices.ts";
+import * as freezerV2 from "./v2/freezer.ts";
+import { hugetlb as hugetlbV2 } from "./v2/hugetlb.ts";
+import { io } from "./v2/io.ts";
+import { memory as memoryV2 } from "./v2/memory.ts";
+import { unified } from "./v2/unified.ts";
+
+/** Order matters: cpuset before anything joins, devices late, unified last (it overrides). */
+const V1: readonly Controller[] = [cpusetV1, cpuV1, cpuacct, memoryV1, pidsCtl, blkio, hugetlbV1, net_cls, net_prio, rdma, devicesV1];
+const V2: readonly Controller[] = [cpusetV2, cpuV2, memoryV2, pidsCtl, io, hugetlbV2, rdma, devicesV2, unified];
+
+export interface ManagerOptions extends ResolveOptions {}
+
+export class CgroupManager {
+  constructor(
+    readonly version: Version,
+    /** v1: hierarchy -> dir; v2: {"": dir}. */
+    readonly paths: Record<string, string>,
+  ) {}
+
+  static forContainer(id: string, cgroupsPath: string | undefined, opts: ManagerOptions = {}): CgroupManager {
+    const { version, paths } = resolvePaths(id, cgroupsPath, opts);
+    return new CgroupManager(version, paths);
+  }
+
+  /** Distinct directories (co-mounted v1 controllers share one). */
+  dirs(): string[] {
+    return [...new Set(Object.values(this.paths))];
+  }
+
+  /** v2's one directory (throws on v1). */
+  get dir(): string {
+    return this.paths[""]!;
+  }
+
+  create(): void {
+    if (this.version === 2) {
+      enableControllers(dirname(this.dir));
+      mkdirSync(this.dir, { recursive: true });
+      return;
+    }
+    for (const [ctrl, d] of Object.entries(this.paths)) {
+      mkdirSync(d, { recursive: true });
+      if (ctrl === "cpuset") inheritCpuset(d, CGROUP_ROOT);
+    }
+  }
+
+  /** Applies `r`: everything at create, only the given fields on update. Throws CgroupError. */
+  apply(r: Resources, ctx: ApplyContext = { update: false }): void {
+    if (this.version === 1 && Object.keys(r.unified ?? {}).length) {
+      throw new CgroupError(`${FIELD}.unified`, "needs cgroup v2; this host uses cgroup v1");
+    }
+    if (this.version === 2) {
+      const net = net_cls.wants(r) ?? net_prio.wants(r);
+      if (net) throw new CgroupError(net, "cgroup v2 has no net_cls/net_prio controllers (use eBPF or tc instead)");
+    }
+    for (const c of this.version === 1 ? V1 : V2) {
+      const dir = this.controllerDir(c);
+      if (!dir) {
+        const field = c.wants(r);
+        if (field) throw new CgroupError(field, `the ${c.name} cgroup controller is not available on this host`);
+        continue;
+      }
+      c.apply(dir, r, ctx);
+    }
+  }
+
+  /** The directory serving controller `c`, or null when the host does not offer it. */
+  private controllerDir(c: Controller): string | null {
+    if (this.version === 1) {
+      const d = this.paths[c.name];
+      return d && existsSync(d) ? d : null;
+    }
+    if (c.name === "") return this.dir;
+    const available = (readControl(this.dir, "cgroup.controllers") ?? "").split(/\s+/);
+    return available.includes(c.name) ? this.dir : null;
+  }
+
+  addProcess(pid: number): void {
+    for (const d of this.dirs()) writeFileSync(join(d, "cgroup.procs"), String(pid));
+  }
+
+  /** Every process in the cgroup and its descendants. */
+  pids(): number[] {
+    const out = new Set<number>();
+    for (const d of this.dirs()) collectPids(d, out);
+    return [...out].sort((a, b) => a - b);
+  }
+
+  private freezerDir(): string {
+    const d = this.version === 2 ? this.dir : this.paths.freezer;
+    if (!d) throw new CgroupError("", "the freezer cgroup controller is not mounted on this host");
+    return d;
+  }
+
+  async freeze(): Promise<void> {
+    await (this.version === 2 ? freezerV2 : freezerV1).freeze(this.freezerDir());
+  }
+
+  thaw(): void {
+    (this.version === 2 ? freezerV2 : freezerV1).thaw(this.freezerDir());
+  }
+
+  isFrozen(): boolean {
+    try {
+      return (this.version === 2 ? freezerV2 : freezerV1).frozen(this.freezerDir());
+    } catch {
+      return false;
+    }
+  }
+
+  killAll(sig: number): void {
+    if (this.version === 2 && sig === 9 && existsSync(join(this.dir, "cgroup.kill"))) {
+      try {
+        writeControl(this.dir, "cgroup.kill", "1", "cgroup.kill");
+        return;
+      } catch {}
+    }
+    for (const pid of this.pids()) {
+      try {
+        process.kill(pid, sig);
+      } catch {}
+    }
+  }
+
+  stats(): Stats {
+    const s = emptyStats();
+    for (const c of this.version === 1 ? V1 : V2) {
+      const dir = this.controllerDir(c);
+      if (dir && c.stats) c.stats(dir, s);
+    }
+    if (this.version === 2 && !this.controllerDir(pidsCtl)) s.pids.current = BigInt(this.pids().length);
+    return s;
+  }
+
+  exists(): boolean {
+    return this.dirs().some((d) => existsSync(d));
+  }
+
+  /** rmdir, children first; a directory that still has processes stays (callers empty it first). */
+  destroy(): void {
+    for (const d of this.dirs()) removeTree(d);
+  }
+}
+
+/** Turns on every available controller from the root down to `dir` so its children get them. */
+function enableControllers(dir: string): void {
+  const chain: string[] = [];
+  for (let d = dir; d.startsWith(CGROUP_ROOT); d = dirname(d)) {
+    chain.unshift(d);
+    if (d === CGROUP_ROOT) break;
+  }
+  for (const d of chain) {
+    mkdirSync(d, { recursive: true });
+    const enabled = new Set((readControl(d, "cgroup.subtree_control") ?? "").split(/\s+/));
+    for (const c of (readControl(d, "cgroup.controllers") ?? "").split(/\s+/)) {
+      if (!c || enabled.has(c)) continue;
+      try {
+        writeFileSync(join(d, "cgroup.subtree_control"), `+${c}`);
+      } catch {
+        // A level with processes of its own cannot delegate (EBUSY); resources needing this
+        // controller then fail by name in apply().
+      }
+    }
+  }
+}
+
+function collectPids(dir: string, out: Set<number>): void {
+  for (const l of (readControl(dir, "cgroup.procs") ?? "").split("\n")) if (l) out.add(Number(l));
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) collectPids(join(dir, e.name), out);
+}
+
+function removeTree(dir: string): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) removeTree(join(dir, e.name));
+  try {
+    rmdirSync(dir);
+  } catch {}
+}

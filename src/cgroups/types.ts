@@ -1,0 +1,101 @@
+// The runtime-spec's linux.resources as the cgroup code reads it, and the one error type every
+// controller throws. Integers may arrive as bigint (lossless JSON of int64/uint64 fields).
+
+export type Int = number | bigint;
+
+export interface DeviceRule {
+  allow: boolean;
+  type?: string;
+  major?: Int;
+  minor?: Int;
+  access?: string;
+}
+
+export interface MemoryResources {
+  limit?: Int;
+  reservation?: Int;
+  swap?: Int;
+  kernel?: Int;
+  kernelTCP?: Int;
+  swappiness?: Int;
+  disableOOMKiller?: boolean;
+  useHierarchy?: boolean;
+  checkBeforeUpdate?: boolean;
+}
+
+export interface CpuResources {
+  shares?: Int;
+  quota?: Int;
+  burst?: Int;
+  period?: Int;
+  realtimeRuntime?: Int;
+  realtimePeriod?: Int;
+  cpus?: string;
+  mems?: string;
+  idle?: Int;
+}
+
+export interface WeightDevice {
+  major: Int;
+  minor: Int;
+  weight?: Int;
+  leafWeight?: Int;
+}
+
+export interface ThrottleDevice {
+  major: Int;
+  minor: Int;
+  rate: Int;
+}
+
+export interface BlockIOResources {
+  weight?: Int;
+  leafWeight?: Int;
+  weightDevice?: WeightDevice[];
+  throttleReadBpsDevice?: ThrottleDevice[];
+  throttleWriteBpsDevice?: ThrottleDevice[];
+  throttleReadIOPSDevice?: ThrottleDevice[];
+  throttleWriteIOPSDevice?: ThrottleDevice[];
+}
+
+export interface Resources {
+  devices?: DeviceRule[];
+  memory?: MemoryResources;
+  cpu?: CpuResources;
+  pids?: { limit?: Int };
+  blockIO?: BlockIOResources;
+  hugepageLimits?: { pageSize: string; limit: Int }[];
+  network?: { classID?: Int; priorities?: { name: string; priority: Int }[] };
+  rdma?: Record<string, { hcaHandles?: Int; hcaObjects?: Int }>;
+  unified?: Record<string, string>;
+}
+
+/** How a controller is being asked to apply: at create (everything) or by `update` (a delta). */
+export interface ApplyContext {
+  update: boolean;
+}
+
+/**
+ * A limit that could not be applied. `field` is the JSON path under linux.resources; the message
+ * is one line: what, where, why.
+ */
+export class CgroupError extends Error {
+  override readonly name = "CgroupError";
+  constructor(
+    readonly field: string,
+    why: string,
+  ) {
+    super(field ? `${field}: ${why}` : why);
+  }
+}
+
+export const FIELD = "linux.resources";
+
+/** Present and not the spec's "unset" zero. */
+export function isSet(v: Int | undefined | null): v is Int {
+  return v !== undefined && v !== null && BigInt(v) !== 0n;
+}
+
+export function big(v: Int): bigint {
+  return BigInt(v);
+}
