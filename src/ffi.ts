@@ -2,6 +2,7 @@
 // functions that throw FfiError (errno + text). Nothing outside this file imports bun:ffi.
 // BUNRUNC_FFI_TRACE=1 logs every call with its arguments and result to stderr.
 import { dlopen, FFIType, ptr } from "bun:ffi";
+import { statSync } from "node:fs";
 import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./lib/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
@@ -32,6 +33,8 @@ const symbols = {
   bunrunc_cg_devices_attach: { args: [P, P, u32, u32, P], returns: i32 },
   bunrunc_cg_devices_count: { args: [P], returns: i32 },
   bunrunc_eventfd: { args: [], returns: i32 },
+  bunrunc_seccomp_compile: { args: [P, u32, P, u32, P, u32, P], returns: i32 },
+  bunrunc_seccomp_probe: { args: [], returns: u32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -206,4 +209,65 @@ export function cgroupDevicesCount(dir: string): number {
 /** A non-blocking close-on-exec eventfd (cgroup v1 OOM notifications). */
 export function eventfd(): number {
   return ok(load().bunrunc_eventfd(), "eventfd");
+}
+
+/** zig/seccomp/compile.zig Report: 5 u32 fields, then up to 256 unknown-name rule indexes. */
+const SECCOMP_REPORT_UNKNOWN_MAX = 256;
+const SECCOMP_MAX_INSNS = 4096;
+let seccompOut: Uint8Array | undefined;
+let seccompScratch = new Uint8Array(0);
+
+export interface SeccompProgram {
+  /** struct sock_filter[], 8 bytes each. */
+  program: Uint8Array;
+  longestPath: number;
+  plainLongestPath: number;
+  /** Indexes of input rules whose syscall name no architecture of the filter knows (first 256). */
+  unknownRules: number[];
+  unknownCount: number;
+}
+
+/** A failed seccomp compile; `rule` is the input rule a bad-input error is about. */
+export class SeccompCompileError extends FfiError {
+  constructor(
+    errno: number,
+    readonly rule: number | undefined,
+  ) {
+    super(errno, "compile the seccomp filter");
+  }
+}
+
+/**
+ * Compiles zig/seccomp/input.zig's description into BPF. The output and working buffers are
+ * reused; the scratch buffer doubles when the compiler says it is too small.
+ */
+export function seccompCompile(input: Uint8Array): SeccompProgram {
+  seccompOut ??= new Uint8Array(SECCOMP_MAX_INSNS * 8);
+  const report = new Uint32Array(5 + SECCOMP_REPORT_UNKNOWN_MAX);
+  if (seccompScratch.length < 64 * input.length) seccompScratch = new Uint8Array(Math.max(256 * 1024, 64 * input.length));
+  for (;;) {
+    const rc = load().bunrunc_seccomp_compile(ptr(input), input.length, ptr(seccompOut), SECCOMP_MAX_INSNS, ptr(seccompScratch), seccompScratch.length, ptr(report));
+    if (rc === -12 && seccompScratch.length < 256 * 1024 * 1024) {
+      seccompScratch = new Uint8Array(seccompScratch.length * 2);
+      continue;
+    }
+    if (rc < 0) throw new SeccompCompileError(-rc, report[3] === 0xffffffff ? undefined : report[3]);
+    const unknown = Array.from(report.subarray(5, 5 + Math.min(report[4]!, SECCOMP_REPORT_UNKNOWN_MAX)));
+    return { program: seccompOut.slice(0, rc * 8), longestPath: report[1]!, plainLongestPath: report[2]!, unknownRules: unknown, unknownCount: report[4]! };
+  }
+}
+
+/** Changes whenever the library does (its path embeds a content hash in a compiled bunrunc). */
+export function libraryIdentity(): string {
+  try {
+    const st = statSync(libPath);
+    return `${libPath}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return libPath;
+  }
+}
+
+/** zig/seccomp/probe.zig: bits 0-7 accepted SECCOMP_FILTER_FLAG_*, bits 16-23 available actions. */
+export function seccompProbe(): number {
+  return load().bunrunc_seccomp_probe();
 }

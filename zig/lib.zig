@@ -155,7 +155,36 @@ export fn bunrunc_eventfd() i32 {
     return cg_oom.eventfd();
 }
 
+const seccomp = @import("seccomp/compile.zig");
+const seccomp_probe = @import("seccomp/probe.zig");
+
+comptime {
+    std.debug.assert(@sizeOf(seccomp.Report) == 4 * (5 + seccomp.report_unknown_max));
+}
+
+/// Compiles a linux.seccomp description (zig/seccomp/input.zig) into `out` (sock_filter
+/// entries, at most out_cap) using `scratch` as its only memory. Returns the instruction count,
+/// or -EINVAL (bad input; report.error_rule names the rule), -E2BIG (longer than BPF_MAXINSNS
+/// or out_cap), -ENOMEM (scratch too small).
+export fn bunrunc_seccomp_compile(in_ptr: [*]const u8, in_len: u32, out: [*]seccomp.Insn, out_cap: u32, scratch: [*]u8, scratch_len: u32, report: *seccomp.Report) i32 {
+    if (out_cap == 0) return -@as(i32, @intFromEnum(linux.E.INVAL));
+    const prog = seccomp.compile(in_ptr[0..in_len], out[0..out_cap], scratch[0..scratch_len], report) catch |e| {
+        return -@as(i32, @intFromEnum(switch (e) {
+            error.BadInput => linux.E.INVAL,
+            error.ProgramTooLarge => linux.E.@"2BIG",
+            error.OutOfMemory => linux.E.NOMEM,
+        }));
+    };
+    return @intCast(prog.len);
+}
+
+/// Seccomp filter flags and actions this kernel supports (zig/seccomp/probe.zig bit layout).
+export fn bunrunc_seccomp_probe() u32 {
+    return seccomp_probe.probe();
+}
+
 test {
     _ = plan;
+    _ = @import("seccomp/tests.zig");
     _ = cg_devices;
 }
