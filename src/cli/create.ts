@@ -17,6 +17,7 @@ export default async function createVerb({ global, flags, args: [id] }: VerbInvo
       preserveFds: flags["preserve-fds"] as number,
       noPivot: flags["no-pivot"] as boolean,
       noNewKeyring: flags["no-new-keyring"] as boolean,
+    systemdCgroup: global.systemdCgroup,
       warn: log.warn,
     }),
   );

@@ -17,6 +17,7 @@ export default function runVerb({ global, flags, args: [id] }: VerbInvocation): 
     preserveFds: flags["preserve-fds"] as number,
     noPivot: flags["no-pivot"] as boolean,
     noNewKeyring: flags["no-new-keyring"] as boolean,
+    systemdCgroup: global.systemdCgroup,
     detach: flags.detach as boolean,
     keep: flags.keep as boolean,
     noSubreaper: flags["no-subreaper"] as boolean,

@@ -27,6 +27,8 @@ export interface CreateOptions {
   preserveFds?: number;
   noPivot?: boolean;
   noNewKeyring?: boolean;
+  /** --systemd-cgroup: linux.cgroupsPath is systemd's "slice:prefix:name". */
+  systemdCgroup?: boolean;
   /** Warnings (unknown capabilities, missing seccomp support) go here; the CLI logs them. */
   warn?: (message: string) => void;
 }
@@ -74,7 +76,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   const fifoFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   fds.push(fifoFd);
 
-  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath);
+  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup });
   cg.create();
   cleanup.push(() => cg.destroy());
 
