@@ -133,6 +133,10 @@ fn child(sources: []i32, sync_orig: i32, keep_below: u32, wait_for_parent: bool,
         var ack: [1]u8 = .{1};
         const got = linux.read(sync_fd, &ack, 1);
         if (got != 1 or ack[0] != 0) linux.exit_group(1);
+        // Become the namespace's root where the maps have one: exec keeps full capabilities
+        // only for uid 0 of the user namespace (our host uid is usually unmapped in it).
+        _ = sys.setresgid(0);
+        _ = linux.setresuid(0, 0, 0);
     }
     const envp = [_:null]?[*:0]const u8{};
     const rc = sys.execveat(sources[placed], "", argv, &envp, sys.AT_EMPTY_PATH);
