@@ -5,7 +5,7 @@
 const std = @import("std");
 
 pub const magic: u32 = 0x4c505242; // "BRPL"
-pub const version: u16 = 1;
+pub const version: u16 = 2;
 pub const header_size: u32 = 16;
 pub const bytes_max: u32 = 4 * 1024 * 1024;
 pub const ops_max: u32 = 4096;
@@ -51,6 +51,8 @@ pub const Op = enum(u16) {
     keep_fds = 35,
     non_dumpable = 36,
     unshare = 37,
+    time_ns = 38,
+    exec_attr = 39,
     _,
 };
 

@@ -1,10 +1,12 @@
 // A validated Spec + runtime options -> the plan the init executes, in runc's order.
 // Pure apart from stat()ing bind-mount sources; every op carries the description the user reads
 // when that step fails ("create: mount proc on /proc: permission denied").
-import { CLONE, MS, NAMESPACE_FLAGS } from "./linux.ts";
+import { CLONE, MS } from "./linux.ts";
 import { devIsBound, emitMounts, CompileError, type CgroupView } from "./mounts.ts";
 import { emitDevices } from "./devices.ts";
-import { emitExecTarget, emitIdentity, emitRlimits, emitScheduling } from "./process.ts";
+import { fullProcSysMounts, selinuxEnabled } from "./host.ts";
+import { emitNamespaces } from "./namespaces.ts";
+import { emitExecTarget, emitFinalAffinity, emitIdentity, emitInitialAffinity, emitLsmLabels, emitRlimits, emitScheduling } from "./process.ts";
 import type { Spec, SpecHook } from "./spec.ts";
 import { Op, PlanWriter } from "./wire.ts";
 
@@ -37,13 +39,17 @@ export interface CompileOptions {
   seccomp?: { flags: number; program: Uint8Array; listener?: boolean };
   /** The container id: startContainer hooks get a state JSON built from it at compile time. */
   id: string;
+  /** Host probes, replaceable in tests. */
+  host?: { selinuxEnabled?: () => boolean; procSysMounts?: (rootfs: string) => string[] };
 }
 
 export interface Plan {
   bytes: Uint8Array;
   descriptions: string[];
-  /** CLONE_NEW* bits for namespaces the container creates (not joined by path). */
+  /** CLONE_NEW* bits for clone3: the namespaces the container creates, but cgroup and time (made by the init later). */
   cloneFlags: number;
+  /** CLONE_NEW* bits of every namespace the container creates. */
+  newNamespaces: number;
   /** The init forks after joining a pid namespace by path; the container pid comes in FORKED. */
   forks: boolean;
   /** Capability names the kernel table does not know (ignored, like runc; warn about them). */
@@ -62,6 +68,9 @@ const PROPAGATION: Readonly<Record<string, number>> = {
 };
 
 const HOOK_TIMEOUT_NONE = 0;
+// keyctl permission bits (KEY_USR_SEARCH, KEY_OTH_SEARCH).
+const KEY_USR_SEARCH = 0x80000;
+const KEY_OTH_SEARCH = 0x8;
 
 export function hasCreateHooks(spec: Spec): boolean {
   const h = spec.hooks;
@@ -75,22 +84,27 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   const w = new PlanWriter();
   const unknownCapabilities: string[] = [];
 
+  emitInitialAffinity(w, p);
   w.op(Op.WaitParent, "wait for the runtime's setup (cgroup)").u32(WaitTag.Setup);
-  const { cloneFlags, forks } = emitNamespaces(w, spec);
-  if (!(cloneFlags & CLONE.NEWNS) && !(linux.namespaces ?? []).some((n) => n.type === "mount")) {
-    throw new CompileError("linux.namespaces: a mount namespace is required to set up the rootfs");
-  }
-  emitRootfs(w, spec, opts, cloneFlags);
+  const ns = emitNamespaces(w, spec);
+  if (!(ns.listed & CLONE.NEWNS)) throw new CompileError("linux.namespaces: a mount namespace is required to set up the rootfs");
+  emitRootfs(w, spec, opts, ns.created);
   if (hasCreateHooks(spec)) w.op(Op.WaitParent, "wait for prestart/createRuntime/createContainer hooks").u32(WaitTag.Hooks);
-  if (opts.noPivot) w.op(Op.MoveRoot, `move ${opts.rootfs} onto / and chroot`);
-  else w.op(Op.PivotRoot, `pivot_root into ${opts.rootfs}`);
+  if (opts.noPivot) {
+    const hide = (opts.host?.procSysMounts ?? fullProcSysMounts)(opts.rootfs);
+    w.op(Op.MoveRoot, `move ${opts.rootfs} onto / and chroot`).strs(hide);
+  } else {
+    w.op(Op.PivotRoot, `pivot_root into ${opts.rootfs}`);
+  }
 
-  for (const [key, value] of Object.entries(linux.sysctl ?? {})) w.op(Op.Sysctl, `write sysctl ${key}`).str(key).str(value);
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) w.op(Op.Sysctl, `write sysctl ${key}`).str(checkSysctlKey(key)).str(value);
   for (const path of linux.readonlyPaths ?? []) w.op(Op.ReadonlyPath, `make ${path} read-only`).str(path);
   for (const path of linux.maskedPaths ?? []) w.op(Op.MaskPath, `mask ${path}`).str(path);
   if (spec.root?.readonly) w.op(Op.ReadonlyRoot, "remount the rootfs read-only");
-  if (spec.hostname !== undefined && cloneFlags & CLONE.NEWUTS) w.op(Op.Hostname, `set hostname ${spec.hostname}`).str(spec.hostname);
-  if (spec.domainname !== undefined && cloneFlags & CLONE.NEWUTS) w.op(Op.Domainname, `set domainname ${spec.domainname}`).str(spec.domainname);
+  // A joined uts namespace gets the names too (runc sets them in any uts namespace it was given).
+  if (spec.hostname !== undefined && ns.listed & CLONE.NEWUTS) w.op(Op.Hostname, `set hostname ${spec.hostname}`).str(spec.hostname);
+  if (spec.domainname !== undefined && ns.listed & CLONE.NEWUTS) w.op(Op.Domainname, `set domainname ${spec.domainname}`).str(spec.domainname);
+  emitLsmLabels(w, p, opts.host?.selinuxEnabled ?? selinuxEnabled);
 
   if (p.terminal) {
     if (opts.consoleSocketFd === undefined) throw new CompileError("--console-socket: required when process.terminal is true");
@@ -98,7 +112,11 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   } else {
     w.op(Op.Setsid, "setsid");
   }
-  if (!opts.noNewKeyring) w.op(Op.NewKeyring, "join a new session keyring");
+  if (!opts.noNewKeyring) {
+    // runc's name; with a user namespace "other" must be able to search it, else the uid.
+    const search = ns.created & CLONE.NEWUSER ? KEY_OTH_SEARCH : KEY_USR_SEARCH;
+    w.op(Op.NewKeyring, "join a new session keyring").str(`_ses.${opts.id}`).u32(search);
+  }
   emitRlimits(w, p);
   emitScheduling(w, p, linux);
 
@@ -106,50 +124,43 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   if (seccompEarly) emitSeccomp(w, opts.seccomp!);
   emitIdentity(w, p, unknownCapabilities);
   emitExecTarget(w, p, opts.extraEnv ?? []);
+  emitFinalAffinity(w, p);
   if (opts.keepFds) w.op(Op.KeepFds, `keep fds 3..${2 + opts.keepFds}`).u32(3).u32(opts.keepFds);
   w.op(Op.NonDumpable, "make the init non-dumpable");
   w.op(Op.ReportCreated, "report created");
   w.op(Op.WaitStart, "wait for start").i32(opts.execFifoFd);
-  const hookState = startHookState(spec, opts, cloneFlags);
+  const hookState = startHookState(spec, opts, ns.created);
   (spec.hooks?.startContainer ?? []).forEach((h, i) => emitHook(w, h, i, hookState));
   if (opts.seccomp && !seccompEarly) emitSeccomp(w, opts.seccomp);
   w.op(Op.Exec, `exec ${p.args![0]}`);
 
   const { bytes, descriptions } = w.finish();
-  return { bytes, descriptions, cloneFlags, forks, unknownCapabilities };
+  return { bytes, descriptions, cloneFlags: ns.cloneFlags, newNamespaces: ns.created, forks: ns.forks, unknownCapabilities };
 }
 
-/** New namespaces become clone flags; namespaces with a path are joined (user first, as runc). */
-function emitNamespaces(w: PlanWriter, spec: Spec): { cloneFlags: number; forks: boolean } {
-  let cloneFlags = 0;
-  let forks = false;
-  const namespaces = spec.linux?.namespaces ?? [];
-  const joined = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === "user") - Number(a.type === "user"));
-  namespaces.forEach((n, i) => {
-    const flag = NAMESPACE_FLAGS[n.type];
-    if (flag === undefined) throw new CompileError(`linux.namespaces[${i}].type: unknown namespace ${JSON.stringify(n.type)}`);
-    if (!n.path) cloneFlags |= flag;
-  });
-  for (const n of joined) {
-    w.op(Op.SetnsPath, `join ${n.type} namespace ${n.path}`).u32(NAMESPACE_FLAGS[n.type]!).str(n.path!);
-    if (n.type === "pid") forks = true;
-  }
-  // setns(CLONE_NEWPID) only moves future children: fork so the container process is inside.
-  if (forks) w.op(Op.Fork, "fork into the joined pid namespace");
-  return { cloneFlags, forks };
-}
-
-function emitRootfs(w: PlanWriter, spec: Spec, opts: CompileOptions, cloneFlags: number): void {
+function emitRootfs(w: PlanWriter, spec: Spec, opts: CompileOptions, newNamespaces: number): void {
   const linux = spec.linux ?? {};
-  const propagation = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : MS.SLAVE | MS.REC;
-  if (propagation === undefined) {
-    throw new CompileError(`linux.rootfsPropagation: unknown propagation ${JSON.stringify(linux.rootfsPropagation)}`);
-  }
-  w.op(Op.RootPropagation, `make / ${linux.rootfsPropagation ?? "rslave"}`).u64(propagation);
-  w.op(Op.BindRootfs, `bind the rootfs ${opts.rootfs}`).str(opts.rootfs);
+  const given = linux.rootfsPropagation;
+  const propagation = given ? PROPAGATION[given] : MS.SLAVE | MS.REC;
+  if (propagation === undefined) throw new CompileError(`linux.rootfsPropagation: unknown propagation ${JSON.stringify(given)}`);
+  // As runc: the mount holding the rootfs becomes slave when asked for, else private; an
+  // explicit shared/unbindable is applied again to the new "/" once pivot_root made it one.
+  const parent = given && propagation & MS.SLAVE ? MS.SLAVE : MS.PRIVATE;
+  const final = given && !(propagation & (MS.PRIVATE | MS.SLAVE)) ? propagation : 0;
+  w.op(Op.RootPropagation, `make / ${given ?? "rslave"}`).u64(propagation).u64(final);
+  w.op(Op.BindRootfs, `bind the rootfs ${opts.rootfs}`).str(opts.rootfs).u64(parent);
   const mounts = spec.mounts ?? [];
-  emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(cloneFlags & CLONE.NEWCGROUP) });
+  emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(newNamespaces & CLONE.NEWCGROUP) });
   emitDevices(w, linux.devices, devIsBound(mounts));
+}
+
+/** A sysctl key names a file under /proc/sys: plain names separated by dots, nothing that could climb out. */
+function checkSysctlKey(key: string): string {
+  const parts = key.split(".");
+  if (key.includes("/") || parts.some((p) => p === "" || p === "..")) {
+    throw new CompileError(`linux.sysctl[${JSON.stringify(key)}]: not a sysctl key (dot-separated names, no "/" or empty parts)`);
+  }
+  return key;
 }
 
 function emitSeccomp(w: PlanWriter, s: NonNullable<CompileOptions["seccomp"]>): void {
@@ -160,9 +171,9 @@ function emitSeccomp(w: PlanWriter, s: NonNullable<CompileOptions["seccomp"]>): 
  * The plan is fixed before the init exists, so the startContainer hooks' state carries the pid
  * as the container sees itself (1 in a new pid namespace), as runc's init reports getpid().
  */
-function startHookState(spec: Spec, opts: CompileOptions, cloneFlags: number): Uint8Array {
+function startHookState(spec: Spec, opts: CompileOptions, newNamespaces: number): Uint8Array {
   const state: Record<string, unknown> = { ociVersion: spec.ociVersion, id: opts.id, status: "created" };
-  if (cloneFlags & CLONE.NEWPID) state.pid = 1;
+  if (newNamespaces & CLONE.NEWPID) state.pid = 1;
   state.bundle = opts.bundle;
   if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
   return new TextEncoder().encode(JSON.stringify(state));

@@ -89,3 +89,48 @@ export function emitExecTarget(w: PlanWriter, p: SpecProcess, extraEnv: readonly
     .strs(args)
     .strs([...(p.env ?? []), ...extraEnv]);
 }
+
+const CPUS_MAX = 8192;
+
+/** "0-3,7" -> a cpu_set_t bitmask (whole u64 words, as the kernel reads it). */
+export function cpuMask(list: string, where: string): Uint8Array {
+  const cpus: number[] = [];
+  for (const part of list.split(",")) {
+    const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
+    const lo = Number(m?.[1]);
+    const hi = m?.[2] === undefined ? lo : Number(m[2]);
+    if (!m || hi < lo || hi >= CPUS_MAX) throw new CompileError(`${where}: invalid CPU list ${JSON.stringify(list)}`);
+    for (let c = lo; c <= hi; c++) cpus.push(c);
+  }
+  const bytes = new Uint8Array(Math.ceil((Math.max(...cpus) + 1) / 64) * 8);
+  for (const c of cpus) bytes[c >> 3]! |= 1 << (c & 7);
+  return bytes;
+}
+
+/** execCPUAffinity.initial: the init's affinity before the runtime moves it into its cgroup. */
+export function emitInitialAffinity(w: PlanWriter, p: SpecProcess): void {
+  const initial = p.execCPUAffinity?.initial;
+  if (initial) w.op(Op.CpuAffinity, `set the initial CPU affinity ${initial}`).bytes(cpuMask(initial, "process.execCPUAffinity.initial"));
+}
+
+/** execCPUAffinity.final: the process's affinity, set after the cgroup join (which resets it). */
+export function emitFinalAffinity(w: PlanWriter, p: SpecProcess): void {
+  const final = p.execCPUAffinity?.final;
+  if (final) w.op(Op.CpuAffinity, `set the CPU affinity ${final}`).bytes(cpuMask(final, "process.execCPUAffinity.final"));
+}
+
+const APPARMOR_EXEC = ["/proc/thread-self/attr/apparmor/exec", "/proc/thread-self/attr/exec"];
+const SELINUX_EXEC = ["/proc/thread-self/attr/exec"];
+
+/**
+ * AppArmor and SELinux labels for the exec, as runc: the AppArmor profile is written whether or
+ * not AppArmor is enabled (a host without it fails the write, and create with it), while an
+ * SELinux label on a host without SELinux is refused up front.
+ */
+export function emitLsmLabels(w: PlanWriter, p: SpecProcess, selinuxEnabled: () => boolean): void {
+  if (p.selinuxLabel && !selinuxEnabled()) {
+    throw new CompileError("process.selinuxLabel: set, but SELinux is disabled or not supported on this host");
+  }
+  if (p.apparmorProfile) w.op(Op.ExecAttr, `apply AppArmor profile ${p.apparmorProfile}`).strs(APPARMOR_EXEC).str(`exec ${p.apparmorProfile}`);
+  if (p.selinuxLabel) w.op(Op.ExecAttr, `set SELinux label ${p.selinuxLabel}`).strs(SELINUX_EXEC).str(p.selinuxLabel);
+}

@@ -74,6 +74,8 @@ export interface SpecProcess {
   ioPriority?: { class: string; priority?: Int };
   apparmorProfile?: string;
   selinuxLabel?: string;
+  /** CPU lists ("0-3,7"): `initial` before the init joins its cgroup, `final` for the process. */
+  execCPUAffinity?: { initial?: string; final?: string };
 }
 
 export interface SpecLinux {

@@ -3,7 +3,7 @@
 // Layout is described in docs/ARCHITECTURE.md ("Plan wire format").
 
 export const PLAN_MAGIC = 0x4c505242; // "BRPL"
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 export const PLAN_BYTES_MAX = 4 * 1024 * 1024;
 export const PLAN_OPS_MAX = 4096;
 export const PLAN_STRING_BYTES_MAX = 4096;
@@ -22,9 +22,15 @@ export enum Op {
   SetnsPidfd = 3,
   /** (none) — fork; the parent sends FORKED{pid} and exits 0; the child goes on (enters a joined pid ns). */
   Fork = 4,
-  /** flags u64 — mount(NULL, "/", NULL, flags) e.g. MS_REC|MS_SLAVE (rootfsPropagation). */
+  /**
+   * flags u64, final u64 — mount(NULL, "/", NULL, flags) e.g. MS_REC|MS_SLAVE now; `final`
+   * (0 = none) is applied to the new "/" right after PivotRoot/MoveRoot (rootfsPropagation).
+   */
   RootPropagation = 5,
-  /** rootfs str — bind rootfs onto itself (MS_BIND|MS_REC) and open it as the rootfs dirfd. */
+  /**
+   * rootfs str, parent_propagation u64 (MS_PRIVATE or MS_SLAVE) — make the mount holding the
+   * rootfs non-shared, bind rootfs onto itself (MS_BIND|MS_REC) and open it as the rootfs dirfd.
+   */
   BindRootfs = 6,
   /**
    * source str, dest str (in rootfs), fstype str, flags u64 (MS_*), data str,
@@ -41,7 +47,7 @@ export enum Op {
   Symlink = 9,
   /** (none) — pivot_root into the rootfs, detach the old root. */
   PivotRoot = 10,
-  /** (none) — --no-pivot: MS_MOVE the rootfs onto / and chroot(".") */
+  /** hide strs — --no-pivot: detach (or cover) the host's full proc/sysfs mounts listed, MS_MOVE the rootfs onto / and chroot("."). */
   MoveRoot = 11,
   /** path str (absolute, after pivot) — maskedPaths: /dev/null over files, read-only empty tmpfs over dirs; ENOENT ignored. */
   MaskPath = 12,
@@ -61,7 +67,7 @@ export enum Op {
   Setsid = 19,
   /** resource u32, soft u64, hard u64 — setrlimit (prlimit64). */
   Rlimit = 20,
-  /** (none) — join a new session keyring (keyctl JOIN_SESSION_KEYRING); skipped with --no-new-keyring. */
+  /** name str, perm_set u32 — join a new session keyring `name` (keyctl JOIN_SESSION_KEYRING) and OR perm_set into its permissions; skipped with --no-new-keyring. An empty payload joins an anonymous keyring. */
   NewKeyring = 21,
   /** value i32 — write /proc/self/oom_score_adj. */
   OomScoreAdj = 22,
@@ -98,6 +104,12 @@ export enum Op {
   KeepFds = 35,
   /** (none) — prctl(PR_SET_DUMPABLE, 0) until exec (the child is non-dumpable until exec). */
   NonDumpable = 36,
+  /** flags u32 (CLONE_NEWCGROUP only) — unshare after the runtime put the init in its cgroup, so the container's cgroup is the namespace's root. */
+  Unshare = 37,
+  /** offsets str ("monotonic S N\nboottime S N\n" or empty) — unshare a time namespace, write its offsets, setns into it. */
+  TimeNs = 38,
+  /** paths strs (1-4 candidates), value str — write value to the first path that exists (AppArmor profile / SELinux label for the exec). */
+  ExecAttr = 39,
 }
 
 /** Builds one plan. Each op call also records a human description for error messages. */

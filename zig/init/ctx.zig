@@ -11,6 +11,8 @@ pub const argv_max = plan.strs_count_max;
 
 pub var sync_fd: i32 = -1;
 pub var op_index: u32 = 0;
+/// The kind of the op running, named in the error line printed after `create` returned.
+pub var op_kind: plan.Op = .wait_parent;
 pub var root_fd: i32 = -1;
 /// Fds [3, 3 + keep) survive the final exec (--preserve-fds, LISTEN_FDS).
 pub var keep: u32 = 0;
@@ -74,4 +76,41 @@ pub fn splitPath(buf: *PathBuf, path: []const u8) struct { parent: [:0]const u8,
     @memcpy(buf[parent_len + 1 .. parent_len + 1 + leaf_len], path[leaf_start..end]);
     buf[parent_len + 1 + leaf_len] = 0;
     return .{ .parent = buf[0..parent_len :0], .leaf = buf[parent_len + 1 .. parent_len + 1 + leaf_len :0] };
+}
+
+/// strerror(3)-like text for the errnos an init step meets; the runtime has its own table.
+pub fn errText(errno: i32) []const u8 {
+    const e: linux.E = @enumFromInt(@as(u16, @intCast(@max(0, @min(errno, 4095)))));
+    return switch (e) {
+        .PERM => "operation not permitted",
+        .NOENT => "no such file or directory",
+        .SRCH => "no such process",
+        .INTR => "interrupted system call",
+        .IO => "input/output error",
+        .NOEXEC => "exec format error",
+        .BADF => "bad file descriptor",
+        .AGAIN => "resource temporarily unavailable",
+        .NOMEM => "cannot allocate memory",
+        .ACCES => "permission denied",
+        .FAULT => "bad address",
+        .BUSY => "device or resource busy",
+        .EXIST => "file exists",
+        .XDEV => "invalid cross-device link",
+        .NODEV => "no such device",
+        .NOTDIR => "not a directory",
+        .ISDIR => "is a directory",
+        .INVAL => "invalid argument",
+        .MFILE => "too many open files",
+        .TXTBSY => "text file busy",
+        .NOSPC => "no space left on device",
+        .ROFS => "read-only file system",
+        .PIPE => "broken pipe",
+        .RANGE => "numerical result out of range",
+        .NAMETOOLONG => "file name too long",
+        .NOSYS => "function not implemented",
+        .LOOP => "too many levels of symbolic links",
+        .OPNOTSUPP => "operation not supported",
+        .USERS => "too many users",
+        else => @tagName(e),
+    };
 }

@@ -67,7 +67,7 @@ fn checkExecutable(name: []const u8, path: [*:0]const u8) Error!void {
     var st: linux.Stat = undefined;
     const rc = linux.fstatat(sys.AT_FDCWD, path, &st, 0);
     if (linux.E.init(rc) != .SUCCESS) {
-        return ctx.failWith("exec: \"{s}\": stat {s}: {s}", .{ name, path, errText(linux.E.init(rc)) });
+        return ctx.failWith("exec: \"{s}\": stat {s}: {s}", .{ name, path, ctx.errText(@intCast(@intFromEnum(linux.E.init(rc)))) });
     }
     if (st.mode & linux.S.IFMT == linux.S.IFDIR) return ctx.failWith("exec: \"{s}\": is a directory", .{name});
     if (linux.E.init(sys.faccessat2(sys.AT_FDCWD, path, X_OK, sys.AT_EACCESS)) != .SUCCESS or st.mode & linux.S.IFMT != linux.S.IFREG) {
@@ -92,16 +92,6 @@ fn checkInterpreter(name: []const u8, path: [*:0]const u8) Error!void {
     const interp: [*:0]const u8 = @ptrCast(&head[start]);
     if (isRegular(interp)) return;
     return ctx.failWith("exec: \"{s}\": interpreter {s}: no such file or directory", .{ name, interp });
-}
-
-fn errText(e: linux.E) []const u8 {
-    return switch (e) {
-        .NOENT => "no such file or directory",
-        .ACCES => "permission denied",
-        .NOTDIR => "not a directory",
-        .LOOP => "too many levels of symbolic links",
-        else => @tagName(e),
-    };
 }
 
 pub fn reportCreated() void {
@@ -134,7 +124,7 @@ pub fn exec() Error!void {
     // The last host fd barrier (CVE-2024-21626): only stdio and the kept fds cross the exec.
     _ = sys.closeRange(3 + ctx.keep, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC);
     const rc = linux.execve(path, &ctx.exec_argv, &ctx.exec_envp);
-    ctx.setDetail("exec {s}", .{path});
+    ctx.setDetail("{s}", .{path});
     _ = try sys.check(rc);
     unreachable;
 }

@@ -1,4 +1,4 @@
-//! Filesystem ops: the rootfs, mounts, device nodes, pivot_root, masked and read-only paths.
+//! Filesystem ops: mounts, device nodes, symlinks, masked and read-only paths, sysctl.
 //! Before pivot_root every destination is resolved with openat2(RESOLVE_IN_ROOT) against the
 //! rootfs fd and mounted through /proc/self/fd/N, so a symlink in the rootfs can never send a
 //! mount outside it (the CVE-2021-30465 class).
@@ -7,6 +7,7 @@ const linux = std.os.linux;
 const sys = @import("sys");
 const plan = @import("plan");
 const ctx = @import("ctx.zig");
+const rootfs = @import("root.zig");
 
 const Error = ctx.Error;
 const Reader = plan.Reader;
@@ -17,13 +18,7 @@ const MS_NODEV: u64 = 4;
 const MS_NOEXEC: u64 = 8;
 const MS_REMOUNT: u64 = 32;
 const MS_BIND: u64 = 4096;
-const MS_MOVE: u64 = 8192;
 const MS_REC: u64 = 16384;
-const MS_SLAVE: u64 = 1 << 19;
-const MS_PRIVATE: u64 = 1 << 18;
-const MNT_DETACH: u32 = 2;
-// statfs f_flags bits that a bind remount must keep when the kernel locks them.
-const ST_LOCKABLE: u64 = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | 1024 | 2048;
 
 const mkdir_none = 0;
 const mkdir_dir = 1;
@@ -91,17 +86,6 @@ fn target(dest: [:0]const u8, mkdir: u32) sys.Errno!i32 {
     return inRoot(dest, sys.O_PATH);
 }
 
-pub fn bindRootfs(r: *Reader) Error!void {
-    const rootfs = try r.str();
-    _ = try sys.check(sys.mount(rootfs, rootfs, null, MS_BIND | MS_REC, null));
-    ctx.root_fd = try sys.open(rootfs, sys.O_PATH | sys.O_DIRECTORY);
-}
-
-pub fn rootPropagation(r: *Reader) Error!void {
-    const flags = try r.u64_();
-    _ = try sys.check(sys.mount("none", "/", null, flags, null));
-}
-
 pub fn mount(r: *Reader) Error!void {
     const source = try r.str();
     const dest = try r.str();
@@ -161,14 +145,7 @@ fn remountBind(dest: [:0]const u8, flags: u64) Error!void {
         _ = try sys.check(rc);
         return;
     }
-    _ = try sys.check(sys.mount("none", at, null, MS_REMOUNT | MS_BIND | flags | try lockedFlags(at), null));
-}
-
-fn lockedFlags(path: [*:0]const u8) sys.Errno!u64 {
-    // struct statfs is 15 words on x86_64 and aarch64; f_flags is word 10.
-    var st: [16]u64 = undefined;
-    _ = try sys.check(linux.syscall2(.statfs, @intFromPtr(path), @intFromPtr(&st)));
-    return st[10] & ST_LOCKABLE;
+    _ = try sys.check(sys.mount("none", at, null, MS_REMOUNT | MS_BIND | flags | try rootfs.lockedFlags(at), null));
 }
 
 pub fn mknod(r: *Reader) Error!void {
@@ -215,25 +192,6 @@ pub fn symlink(r: *Reader) Error!void {
     if (linux.E.init(rc) != .EXIST) _ = try sys.check(rc);
 }
 
-pub fn pivotRoot() Error!void {
-    const old_root = try sys.open("/", sys.O_DIRECTORY | sys.O_RDONLY);
-    defer sys.close(old_root);
-    _ = try sys.check(linux.fchdir(ctx.root_fd));
-    _ = try sys.check(sys.pivotRoot(".", "."));
-    // The old root is now stacked under "."; detach it without propagating to the host.
-    _ = try sys.check(linux.fchdir(old_root));
-    _ = try sys.check(sys.mount("none", ".", null, MS_SLAVE | MS_REC, null));
-    _ = try sys.check(linux.umount2(".", MNT_DETACH));
-    _ = try sys.check(linux.chdir("/"));
-}
-
-pub fn moveRoot() Error!void {
-    _ = try sys.check(linux.fchdir(ctx.root_fd));
-    _ = try sys.check(sys.mount(".", "/", null, MS_MOVE, null));
-    _ = try sys.check(linux.chroot("."));
-    _ = try sys.check(linux.chdir("/"));
-}
-
 fn isDir(path: [*:0]const u8) sys.Errno!bool {
     var st: linux.Stat = undefined;
     _ = try sys.check(linux.fstatat(sys.AT_FDCWD, path, &st, 0));
@@ -262,16 +220,15 @@ pub fn readonlyPath(r: *Reader) Error!void {
         _ = try sys.check(rc);
         return;
     }
-    _ = try sys.check(sys.mount(path, path, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | try lockedFlags(path), null));
-}
-
-pub fn readonlyRoot() Error!void {
-    _ = try sys.check(sys.mount("none", "/", null, MS_BIND | MS_REMOUNT | MS_RDONLY | try lockedFlags("/"), null));
+    _ = try sys.check(sys.mount(path, path, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | try rootfs.lockedFlags(path), null));
 }
 
 pub fn sysctl(r: *Reader) Error!void {
     const key = try r.str();
     const value = try r.str();
+    // The compiler refuses these; a key must never name a file outside /proc/sys.
+    if (key.len == 0 or key[0] == '.' or key[key.len - 1] == '.') return error.BadPlan;
+    if (std.mem.indexOfScalar(u8, key, '/') != null or std.mem.indexOf(u8, key, "..") != null) return error.BadPlan;
     var buf: [plan.string_bytes_max + 16]u8 = undefined;
     const prefix = "/proc/sys/";
     @memcpy(buf[0..prefix.len], prefix);

@@ -50,8 +50,8 @@ pub fn runHook(r: *plan.Reader) Error!void {
     if (ready == 0) _ = linux.pidfd_send_signal(pidfd, linux.SIG.KILL, null, 0);
     var status: u32 = 0;
     _ = try sys.retry(linux.wait4, .{ pid, &status, 0, null });
-    if (ready == 0) return ctx.failWith("timed out after {d}s", .{timeout_s});
+    if (ready == 0) return ctx.failWith("{s}: timed out after {d}s", .{ path, timeout_s });
     if (linux.W.IFEXITED(status) and linux.W.EXITSTATUS(status) == 0) return;
-    if (linux.W.IFEXITED(status)) return ctx.failWith("exit status {d}", .{linux.W.EXITSTATUS(status)});
-    return ctx.failWith("killed by signal {d}", .{linux.W.TERMSIG(status)});
+    if (linux.W.IFEXITED(status)) return ctx.failWith("{s}: exit status {d}", .{ path, linux.W.EXITSTATUS(status) });
+    return ctx.failWith("{s}: killed by signal {d}", .{ path, linux.W.TERMSIG(status) });
 }

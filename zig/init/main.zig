@@ -9,6 +9,8 @@ const plan = @import("plan");
 const ctx = @import("ctx.zig");
 const fs = @import("fs.zig");
 const proc = @import("proc.zig");
+const ns = @import("ns.zig");
+const root = @import("root.zig");
 const exec = @import("exec.zig");
 const hook = @import("hook.zig");
 const console = @import("console.zig");
@@ -57,6 +59,7 @@ fn run(bytes: []const u8) ctx.Error!void {
     var it = try plan.Iterator.init(bytes);
     while (try it.next()) |op| {
         ctx.op_index = it.index - 1;
+        ctx.op_kind = op.kind;
         var r = op.payload;
         try dispatch(op.kind, &r);
     }
@@ -69,27 +72,29 @@ fn dispatch(kind: plan.Op, r: *plan.Reader) ctx.Error!void {
             ctx.send(plan.Msg.wait, 0, @intCast(tag), "");
             ctx.awaitAck();
         },
-        .setns_path => try proc.setnsPath(r),
-        .setns_pidfd => try proc.setnsPidfd(r),
+        .setns_path => try ns.setnsPath(r),
+        .setns_pidfd => try ns.setnsPidfd(r),
         .fork => try fork(),
-        .unshare => try proc.unshare(r),
-        .root_propagation => try fs.rootPropagation(r),
-        .bind_rootfs => try fs.bindRootfs(r),
+        .unshare => try ns.unshare(r),
+        .time_ns => try ns.timeNs(r),
+        .root_propagation => try root.rootPropagation(r),
+        .bind_rootfs => try root.bindRootfs(r),
         .mount => try fs.mount(r),
         .mknod => try fs.mknod(r),
         .symlink => try fs.symlink(r),
-        .pivot_root => try fs.pivotRoot(),
-        .move_root => try fs.moveRoot(),
+        .pivot_root => try root.pivotRoot(),
+        .move_root => try root.moveRoot(r),
         .mask_path => try fs.maskPath(r),
         .readonly_path => try fs.readonlyPath(r),
-        .readonly_root => try fs.readonlyRoot(),
+        .readonly_root => try root.readonlyRoot(),
         .sysctl => try fs.sysctl(r),
         .hostname => try proc.hostname(r),
         .domainname => try proc.domainname(r),
         .console => try console.console(r),
         .setsid => try proc.setsid(),
         .rlimit => try proc.rlimit(r),
-        .new_keyring => try proc.newKeyring(),
+        .new_keyring => try proc.newKeyring(r),
+        .exec_attr => try proc.execAttr(r),
         .oom_score_adj => try proc.oomScoreAdj(r),
         .scheduler => try proc.scheduler(r),
         .io_priority => try proc.ioPriority(r),
@@ -130,11 +135,28 @@ fn report(e: ctx.Error) noreturn {
     };
     if (ctx.reported) {
         // The runtime has gone after `create`: the container's stderr is all that is left.
-        var buf: [600]u8 = undefined;
-        const line = std.fmt.bufPrint(&buf, "bunrunc: {s}{s}errno {d}\n", .{ text, if (text.len > 0) ": " else "", errno }) catch text;
+        var buf: [700]u8 = undefined;
+        const line = postStartLine(&buf, text, errno);
         _ = linux.write(2, line.ptr, line.len);
     } else {
         ctx.send(plan.Msg.failed, errno, 0, text);
     }
     linux.exit_group(if (ctx.reported) 127 else 1);
+}
+
+/// "bunrunc: <step>[: <detail>][: <strerror>]" for the container's stderr.
+fn postStartLine(buf: []u8, text: []const u8, errno: i32) []const u8 {
+    const step: []const u8 = switch (ctx.op_kind) {
+        .run_hook => "startContainer hook",
+        .seccomp => "load the seccomp filter",
+        .exec => "exec the container process",
+        else => @tagName(ctx.op_kind),
+    };
+    var w = std.io.fixedBufferStream(buf);
+    const out = w.writer();
+    out.print("bunrunc: {s}", .{step}) catch {};
+    if (text.len > 0) out.print(": {s}", .{text}) catch {};
+    if (errno != 0) out.print(": {s}", .{ctx.errText(errno)}) catch {};
+    out.writeAll("\n") catch {};
+    return w.getWritten();
 }

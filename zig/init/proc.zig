@@ -1,4 +1,4 @@
-//! Process ops: namespaces joined, names, limits, scheduling, identity and capabilities.
+//! Process ops: names, limits, scheduling, keyring, LSM labels, identity and capabilities.
 const std = @import("std");
 const linux = std.os.linux;
 const sys = @import("sys");
@@ -7,24 +7,6 @@ const ctx = @import("ctx.zig");
 
 const Error = ctx.Error;
 const Reader = plan.Reader;
-
-pub fn setnsPath(r: *Reader) Error!void {
-    const nstype = try r.u32_();
-    const path = try r.str();
-    const fd = try sys.open(path, sys.O_RDONLY);
-    defer sys.close(fd);
-    _ = try sys.check(sys.setns(fd, nstype));
-}
-
-pub fn setnsPidfd(r: *Reader) Error!void {
-    const mask = try r.u32_();
-    const pidfd = try r.i32_();
-    _ = try sys.check(sys.setns(pidfd, mask));
-}
-
-pub fn unshare(r: *Reader) Error!void {
-    _ = try sys.check(linux.unshare(try r.u32_()));
-}
 
 pub fn hostname(r: *Reader) Error!void {
     _ = try sys.check(sys.sethostname(try r.str()));
@@ -46,10 +28,60 @@ pub fn rlimit(r: *Reader) Error!void {
     _ = try sys.check(linux.syscall4(.prlimit64, 0, resource, @intFromPtr(&lim), 0));
 }
 
-pub fn newKeyring() Error!void {
+/// name str, perm_set u32 — join a new session keyring (runc names it "_ses.<id>") and add
+/// perm_set to its permissions so the container's user can search it.
+/// An empty payload joins an anonymous keyring with default permissions (exec plans).
+pub fn newKeyring(r: *Reader) Error!void {
     const KEYCTL_JOIN_SESSION_KEYRING = 1;
-    const rc = sys.keyctl(KEYCTL_JOIN_SESSION_KEYRING, 0);
-    if (linux.E.init(rc) != .NOSYS) _ = try sys.check(rc);
+    const KEYCTL_SETPERM = 5;
+    const KEYCTL_DESCRIBE = 6;
+    if (r.bytes.len == 0) {
+        const anon = linux.syscall2(.keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0);
+        if (linux.E.init(anon) != .NOSYS) _ = try sys.check(anon);
+        return;
+    }
+    const name = try r.str();
+    const perm_set = try r.u32_();
+    const rc = linux.syscall2(.keyctl, KEYCTL_JOIN_SESSION_KEYRING, @intFromPtr(name.ptr));
+    // Keyrings not built into the kernel: nothing to isolate.
+    if (linux.E.init(rc) == .NOSYS) return;
+    const serial = sys.check(rc) catch |e| {
+        ctx.setDetail("join session keyring {s}", .{name});
+        return e;
+    };
+    // The description reads "type;uid;gid;perm;name" with perm in hex.
+    var desc: [256]u8 = undefined;
+    const n = try sys.check(linux.syscall4(.keyctl, KEYCTL_DESCRIBE, serial, @intFromPtr(&desc), desc.len));
+    var fields = std.mem.splitScalar(u8, desc[0..@min(n, desc.len)], ';');
+    for (0..3) |_| _ = fields.next();
+    const perm = std.fmt.parseInt(u32, fields.next() orelse "", 16) catch return ctx.failWith("unreadable keyring description", .{});
+    _ = sys.check(linux.syscall3(.keyctl, KEYCTL_SETPERM, serial, perm | perm_set)) catch |e| {
+        ctx.setDetail("set the session keyring's permissions", .{});
+        return e;
+    };
+}
+
+/// paths strs, value str — write value to the first path that exists (an LSM's exec attribute:
+/// AppArmor's /proc/thread-self/attr/apparmor/exec, else the shared attr/exec).
+pub fn execAttr(r: *Reader) Error!void {
+    const count = try r.strsCount();
+    var paths: [4][:0]const u8 = undefined;
+    if (count == 0 or count > paths.len) return error.BadPlan;
+    for (0..count) |i| paths[i] = try r.str();
+    const value = try r.str();
+    for (paths[0..count], 0..) |path, i| {
+        const fd = sys.open(path, sys.O_WRONLY) catch |e| {
+            if (sys.last_errno == @intFromEnum(linux.E.NOENT) and i + 1 < count) continue;
+            ctx.setDetail("open {s}", .{path});
+            return e;
+        };
+        defer sys.close(fd);
+        sys.writeAll(fd, value) catch |e| {
+            ctx.setDetail("write {s}", .{path});
+            return e;
+        };
+        return;
+    }
 }
 
 pub fn oomScoreAdj(r: *Reader) Error!void {
