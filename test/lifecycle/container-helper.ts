@@ -1,6 +1,7 @@
 // Runs a shell command in a real container through the library API and returns what it printed.
 // The command's output goes to /out (a bind mount of a host temp dir), so the test process's
 // own stdio stays out of it.
+import { afterEach } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ffiModule from "../../src/ffi.ts";
@@ -27,8 +28,14 @@ export interface Ran {
   b: TestBundle;
 }
 
+export interface RunInOptions {
+  rootfsOutside?: boolean;
+  /** Extra options for the library's run() (noPivot, noNewKeyring, id...). */
+  run?: Partial<bunrunc.RunOptions>;
+}
+
 /** `edit` may change the spec; the command runs as `sh -c "<cmd>" > /out/stdout 2>&1`. */
-export async function runIn(cmd: string, edit: (spec: Spec, b: TestBundle) => void = () => {}, opts: { rootfsOutside?: boolean } = {}): Promise<Ran> {
+export async function runIn(cmd: string, edit: (spec: Spec, b: TestBundle) => void = () => {}, opts: RunInOptions = {}): Promise<Ran> {
   const spec = defaultSpec();
   const b = makeBundle(spec, opts);
   try {
@@ -36,7 +43,7 @@ export async function runIn(cmd: string, edit: (spec: Spec, b: TestBundle) => vo
     spec.process!.args = ["sh", "-c", `(${cmd}) > /out/stdout 2>&1`];
     edit(spec, b);
     b.writeSpec(spec);
-    const code = await bunrunc.run({ root: b.root, id: uniqueId("run"), bundle: b.bundle });
+    const code = await bunrunc.run({ root: b.root, id: uniqueId("run"), bundle: b.bundle, ...opts.run });
     const file = join(out, "stdout");
     return { code, out: existsSync(file) ? readFileSync(file, "utf8") : "", b };
   } catch (e) {
@@ -44,3 +51,19 @@ export async function runIn(cmd: string, edit: (spec: Spec, b: TestBundle) => vo
     throw e;
   }
 }
+
+/** runIn for one test file: every bundle it made is removed after each test. */
+export function cleanRuns(): typeof runIn {
+  const ran: Ran[] = [];
+  afterEach(() => {
+    for (const r of ran.splice(0)) r.b.cleanup();
+  });
+  return async (...args) => {
+    const r = await runIn(...args);
+    ran.push(r);
+    return r;
+  };
+}
+
+/** The value of `Key:` in a /proc/PID/status text. */
+export const statusField = (out: string, key: string) => new RegExp(`^${key}:\\s*(.*)$`, "m").exec(out)?.[1];
