@@ -1,4 +1,10 @@
-// `events`: not built yet; the module that implements it replaces this file.
-import { notImplemented } from "./not-implemented.ts";
+// `events [--stats] [--interval D] <id>`: JSON lines {type, id, data} until the container stops.
+import type { VerbInvocation } from "./parse.ts";
+import { eventLine, events } from "../lib/events.ts";
+import { writeStdout } from "./output.ts";
 
-export default notImplemented("events");
+export default async function eventsVerb({ global, flags, args: [id] }: VerbInvocation): Promise<void> {
+  for await (const e of events({ root: global.root, id: id!, intervalMs: flags.interval as number, stats: flags.stats as boolean })) {
+    writeStdout(eventLine(e));
+  }
+}

@@ -1,4 +1,8 @@
-// `pause`: not built yet; the module that implements it replaces this file.
-import { notImplemented } from "./not-implemented.ts";
+// `pause <id>`: freeze the container's processes.
+import type { VerbInvocation } from "./parse.ts";
+import { pause } from "../lib/pause.ts";
+import { withContainerLock } from "../state/store.ts";
 
-export default notImplemented("pause");
+export default async function pauseVerb({ global, args: [id] }: VerbInvocation): Promise<void> {
+  await withContainerLock(global.root, id!, () => pause({ root: global.root, id: id! }));
+}

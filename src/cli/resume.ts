@@ -1,4 +1,8 @@
-// `resume`: not built yet; the module that implements it replaces this file.
-import { notImplemented } from "./not-implemented.ts";
+// `resume <id>`: thaw a paused container.
+import type { VerbInvocation } from "./parse.ts";
+import { resume } from "../lib/resume.ts";
+import { withContainerLock } from "../state/store.ts";
 
-export default notImplemented("resume");
+export default async function resumeVerb({ global, args: [id] }: VerbInvocation): Promise<void> {
+  await withContainerLock(global.root, id!, () => resume({ root: global.root, id: id! }));
+}

@@ -29,7 +29,7 @@ export function throwaway(prefix = "cg"): Throwaway {
     mgr,
     spawn(script, opts = {}) {
       const join = mgr.dirs().map((d) => `echo $$ > ${d}/cgroup.procs`).join(" && ");
-      const child = Bun.spawn(["sh", "-c", `${join} && ${script}`], { stdin: opts.stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
+      const child = Bun.spawn(["sh", "-c", `${join} || exit 99\n${script}`], { stdin: opts.stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
       children.push(child);
       return child as Subprocess<"pipe" | "ignore", "pipe", "pipe">;
     },

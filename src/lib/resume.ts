@@ -1,0 +1,17 @@
+// `resume`: thaw a paused container (see pause.ts).
+import { loadCgroup } from "./cgroup.ts";
+import { readState, refresh } from "./container.ts";
+import { BunruncError } from "./errors.ts";
+import type { PauseOptions } from "./pause.ts";
+
+export type ResumeOptions = PauseOptions;
+
+export function resume(opts: ResumeOptions): void {
+  const saved = readState(opts.root, opts.id);
+  if (refresh(opts.root, saved).status !== "paused") throw new BunruncError("bad-state", "container not paused");
+  try {
+    loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths).thaw();
+  } catch (e) {
+    throw new BunruncError("system", `resume: ${(e as Error).message}`);
+  }
+}

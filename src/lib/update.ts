@@ -1,0 +1,114 @@
+// `update`: change a running container's limits. The delta comes from runc's flags or from a
+// LinuxResources JSON document (-r FILE, or "-" for stdin: what containerd and docker send);
+// only the fields given are written, devices are left alone (runc does the same).
+import { readFileSync } from "node:fs";
+import { CgroupError, type Resources } from "../cgroups/types.ts";
+import { parseResourcesJson } from "../config/load.ts";
+import { loadCgroup } from "./cgroup.ts";
+import { readState, refresh } from "./container.ts";
+import { BunruncError } from "./errors.ts";
+
+export interface UpdateOptions {
+  root: string;
+  id: string;
+  resources: Resources;
+}
+
+export function update(opts: UpdateOptions): void {
+  const saved = readState(opts.root, opts.id);
+  if (refresh(opts.root, saved).status === "stopped") throw new BunruncError("bad-state", "container not running");
+  try {
+    loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths).apply(opts.resources, { update: true });
+  } catch (e) {
+    if (e instanceof CgroupError) throw new BunruncError("system", `update: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The -r document: a file, or "-" for stdin. */
+export function readResourcesFile(path: string): Resources {
+  let text: string;
+  try {
+    text = path === "-" ? readFileSync(0, "utf8") : readFileSync(path, "utf8");
+  } catch (e) {
+    throw new BunruncError("usage", `update: --resources: ${path === "-" ? "stdin" : path}: ${(e as Error).message}`);
+  }
+  try {
+    return parseResourcesJson(text, path === "-" ? "--resources (stdin)" : path) as Resources;
+  } catch (e) {
+    throw new BunruncError("invalid-config", `update: ${(e as Error).message}`);
+  }
+}
+
+/** runc's update flags as strings (unset = ""), and the two int flags (0 = unset). */
+export interface UpdateFlags {
+  memory?: string;
+  memorySwap?: string;
+  memoryReservation?: string;
+  kernelMemory?: string;
+  kernelMemoryTcp?: string;
+  cpuShare?: string;
+  cpuPeriod?: string;
+  cpuQuota?: string;
+  cpuBurst?: string;
+  cpuRtPeriod?: string;
+  cpuRtRuntime?: string;
+  cpuIdle?: string;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  pidsLimit?: number;
+  blkioWeight?: number;
+  l3CacheSchema?: string;
+  memBwSchema?: string;
+}
+
+const UNITS: Record<string, bigint> = { "": 1n, k: 1024n, m: 1024n ** 2n, g: 1024n ** 3n, t: 1024n ** 4n, p: 1024n ** 5n };
+
+/** docker's RAMInBytes: "512", "64m", "1.5g", "100MiB" (binary units); "-1" stays -1. */
+export function parseBytes(flag: string, s: string): bigint {
+  if (s === "-1") return -1n;
+  const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(s);
+  if (!m) throw new BunruncError("usage", `invalid value for ${flag}: invalid size: '${s}'`);
+  const [int, frac = ""] = m[1]!.split(".");
+  const unit = UNITS[(m[2] ?? "").toLowerCase()]!;
+  const scale = 10n ** BigInt(frac.length);
+  return (BigInt(int!) * scale + BigInt(frac || "0")) * unit / scale;
+}
+
+function parseInt64(flag: string, s: string, unsigned: boolean): bigint {
+  if (!/^[-+]?\d+$/.test(s) || (unsigned && s.startsWith("-"))) throw new BunruncError("usage", `invalid value for ${flag}: strconv.Parse${unsigned ? "Uint" : "Int"}: parsing ${JSON.stringify(s)}: invalid syntax`);
+  return BigInt(s);
+}
+
+/** The LinuxResources delta runc builds from its flags. */
+export function resourcesFromFlags(f: UpdateFlags): Resources {
+  if (f.l3CacheSchema) throw new BunruncError("not-implemented", "Intel RDT/CAT: l3 cache schema is not enabled");
+  if (f.memBwSchema) throw new BunruncError("not-implemented", "Intel RDT/MBA: memory bandwidth schema is not enabled");
+  const r: Resources = { memory: {}, cpu: {}, blockIO: {}, pids: {} };
+  const bytes = [
+    ["memory", f.memory, "limit"],
+    ["memory-swap", f.memorySwap, "swap"],
+    ["memory-reservation", f.memoryReservation, "reservation"],
+    ["kernel-memory", f.kernelMemory, "kernel"],
+    ["kernel-memory-tcp", f.kernelMemoryTcp, "kernelTCP"],
+  ] as const;
+  for (const [flag, val, key] of bytes) if (val) r.memory![key] = parseBytes(flag, val);
+  const unsignedCpu = [
+    ["cpu-share", f.cpuShare, "shares"],
+    ["cpu-period", f.cpuPeriod, "period"],
+    ["cpu-burst", f.cpuBurst, "burst"],
+    ["cpu-rt-period", f.cpuRtPeriod, "realtimePeriod"],
+  ] as const;
+  for (const [flag, val, key] of unsignedCpu) if (val) r.cpu![key] = parseInt64(flag, val, true);
+  const signedCpu = [
+    ["cpu-quota", f.cpuQuota, "quota"],
+    ["cpu-rt-runtime", f.cpuRtRuntime, "realtimeRuntime"],
+    ["cpu-idle", f.cpuIdle, "idle"],
+  ] as const;
+  for (const [flag, val, key] of signedCpu) if (val) r.cpu![key] = parseInt64(flag, val, false);
+  if (f.cpusetCpus) r.cpu!.cpus = f.cpusetCpus;
+  if (f.cpusetMems) r.cpu!.mems = f.cpusetMems;
+  if (f.blkioWeight) r.blockIO!.weight = f.blkioWeight;
+  if (f.pidsLimit) r.pids!.limit = f.pidsLimit;
+  return r;
+}
