@@ -30,6 +30,13 @@ const symbols = {
   bunrunc_unix_connect: { args: [P], returns: i32 },
   bunrunc_flock: { args: [i32, i32], returns: i32 },
   bunrunc_set_child_subreaper: { args: [], returns: i32 },
+  bunrunc_socketpair: { args: [P], returns: i32 },
+  bunrunc_recv_fd: { args: [i32, i32, P, u32, P], returns: i32 },
+  bunrunc_send_fd: { args: [i32, i32, P, u32], returns: i32 },
+  bunrunc_get_winsize: { args: [i32, P], returns: i32 },
+  bunrunc_set_winsize: { args: [i32, u32, u32], returns: i32 },
+  bunrunc_tty_raw: { args: [i32, P], returns: i32 },
+  bunrunc_tty_restore: { args: [i32, P], returns: i32 },
   bunrunc_cg_devices_attach: { args: [P, P, u32, u32, P], returns: i32 },
   bunrunc_cg_devices_count: { args: [P], returns: i32 },
   bunrunc_eventfd: { args: [], returns: i32 },
@@ -127,9 +134,16 @@ const decoder = new TextDecoder();
 
 /** One record from the init; EOF (the init died without a word) is an error. */
 export function syncRecv(fd: number, timeoutMs: number): SyncMsg {
+  const msg = syncRecvOrClosed(fd, timeoutMs);
+  if (!msg) throw new Error("the init exited without reporting");
+  return msg;
+}
+
+/** Like syncRecv, but EOF is null: exec's success is the init's exec closing the socket. */
+export function syncRecvOrClosed(fd: number, timeoutMs: number): SyncMsg | null {
   const buf = new Uint8Array(MSG_SIZE);
   const n = load().bunrunc_sync_recv(fd, ptr(buf), timeoutMs);
-  if (n === 0) throw new Error("the init exited without reporting");
+  if (n === 0) return null;
   ok(n, "receive from the init");
   const v = new DataView(buf.buffer);
   const text = buf.subarray(16);
@@ -185,6 +199,49 @@ export function flock(fd: number, op: number): void {
 
 export function setChildSubreaper(): void {
   ok(load().bunrunc_set_child_subreaper(), "prctl(PR_SET_CHILD_SUBREAPER)");
+}
+
+/** A connected, close-on-exec AF_UNIX stream pair (a foreground terminal's console socket). */
+export function socketpair(): [number, number] {
+  const out = new Int32Array(2);
+  ok(load().bunrunc_socketpair(ptr(out)), "socketpair");
+  return [out[0]!, out[1]!];
+}
+
+/** One fd received with SCM_RIGHTS (close-on-exec) and the message text sent with it. */
+export function recvFd(sock: number, timeoutMs: number): { fd: number; name: string } {
+  const name = new Uint8Array(256);
+  const len = new Uint32Array(1);
+  const fd = ok(load().bunrunc_recv_fd(sock, timeoutMs, ptr(name), name.length, ptr(len)), "receive an fd");
+  return { fd, name: decoder.decode(name.subarray(0, len[0]!)) };
+}
+
+export function sendFd(sock: number, fd: number, name: string): void {
+  const bytes = Buffer.from(name);
+  ok(load().bunrunc_send_fd(sock, fd, ptr(bytes), bytes.length), "send an fd");
+}
+
+export function getWinsize(fd: number): { rows: number; cols: number } {
+  const out = new Uint16Array(2);
+  ok(load().bunrunc_get_winsize(fd, ptr(out)), "TIOCGWINSZ");
+  return { rows: out[0]!, cols: out[1]! };
+}
+
+export function setWinsize(fd: number, rows: number, cols: number): void {
+  ok(load().bunrunc_set_winsize(fd, rows, cols), "TIOCSWINSZ");
+}
+
+const SAVED_TERMIOS_SIZE = 64;
+
+/** Raw mode on the terminal at fd; returns the settings restoreTty puts back. */
+export function makeRaw(fd: number): Uint8Array {
+  const saved = new Uint8Array(SAVED_TERMIOS_SIZE);
+  ok(load().bunrunc_tty_raw(fd, ptr(saved)), "set the terminal to raw mode");
+  return saved;
+}
+
+export function restoreTty(fd: number, saved: Uint8Array): void {
+  ok(load().bunrunc_tty_restore(fd, ptr(saved)), "restore the terminal");
 }
 
 const DEVICE_STAGES = ["", "check the device rules", "open the cgroup", "query its device programs", "load the device program", "attach the device program", "detach the previous device program"];

@@ -127,6 +127,41 @@ export fn bunrunc_set_child_subreaper() i32 {
     return neg(linux.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
 }
 
+const tty = @import("tty.zig");
+
+/// exec/run terminals: a close-on-exec AF_UNIX stream pair (the pty master comes back on it).
+export fn bunrunc_socketpair(out: *[2]i32) i32 {
+    return tty.socketpair(out);
+}
+
+/// Receives one SCM_RIGHTS fd (close-on-exec); its message bytes go to name (name_len.* of them).
+export fn bunrunc_recv_fd(sock: i32, timeout_ms: i32, name: [*]u8, name_cap: u32, name_len: *u32) i32 {
+    return tty.recvFd(sock, timeout_ms, name[0..name_cap], name_len);
+}
+
+/// Sends fd with SCM_RIGHTS and `name` (name_len > 0 bytes) as the message (--pidfd-socket).
+export fn bunrunc_send_fd(sock: i32, fd: i32, name: [*]const u8, name_len: u32) i32 {
+    if (name_len == 0) return -@as(i32, @intFromEnum(linux.E.INVAL));
+    return tty.sendFd(sock, fd, name[0..name_len]);
+}
+
+export fn bunrunc_get_winsize(fd: i32, out: *[2]u16) i32 {
+    return tty.getWinsize(fd, out);
+}
+
+export fn bunrunc_set_winsize(fd: i32, rows: u32, cols: u32) i32 {
+    return tty.setWinsize(fd, @truncate(rows), @truncate(cols));
+}
+
+/// Raw mode on our own terminal; `saved` (64 bytes) keeps what bunrunc_tty_restore puts back.
+export fn bunrunc_tty_raw(fd: i32, saved: *[tty.saved_termios_size]u8) i32 {
+    return tty.makeRaw(fd, saved);
+}
+
+export fn bunrunc_tty_restore(fd: i32, saved: *const [tty.saved_termios_size]u8) i32 {
+    return tty.restore(fd, saved);
+}
+
 export fn bunrunc_init_size() u32 {
     return @intCast(@embedFile("init_elf").len);
 }

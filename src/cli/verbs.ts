@@ -94,6 +94,7 @@ const table: VerbSpec[] = [
       preserveFds,
       { name: "cgroup", type: "strings", description: "run in an existing sub-cgroup: [<controller>:]<path> (repeatable)" },
       { name: "ignore-paused", type: "bool", description: "exec even when the container is paused" },
+      { name: "pidfd-socket", type: "string", description: "AF_UNIX socket that receives a pidfd of the exec'd process", default: "" },
     ],
   },
   { name: "state", description: "print a container's state as JSON", argsUsage: ID, args: one, takesId: true, flags: [] },

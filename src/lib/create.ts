@@ -23,6 +23,11 @@ export interface CreateOptions {
   root: string;
   pidFile?: string;
   consoleSocket?: string;
+  /**
+   * Instead of consoleSocket: an already connected socket (ours; not closed here) the pty master
+   * is sent on — `run` in the foreground relays the terminal itself (src/lib/tty.ts).
+   */
+  consoleFd?: number;
   /** Extra fds from 3 on passed to the container (--preserve-fds). */
   preserveFds?: number;
   noPivot?: boolean;
@@ -86,9 +91,9 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   const extraFds = [fifoFd];
   let consoleSocketFd: number | undefined;
   if (spec.process?.terminal) {
-    if (!opts.consoleSocket) throw new BunruncError("usage", "create: --console-socket: required when process.terminal is true");
-    const sock = connectConsole(opts.consoleSocket);
-    fds.push(sock);
+    if (!opts.consoleSocket && opts.consoleFd === undefined) throw new BunruncError("usage", "create: --console-socket: required when process.terminal is true");
+    const sock = opts.consoleFd ?? connectConsole(opts.consoleSocket!);
+    if (opts.consoleFd === undefined) fds.push(sock);
     consoleSocketFd = FIRST_EXTRA_FD + keepFds + extraFds.length;
     extraFds.push(sock);
   } else if (opts.consoleSocket) {
@@ -155,7 +160,7 @@ function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: Lifecyc
   }
 }
 
-function compileSeccompIfAny(spec: Spec, warn?: (m: string) => void): { flags: number; program: Uint8Array } | undefined {
+export function compileSeccompIfAny(spec: Spec, warn?: (m: string) => void): { flags: number; program: Uint8Array } | undefined {
   const profile = spec.linux?.seccomp;
   if (!profile) return undefined;
   const compile = seccompCompiler();

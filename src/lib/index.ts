@@ -8,6 +8,7 @@ export { state, list, type StateJson } from "./state.ts";
 export { kill, type KillOptions } from "./kill.ts";
 export { del as delete, del, type DeleteOptions } from "./delete.ts";
 export { run, type RunOptions } from "./run.ts";
+export { exec, type ExecOptions } from "./exec.ts";
 export { update, readResourcesFile, resourcesFromFlags, type UpdateOptions, type UpdateFlags } from "./update.ts";
 export { pause, type PauseOptions } from "./pause.ts";
 export { resume, type ResumeOptions } from "./resume.ts";

@@ -1,0 +1,277 @@
+// `exec`: a new process in a running (or created) container. The init is spawned with a pidfd
+// of the container's init; it stops once so we can put it in the container's cgroup, joins every
+// namespace of the container's init that differs from ours, forks into its pid namespace, stops
+// again so we can hold a pidfd of the process, then shapes and execs it. Its exec closes the
+// sync socket: EOF is success, an ERROR record is the one-line failure. Exit code: the process's
+// own in the foreground, 0 detached; runtime failures make the CLI exit 255 (runc's contract).
+import { statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as ffiModule from "../ffi.ts";
+import { compileExecPlan, ExecWait, type ExecPlan } from "../plan/exec.ts";
+import { selinuxEnabled } from "../plan/host.ts";
+import { CLONE } from "../plan/linux.ts";
+import { CompileError } from "../plan/mounts.ts";
+import { loadSpec } from "./config.ts";
+import { readState, refresh, type ContainerState } from "./container.ts";
+import { compileSeccompIfAny, writePidFile } from "./create.ts";
+import { strerror } from "./errno.ts";
+import { BunruncError } from "./errors.ts";
+import { execCgroupDirs } from "./exec-cgroup.ts";
+import { execProcess, fail, type ProcessOverrides } from "./exec-process.ts";
+import { foreground } from "./foreground.ts";
+import { ffi, MSG, openInit } from "./process.ts";
+import { receiveMaster } from "./tty.ts";
+
+export interface ExecOptions extends ProcessOverrides {
+  root: string;
+  id: string;
+  /** Where the pty master goes (process.terminal with --detach). */
+  consoleSocket?: string;
+  /** Return once the process runs (0) instead of waiting for its exit code. */
+  detach?: boolean;
+  pidFile?: string;
+  /** fds 3..3+n-1 of ours stay open in the process. */
+  preserveFds?: number;
+  /** --cgroup: "[controller[,controller]:]path" sub-cgroups of the container's to run in. */
+  cgroup?: string[];
+  /** Exec into a paused container (the process stays frozen until resume). */
+  ignorePaused?: boolean;
+  /** An AF_UNIX socket that receives a pidfd of the process (SCM_RIGHTS). */
+  pidfdSocket?: string;
+  warn?: (message: string) => void;
+}
+
+const native = ffiModule as unknown as {
+  syncRecvOrClosed(fd: number, timeoutMs: number): { kind: number; opIndex: number; errno: number; pid: number; text: string } | null;
+  socketpair(): [number, number];
+  sendFd(sock: number, fd: number, name: string): void;
+  setChildSubreaper(): void;
+  unixConnect(path: string): number;
+};
+
+const SYNC_TIMEOUT_MS = 60_000;
+const FIRST_EXTRA_FD = 3;
+const NS_FILES: readonly [string, number][] = [
+  ["user", CLONE.NEWUSER],
+  ["mnt", CLONE.NEWNS],
+  ["pid", CLONE.NEWPID],
+  ["net", CLONE.NEWNET],
+  ["ipc", CLONE.NEWIPC],
+  ["uts", CLONE.NEWUTS],
+  ["cgroup", CLONE.NEWCGROUP],
+  ["time", CLONE.NEWTIME],
+];
+
+/** Runs the process; resolves with its exit code (0 when detached). */
+export async function exec(opts: ExecOptions): Promise<number> {
+  const saved = readState(opts.root, opts.id);
+  checkStatus(refresh(opts.root, saved), opts);
+  const spec = loadSpec(saved.bundle);
+  const proc = execProcess(spec.process, opts);
+  checkTerminal(Boolean(proc.terminal), opts);
+  const cgroupDirs = execCgroupDirs(saved.bunrunc, opts.cgroup ?? []);
+  const seccomp = compileSeccompIfAny(spec, opts.warn);
+
+  const fds: number[] = [];
+  const undo: (() => void)[] = [];
+  try {
+    const initPidfd = openInit(saved.pid, saved.bunrunc.initStartTime);
+    if (initPidfd === null) throw new BunruncError("bad-state", "exec failed: cannot exec in a stopped container");
+    fds.push(initPidfd);
+    const namespaces = namespacesOf(saved.pid);
+    const keepBelow = FIRST_EXTRA_FD + (opts.preserveFds ?? 0);
+    const extraFds = [initPidfd];
+    let ownEnd: number | undefined;
+    let consoleSocketFd: number | undefined;
+    if (proc.terminal) {
+      let theirs: number;
+      if (opts.consoleSocket) theirs = connectSocket(opts.consoleSocket, "--console-socket");
+      else [ownEnd, theirs] = native.socketpair();
+      fds.push(theirs);
+      if (ownEnd !== undefined) fds.push(ownEnd);
+      consoleSocketFd = keepBelow + extraFds.length;
+      extraFds.push(theirs);
+    }
+    const plan = compile(() =>
+      compileExecPlan({ id: saved.id, process: proc, linux: spec.linux, namespaces, initPidfdFd: keepBelow, consoleSocketFd, keepFds: opts.preserveFds, seccomp, newKeyring: true, selinuxEnabled }),
+    );
+    for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
+
+    // In the foreground the process (a grandchild once the intermediate exits) must come back to us.
+    if (!opts.detach) native.setChildSubreaper();
+    const child = ffi.spawn({ plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds });
+    fds.push(child.syncFd);
+    undo.push(() => killAndReap(child.pidfd));
+    const pidfd = await walk(child, plan, cgroupDirs, opts.ignorePaused ? -1 : SYNC_TIMEOUT_MS, undo);
+    if (plan.forks) {
+      // The intermediate exits right after FORKED; once it is reaped the process is reparented.
+      ffi.waitPidfd(child.pidfd, false);
+      ffi.close(child.pidfd);
+    }
+    undo.length = 0;
+    return await afterStart(opts, pidfd.fd, pidfd.pid, ownEnd);
+  } catch (e) {
+    for (const u of undo.reverse()) u();
+    throw e;
+  } finally {
+    for (const fd of fds) ffi.close(fd);
+  }
+}
+
+function checkStatus(s: ContainerState, opts: ExecOptions): void {
+  if (s.status === "stopped") throw new BunruncError("bad-state", "exec failed: cannot exec in a stopped container");
+  if (s.status === "paused" && !opts.ignorePaused) {
+    throw new BunruncError("bad-state", "exec failed: cannot exec in a paused container (use --ignore-paused to override)");
+  }
+}
+
+/** runc's rules: a detached terminal needs somewhere to send the master; a socket needs both. */
+function checkTerminal(terminal: boolean, opts: ExecOptions): void {
+  if (opts.detach && terminal && !opts.consoleSocket) {
+    throw new BunruncError("usage", "exec failed: --console-socket: required with --detach when the process has a terminal");
+  }
+  if (opts.consoleSocket && (!opts.detach || !terminal)) {
+    throw new BunruncError("usage", "exec failed: --console-socket: only valid with --detach and a terminal (--tty or process.terminal)");
+  }
+}
+
+function compile(f: () => ExecPlan): ExecPlan {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof CompileError || e instanceof RangeError) throw fail(e.message);
+    throw e;
+  }
+}
+
+/** The namespaces of the container's init that are not ours (joining one we are in is an error for user). */
+function namespacesOf(pid: number): number {
+  let mask = 0;
+  for (const [file, bit] of NS_FILES) {
+    try {
+      const theirs = statSync(`/proc/${pid}/ns/${file}`);
+      const ours = statSync(`/proc/self/ns/${file}`);
+      if (theirs.ino !== ours.ino || theirs.dev !== ours.dev) mask |= bit;
+    } catch {
+      // This kernel has no such namespace type.
+    }
+  }
+  return mask;
+}
+
+interface Child {
+  pid: number;
+  pidfd: number;
+  syncFd: number;
+}
+
+/** Answers the init's stops; resolves with a pidfd of the process once its exec closed the socket. */
+async function walk(child: Child, plan: ExecPlan, cgroupDirs: string[], timeoutMs: number, undo: (() => void)[]): Promise<{ fd: number; pid: number }> {
+  let pid = plan.forks ? 0 : child.pid;
+  let pidfd = plan.forks ? -1 : child.pidfd;
+  let forkedWaiting = false;
+  // The process may report its stop before the intermediate's FORKED arrives: ack once both came.
+  const openProcess = () => {
+    pidfd = ffi.pidfdOpen(pid);
+    const fd = pidfd;
+    undo.push(() => killAndReap(fd));
+    ffi.syncSend(child.syncFd, 0);
+  };
+  for (;;) {
+    let msg;
+    try {
+      msg = native.syncRecvOrClosed(child.syncFd, timeoutMs);
+    } catch (e) {
+      throw new BunruncError("system", `exec failed: waiting for the process to start: ${(e as Error).message}`);
+    }
+    if (!msg) break;
+    switch (msg.kind) {
+      case MSG.WAIT:
+        if (msg.pid === ExecWait.JoinCgroup) {
+          joinCgroup(child.pid, cgroupDirs);
+          ffi.syncSend(child.syncFd, 0);
+        } else if (msg.pid === ExecWait.Forked) {
+          forkedWaiting = true;
+          if (pid) openProcess();
+        } else {
+          throw new BunruncError("system", `exec failed: the init waited with an unknown tag ${msg.pid}`);
+        }
+        break;
+      case MSG.FORKED:
+        pid = msg.pid;
+        if (forkedWaiting) openProcess();
+        break;
+      case MSG.ERROR:
+        throw new BunruncError("system", execError(plan, msg));
+      default:
+        throw new BunruncError("system", `exec failed: unexpected message ${msg.kind} from the init`);
+    }
+  }
+  if (pidfd < 0) throw new BunruncError("system", "exec failed: the init exited before the process started");
+  return { fd: pidfd, pid };
+}
+
+function joinCgroup(pid: number, dirs: string[]): void {
+  for (const dir of dirs) {
+    try {
+      writeFileSync(join(dir, "cgroup.procs"), String(pid));
+    } catch (e) {
+      throw new BunruncError("system", `exec failed: join cgroup ${dir}: ${(e as Error).message}`);
+    }
+  }
+}
+
+export function execError(plan: { descriptions: string[] }, msg: { opIndex: number; errno: number; text: string }): string {
+  const step = plan.descriptions[msg.opIndex] ?? "start the init";
+  const parts = [step, msg.text, msg.errno ? strerror(msg.errno) : ""].filter(Boolean);
+  return `exec failed: ${parts.join(": ")}`;
+}
+
+function killAndReap(pidfd: number): void {
+  try {
+    ffi.pidfdSendSignal(pidfd, 9);
+  } catch {}
+  try {
+    ffi.waitPidfd(pidfd, false);
+  } catch {
+    // Not our child (the forked process before its reparenting): its reaper collects it.
+  }
+  ffi.close(pidfd);
+}
+
+async function afterStart(opts: ExecOptions, pidfd: number, pid: number, ownEnd: number | undefined): Promise<number> {
+  try {
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    if (opts.pidfdSocket) sendPidfd(opts.pidfdSocket, pidfd);
+  } catch (e) {
+    // runc's rule too: a process whose pid could not be handed over is not left running.
+    killAndReap(pidfd);
+    throw e instanceof BunruncError ? e : new BunruncError("system", `exec failed: ${(e as Error).message}`);
+  }
+  if (opts.detach) {
+    ffi.close(pidfd);
+    return 0;
+  }
+  const master = ownEnd === undefined ? undefined : receiveMaster(ownEnd);
+  return foreground({ pidfd, master });
+}
+
+/** A connected AF_UNIX stream socket to a path the caller gave with `flag`. */
+function connectSocket(path: string, flag: string): number {
+  try {
+    return native.unixConnect(path);
+  } catch (e) {
+    throw new BunruncError("system", `exec failed: ${flag} ${path}: ${(e as Error).message}`);
+  }
+}
+
+function sendPidfd(path: string, pidfd: number): void {
+  const sock = connectSocket(path, "--pidfd-socket");
+  try {
+    native.sendFd(sock, pidfd, "pidfd");
+  } catch (e) {
+    throw new BunruncError("system", `exec failed: --pidfd-socket ${path}: ${(e as Error).message}`);
+  } finally {
+    ffi.close(sock);
+  }
+}
