@@ -1,11 +1,12 @@
 // `run`: create + start, then (unless --detach) wait for the container process without blocking
 // Bun's event loop, forwarding signals to it, and exit with its status (128+signal when killed).
-// The container is deleted afterwards unless --keep.
+// With process.terminal and no --console-socket, bunrunc holds the pty master and relays it
+// (src/lib/tty.ts). The container is deleted afterwards unless --keep.
 import * as ffiModule from "../ffi.ts";
 import { createKeepingPidfd, type CreateOptions } from "./create.ts";
 import { del } from "./delete.ts";
-import { ffi, waitExit } from "./process.ts";
-import { SIGNALS } from "./signals.ts";
+import { foreground } from "./foreground.ts";
+import { ffi } from "./process.ts";
 import { start } from "./start.ts";
 
 export interface RunOptions extends CreateOptions {
@@ -15,18 +16,31 @@ export interface RunOptions extends CreateOptions {
   noSubreaper?: boolean;
 }
 
-const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
-
-const native = ffiModule as unknown as { setChildSubreaper?: () => void };
+const native = ffiModule as unknown as {
+  setChildSubreaper?: () => void;
+  socketpair(): [number, number];
+  recvFd(sock: number, timeoutMs: number): { fd: number; name: string };
+};
 
 /** Returns the exit code `bunrunc run` exits with (0 when detached). */
 export async function run(opts: RunOptions): Promise<number> {
   if (!opts.detach && !opts.noSubreaper) native.setChildSubreaper?.();
-  const { pidfd } = await createKeepingPidfd(opts);
+  // A foreground terminal comes back on our own socketpair; create uses it only if process.terminal.
+  const pair = !opts.detach && !opts.consoleSocket ? native.socketpair() : undefined;
+  let pidfd: number;
+  let master: number | undefined;
+  try {
+    pidfd = (await createKeepingPidfd({ ...opts, consoleFd: pair?.[1] })).pidfd;
+    // The init sent the master (if any) before it reported created: it is there or never comes.
+    if (pair) master = receiveNow(pair[0]);
+  } finally {
+    if (pair) pair.forEach((fd) => ffi.close(fd));
+  }
   try {
     await start({ root: opts.root, id: opts.id, warn: opts.warn });
   } catch (e) {
     ffi.close(pidfd);
+    if (master !== undefined) ffi.close(master);
     await del({ root: opts.root, id: opts.id, force: true }).catch(() => {});
     throw e;
   }
@@ -34,23 +48,15 @@ export async function run(opts: RunOptions): Promise<number> {
     ffi.close(pidfd);
     return 0;
   }
-  const handlers = FORWARDED.map((name) => {
-    const handler = () => {
-      try {
-        ffi.pidfdSendSignal(pidfd, SIGNALS[name.slice(3)]!);
-      } catch {}
-    };
-    process.on(name, handler);
-    return [name, handler] as const;
-  });
-  let code: number;
-  try {
-    const r = await waitExit(pidfd, true);
-    code = r === null ? 0 : r.signal ? 128 + r.signal : r.status;
-  } finally {
-    for (const [name, handler] of handlers) process.off(name, handler);
-    ffi.close(pidfd);
-  }
+  const code = await foreground({ pidfd, master });
   if (!opts.keep) await del({ root: opts.root, id: opts.id, force: true, warn: opts.warn });
   return code;
+}
+
+function receiveNow(sock: number): number | undefined {
+  try {
+    return native.recvFd(sock, 0).fd;
+  } catch {
+    return undefined;
+  }
 }
