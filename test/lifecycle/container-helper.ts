@@ -32,12 +32,15 @@ export interface RunInOptions {
   rootfsOutside?: boolean;
   /** Extra options for the library's run() (noPivot, noNewKeyring, id...). */
   run?: Partial<bunrunc.RunOptions>;
+  /** Takes ownership of the bundle (cleanup included) even when run() throws. */
+  track?: (b: TestBundle) => void;
 }
 
 /** `edit` may change the spec; the command runs as `sh -c "<cmd>" > /out/stdout 2>&1`. */
 export async function runIn(cmd: string, edit: (spec: Spec, b: TestBundle) => void = () => {}, opts: RunInOptions = {}): Promise<Ran> {
   const spec = defaultSpec();
   const b = makeBundle(spec, opts);
+  opts.track?.(b);
   try {
     const out = withOut(spec, b);
     spec.process!.args = ["sh", "-c", `(${cmd}) > /out/stdout 2>&1`];
@@ -47,22 +50,18 @@ export async function runIn(cmd: string, edit: (spec: Spec, b: TestBundle) => vo
     const file = join(out, "stdout");
     return { code, out: existsSync(file) ? readFileSync(file, "utf8") : "", b };
   } catch (e) {
-    b.cleanup();
+    if (!opts.track) b.cleanup();
     throw e;
   }
 }
 
 /** runIn for one test file: every bundle it made is removed after each test. */
 export function cleanRuns(): typeof runIn {
-  const ran: Ran[] = [];
+  const made: TestBundle[] = [];
   afterEach(() => {
-    for (const r of ran.splice(0)) r.b.cleanup();
+    for (const b of made.splice(0)) b.cleanup();
   });
-  return async (...args) => {
-    const r = await runIn(...args);
-    ran.push(r);
-    return r;
-  };
+  return (cmd, edit, opts = {}) => runIn(cmd, edit, { ...opts, track: (b) => made.push(b) });
 }
 
 /** The value of `Key:` in a /proc/PID/status text. */
