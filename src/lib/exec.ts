@@ -50,6 +50,8 @@ const native = ffiModule as unknown as {
 };
 
 const SYNC_TIMEOUT_MS = 60_000;
+/** runc exits 255 for every exec failure, flag combinations included. */
+const EXEC_FAILED = 255;
 const FIRST_EXTRA_FD = 3;
 const NS_FILES: readonly [string, number][] = [
   ["user", CLONE.NEWUSER],
@@ -70,7 +72,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
   const proc = execProcess(spec.process, opts);
   checkTerminal(Boolean(proc.terminal), opts);
   const cgroupDirs = execCgroupDirs(saved.bunrunc, opts.cgroup ?? []);
-  const seccomp = compileSeccompIfAny(spec, opts.warn);
+  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root);
 
   const fds: number[] = [];
   const undo: (() => void)[] = [];
@@ -128,10 +130,10 @@ function checkStatus(s: ContainerState, opts: ExecOptions): void {
 /** runc's rules: a detached terminal needs somewhere to send the master; a socket needs both. */
 function checkTerminal(terminal: boolean, opts: ExecOptions): void {
   if (opts.detach && terminal && !opts.consoleSocket) {
-    throw new BunruncError("usage", "exec failed: --console-socket: required with --detach when the process has a terminal");
+    throw new BunruncError("usage", "exec failed: --console-socket: required with --detach when the process has a terminal", EXEC_FAILED);
   }
   if (opts.consoleSocket && (!opts.detach || !terminal)) {
-    throw new BunruncError("usage", "exec failed: --console-socket: only valid with --detach and a terminal (--tty or process.terminal)");
+    throw new BunruncError("usage", "exec failed: --console-socket: only valid with --detach and a terminal (--tty or process.terminal)", EXEC_FAILED);
   }
 }
 
