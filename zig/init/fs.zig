@@ -8,6 +8,10 @@ const sys = @import("sys");
 const plan = @import("plan");
 const ctx = @import("ctx.zig");
 const rootfs = @import("root.zig");
+const inroot = @import("inroot.zig");
+const inRoot = inroot.open;
+const mkdirAll = inroot.mkdirAll;
+const mkfileIn = inroot.mkfile;
 
 const Error = ctx.Error;
 const Reader = plan.Reader;
@@ -23,59 +27,6 @@ const MS_REC: u64 = 16384;
 const mkdir_none = 0;
 const mkdir_dir = 1;
 const mkdir_file = 2;
-
-fn inRoot(path: [*:0]const u8, flags: u32) sys.Errno!i32 {
-    const how = sys.OpenHow{ .flags = flags | sys.O_CLOEXEC, .mode = 0, .resolve = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS };
-    return sys.fd(sys.openat2(ctx.root_fd, path, &how));
-}
-
-/// mkdir -p inside the rootfs, one component at a time, each re-resolved in the root.
-fn mkdirAll(path: []const u8) sys.Errno!i32 {
-    var buf: ctx.PathBuf = undefined;
-    @memcpy(buf[0..path.len], path);
-    buf[path.len] = 0;
-    var dir = try inRoot("/", sys.O_PATH | sys.O_DIRECTORY);
-    var i: usize = 0;
-    while (i < path.len) {
-        while (i < path.len and path[i] == '/') i += 1;
-        if (i == path.len) break;
-        const start = i;
-        while (i < path.len and path[i] != '/') i += 1;
-        buf[i] = 0;
-        const prefix: [*:0]const u8 = @ptrCast(&buf);
-        const next = inRoot(prefix, sys.O_PATH | sys.O_DIRECTORY) catch |e| blk: {
-            if (sys.last_errno != @intFromEnum(linux.E.NOENT)) {
-                sys.close(dir);
-                return e;
-            }
-            const leaf: [*:0]const u8 = @ptrCast(buf[start..].ptr);
-            const rc = linux.mkdirat(dir, leaf, 0o755);
-            if (linux.E.init(rc) != .SUCCESS and linux.E.init(rc) != .EXIST) {
-                sys.close(dir);
-                return sys.fail(linux.E.init(rc));
-            }
-            break :blk inRoot(prefix, sys.O_PATH | sys.O_DIRECTORY) catch |err| {
-                sys.close(dir);
-                return err;
-            };
-        };
-        sys.close(dir);
-        dir = next;
-        if (i < path.len) buf[i] = '/';
-    }
-    return dir;
-}
-
-/// An empty file at `path` (bind mount target for a file source); parents made as directories.
-fn mkfileIn(path: []const u8) sys.Errno!void {
-    var buf: ctx.PathBuf = undefined;
-    const parts = ctx.splitPath(&buf, path);
-    const dir = try mkdirAll(parts.parent);
-    defer sys.close(dir);
-    const rc = sys.openat(dir, parts.leaf, sys.O_CREAT | sys.O_EXCL | sys.O_WRONLY | sys.O_NOFOLLOW, 0o644);
-    if (linux.E.init(rc) == .EXIST) return;
-    sys.close(try sys.fd(rc));
-}
 
 fn target(dest: [:0]const u8, mkdir: u32) sys.Errno!i32 {
     switch (mkdir) {
