@@ -1,7 +1,8 @@
 // exec/terminal tests: a long-running container to exec into, the CLI run as a user runs it, and
 // the Python helpers that play a person at a terminal (pty-driver.py) and a console-socket
 // receiver such as conmon or containerd's shim (console-receiver.py).
-import { existsSync, readFileSync, readlinkSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as ffiModule from "../../src/ffi.ts";
 import * as bunrunc from "../../src/lib/index.ts";
@@ -69,6 +70,22 @@ export function run(argv: string[], opts: { stdin?: string } = {}): Result {
   return { code: r.exitCode ?? 128 + (r.signalCode ? 9 : 0), stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
+/**
+ * Like run, with stdout/stderr going to files: a detached process keeps the runtime's stdio, and
+ * a pipe would hold spawnSync until that process exits.
+ */
+export function runDetached(argv: string[]): Result {
+  const dir = mkdtempSync(join(tmpdir(), "bunrunc-test-stdio-"));
+  const out = join(dir, "out");
+  const err = join(dir, "err");
+  try {
+    const r = Bun.spawnSync(["sh", "-c", 'out=$1 err=$2; shift 2; exec "$@" >"$out" 2>"$err" </dev/null', "sh", out, err, ...argv]);
+    return { code: r.exitCode ?? -1, stdout: readFileSync(out, "utf8"), stderr: readFileSync(err, "utf8") };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** `bunrunc exec` in the shared container with the given exec flags/args. */
 export function execIn(c: Container, ...args: string[]): Result {
   return run(c.argv("exec", ...args));
@@ -81,6 +98,8 @@ export interface PtyStep {
   resize?: [number, number];
   signal?: number;
   sleep?: number;
+  /** console-receiver.py only: read until the pty closes. */
+  eof?: boolean;
 }
 
 export interface PtyResult {
