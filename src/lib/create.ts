@@ -4,6 +4,7 @@
 import { closeSync, constants, openSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { compilePlan, CompileError, hasCreateHooks, WaitTag, type Plan } from "../plan/compile.ts";
+import { compileSeccomp } from "../seccomp/compile.ts";
 import { CLONE } from "../plan/linux.ts";
 import type { Spec } from "../plan/spec.ts";
 import { cgroupFor, type LifecycleCgroup } from "./cgroup.ts";
@@ -139,7 +140,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
 }
 
 function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined): Plan {
-  const seccomp = compileSeccompIfAny(spec, opts.warn);
+  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root);
   try {
     return compilePlan(spec, {
       id: opts.id,
@@ -160,23 +161,17 @@ function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: Lifecyc
   }
 }
 
-export function compileSeccompIfAny(spec: Spec, warn?: (m: string) => void): { flags: number; program: Uint8Array } | undefined {
-  const profile = spec.linux?.seccomp;
-  if (!profile) return undefined;
-  const compile = seccompCompiler();
-  if (!compile) {
-    warn?.("linux.seccomp: seccomp support is not built in yet; the filter is NOT applied");
-    return undefined;
-  }
-  return compile(profile);
-}
+/** "@" cannot start a container id, so the cache never collides with a container's state dir. */
+const SECCOMP_CACHE_DIR = "@seccomp-cache";
 
-type SeccompCompiler = (profile: unknown) => { flags: number; program: Uint8Array };
-let seccompModule: SeccompCompiler | null | undefined;
-function seccompCompiler(): SeccompCompiler | null {
-  // src/seccomp lands separately; until then configs with seccomp run without a filter, loudly.
-  if (seccompModule === undefined) seccompModule = null;
-  return seccompModule;
+/**
+ * linux.seccomp compiled here, in the parent, and cached by the profile's hash under the state
+ * root (src/seccomp); the init only loads the program. Used by create and exec.
+ */
+export function compileSeccompIfAny(spec: Spec, _warn?: (m: string) => void, root?: string): { flags: number; program: Uint8Array; listener: boolean } | undefined {
+  const compiled = compileSeccomp(spec.linux?.seccomp, "linux.seccomp", { cacheDir: root ? join(root, SECCOMP_CACHE_DIR) : undefined });
+  if (compiled?.listener) throw new BunruncError("not-implemented", "linux.seccomp: SCMP_ACT_NOTIFY needs the listener fd handed to listenerPath, which bunrunc does not do yet");
+  return compiled;
 }
 
 /** systemd socket activation: fds 3.. handed to us are passed on when LISTEN_PID is us (runc does). */

@@ -1,4 +1,5 @@
-// Compiled filters by profile hash, on disk under the state root (`<root>/.seccomp-cache/`).
+// Compiled filters by profile hash, on disk under the state root (`<root>/@seccomp-cache/`; "@"
+// cannot start a container id, so it never collides with a container's state dir).
 // The key covers everything the program depends on: the profile's JSON, the machine's
 // architecture, what the kernel supports, and the library that compiled it. A file is written
 // to a temp name and renamed (readers never see half a file) and is used only if its header,

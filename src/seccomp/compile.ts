@@ -15,7 +15,7 @@ export interface CompiledSeccomp extends CachedFilter {
 }
 
 export interface CompileSeccompOptions {
-  /** Directory for the on-disk cache (`<root>/.seccomp-cache`); none: memory only. */
+  /** Directory for the on-disk cache (`<root>/@seccomp-cache`); none: memory only. */
   cacheDir?: string;
   /** The machine's architecture (tests compile for the other one). */
   native?: ArchName;
