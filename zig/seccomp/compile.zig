@@ -27,6 +27,7 @@ const tables = @import("tables.zig");
 const emit = @import("emit.zig");
 const input = @import("input.zig");
 const analyze = @import("analyze.zig");
+const cond = @import("cond.zig");
 
 const Arch = tables.Arch;
 const Target = emit.Target;
@@ -281,7 +282,6 @@ fn emitArgChecks(c: *Compiler, entries: []const Entry, args32: bool) Error!u32 {
     };
 }
 
-const cond = @import("cond.zig");
 fn emitCond(c: *Compiler, arg: input.Arg, args32: bool, pass: Target, fail: Target) Error!Target {
     return cond.emitCond(&c.e, arg, offArgLo(arg.index), args32, pass, fail);
 }
