@@ -6,7 +6,7 @@ import { devIsBound, emitMounts, CompileError, type CgroupView } from "./mounts.
 import { emitDevices } from "./devices.ts";
 import { fullProcSysMounts, selinuxEnabled } from "./host.ts";
 import { emitNamespaces } from "./namespaces.ts";
-import { emitExecTarget, emitFinalAffinity, emitIdentity, emitInitialAffinity, emitLsmLabels, emitRlimits, emitScheduling } from "./process.ts";
+import { emitExecTarget, emitIdentity, emitLsmLabels, emitResetAffinity, emitRlimits, emitScheduling } from "./process.ts";
 import type { Spec, SpecHook } from "./spec.ts";
 import { Op, PlanWriter } from "./wire.ts";
 
@@ -84,8 +84,8 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   const w = new PlanWriter();
   const unknownCapabilities: string[] = [];
 
-  emitInitialAffinity(w, p);
   w.op(Op.WaitParent, "wait for the runtime's setup (cgroup)").u32(WaitTag.Setup);
+  emitResetAffinity(w, p);
   const ns = emitNamespaces(w, spec);
   if (!(ns.listed & CLONE.NEWNS)) throw new CompileError("linux.namespaces: a mount namespace is required to set up the rootfs");
   emitRootfs(w, spec, opts, ns.created);
@@ -124,7 +124,6 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   if (seccompEarly) emitSeccomp(w, opts.seccomp!);
   emitIdentity(w, p, unknownCapabilities);
   emitExecTarget(w, p, opts.extraEnv ?? []);
-  emitFinalAffinity(w, p);
   if (opts.keepFds) w.op(Op.KeepFds, `keep fds 3..${2 + opts.keepFds}`).u32(3).u32(opts.keepFds);
   w.op(Op.NonDumpable, "make the init non-dumpable");
   w.op(Op.ReportCreated, "report created");

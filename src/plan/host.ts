@@ -19,7 +19,7 @@ export function fullProcSysMounts(rootfs: string, mountinfo = "/proc/self/mounti
     const fstype = f[sep + 1];
     const point = unescape(f[4] ?? "");
     if (f[3] !== "/" || (fstype !== "proc" && fstype !== "sysfs")) continue;
-    if (point === rootfs || point.startsWith(`${rootfs}/`)) continue;
+    if (point === rootfs || point.startsWith(rootfs.endsWith("/") ? rootfs : `${rootfs}/`)) continue;
     out.push(point);
   }
   return out;

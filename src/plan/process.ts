@@ -107,13 +107,25 @@ export function cpuMask(list: string, where: string): Uint8Array {
   return bytes;
 }
 
-/** execCPUAffinity.initial: the init's affinity before the runtime moves it into its cgroup. */
+/**
+ * The container's init does not inherit the runtime's CPU affinity: after the cgroup join it is
+ * reset to every CPU (the kernel keeps it within the cpuset), as runc does. execCPUAffinity is
+ * not for the init (runtime-spec: "not applicable to the container's init process").
+ */
+export function emitResetAffinity(w: PlanWriter, p: SpecProcess): void {
+  // Checked all the same, as runc does when it converts the config.
+  if (p.execCPUAffinity?.initial) cpuMask(p.execCPUAffinity.initial, "process.execCPUAffinity.initial");
+  if (p.execCPUAffinity?.final) cpuMask(p.execCPUAffinity.final, "process.execCPUAffinity.final");
+  w.op(Op.CpuAffinity, "reset the CPU affinity").bytes(new Uint8Array(CPUS_MAX / 8).fill(0xff));
+}
+
+/** execCPUAffinity.initial (exec): the affinity before the runtime moves the process into the cgroup. */
 export function emitInitialAffinity(w: PlanWriter, p: SpecProcess): void {
   const initial = p.execCPUAffinity?.initial;
   if (initial) w.op(Op.CpuAffinity, `set the initial CPU affinity ${initial}`).bytes(cpuMask(initial, "process.execCPUAffinity.initial"));
 }
 
-/** execCPUAffinity.final: the process's affinity, set after the cgroup join (which resets it). */
+/** execCPUAffinity.final (exec): the process's affinity once it is in the container's cgroup. */
 export function emitFinalAffinity(w: PlanWriter, p: SpecProcess): void {
   const final = p.execCPUAffinity?.final;
   if (final) w.op(Op.CpuAffinity, `set the CPU affinity ${final}`).bytes(cpuMask(final, "process.execCPUAffinity.final"));

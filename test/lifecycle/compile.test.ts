@@ -5,6 +5,9 @@ import { compilePlan, CompileError, WaitTag, type CompileOptions } from "../../s
 import { CLONE, MOUNT_ATTR, MS } from "../../src/plan/linux.ts";
 import { parseMountOptions } from "../../src/plan/mount-options.ts";
 import { Op } from "../../src/plan/wire.ts";
+import { timeOffsets } from "../../src/plan/namespaces.ts";
+import { fullProcSysMounts } from "../../src/plan/host.ts";
+import { cpuMask } from "../../src/plan/process.ts";
 import type { Spec } from "../../src/plan/spec.ts";
 import { defaultSpec } from "../helpers/bundle.ts";
 
@@ -70,7 +73,7 @@ describe("compilePlan", () => {
     const plan = compilePlan(spec, base);
     expect(plan.cloneFlags).toBe(CLONE.NEWNS);
     expect(plan.forks).toBe(true);
-    expect(plan.descriptions.slice(1, 5)).toEqual(["join user namespace /proc/1/ns/user", "join network namespace /proc/1/ns/net", "join pid namespace /proc/1/ns/pid", "fork into the joined pid namespace"]);
+    expect(plan.descriptions.slice(2, 6)).toEqual(["join user namespace /proc/1/ns/user", "join network namespace /proc/1/ns/net", "join pid namespace /proc/1/ns/pid", "fork into the joined pid namespace"]);
   });
 
   test("--no-pivot, console, preserve-fds and --no-new-keyring", () => {
@@ -115,6 +118,71 @@ describe("compilePlan", () => {
     expect(plan.descriptions).toContain("mount tmpfs on /sys/fs/cgroup");
     expect(plan.descriptions).toContain("mount /sys/fs/cgroup/memory/x on /sys/fs/cgroup/memory");
     expect(plan.descriptions).toContain("remount /sys/fs/cgroup");
+  });
+});
+
+/** The op descriptions of a compiled plan (the human side of each op). */
+const steps = (spec: Spec, opts: Partial<CompileOptions> = {}) => compilePlan(spec, { ...base, ...opts }).descriptions;
+
+describe("compilePlan, plan v2", () => {
+  test("cgroup and time namespaces are made by the init after the Setup stop, not by clone3", () => {
+    const spec = defaultSpec();
+    spec.linux!.namespaces!.push({ type: "cgroup" }, { type: "time" });
+    spec.linux!.timeOffsets = { boottime: { secs: 5 }, monotonic: { secs: -3, nanosecs: 7 } };
+    const plan = compilePlan(spec, base);
+    expect(plan.cloneFlags & (CLONE.NEWCGROUP | CLONE.NEWTIME)).toBe(0);
+    expect(plan.newNamespaces & (CLONE.NEWCGROUP | CLONE.NEWTIME)).toBe(CLONE.NEWCGROUP | CLONE.NEWTIME);
+    const k = kinds(plan.bytes);
+    expect(k.indexOf(Op.Unshare)).toBeGreaterThan(k.indexOf(Op.WaitParent));
+    expect(k.indexOf(Op.TimeNs)).toBeGreaterThan(k.indexOf(Op.WaitParent));
+    expect(k.indexOf(Op.TimeNs)).toBeLessThan(k.indexOf(Op.BindRootfs));
+    expect(plan.descriptions).toContain("unshare the cgroup namespace");
+  });
+
+  test("time offsets become timens_offsets lines; a bad clock or nanosecs is refused", () => {
+    const spec = defaultSpec();
+    spec.linux!.timeOffsets = { monotonic: { secs: -3, nanosecs: 7 }, boottime: { secs: 5 } };
+    expect(timeOffsets(spec)).toBe("monotonic -3 7\nboottime 5 0\n");
+    spec.linux!.timeOffsets = { realtime: { secs: 1 } };
+    expect(() => timeOffsets(spec)).toThrow("linux.timeOffsets.realtime: unknown clock");
+    spec.linux!.timeOffsets = { boottime: { nanosecs: 1_000_000_000 } };
+    expect(() => timeOffsets(spec)).toThrow("linux.timeOffsets.boottime.nanosecs");
+  });
+
+  test("sysctl keys that could leave /proc/sys are refused with the JSON path", () => {
+    for (const key of ["a/b", "../x", "kernel..x", ".kernel", "kernel."]) {
+      const spec = defaultSpec();
+      spec.linux!.sysctl = { [key]: "1" };
+      expect(() => compilePlan(spec, base)).toThrow(`linux.sysctl[${JSON.stringify(key)}]: not a sysctl key`);
+    }
+    const ok = defaultSpec();
+    ok.linux!.sysctl = { "net.ipv4.ip_forward": "1" };
+    expect(steps(ok)).toContain("write sysctl net.ipv4.ip_forward");
+  });
+
+  test("--no-pivot carries the host's full proc/sysfs mounts outside the rootfs to detach", () => {
+    const plan = compilePlan(defaultSpec(), { ...base, noPivot: true, host: { procSysMounts: (rootfs) => [`not-${rootfs}`] } });
+    expect(plan.descriptions).toContain("move /b/rootfs onto / and chroot");
+    expect(fullProcSysMounts("/nonexistent-rootfs")).toContain("/proc");
+    expect(fullProcSysMounts("/")).toEqual([]);
+  });
+
+  test("the session keyring is runc's _ses.<id>; AppArmor and SELinux labels; the init's affinity is reset", () => {
+    const spec = defaultSpec();
+    spec.process!.apparmorProfile = "docker-default";
+    const d = steps(spec);
+    expect(d).toContain("join a new session keyring");
+    expect(d).toContain("apply AppArmor profile docker-default");
+    expect(d).toContain("reset the CPU affinity");
+    spec.process!.selinuxLabel = "system_u:system_r:container_t:s0";
+    expect(() => steps(spec, { host: { selinuxEnabled: () => false } })).toThrow("process.selinuxLabel: set, but SELinux is disabled");
+    expect(steps(spec, { host: { selinuxEnabled: () => true } })).toContain("set SELinux label system_u:system_r:container_t:s0");
+  });
+
+  test("CPU lists: ranges and singles; malformed ones name the field", () => {
+    expect([...cpuMask("0-2,9", "x")]).toEqual([0b111, 0b10, 0, 0, 0, 0, 0, 0]);
+    expect(() => cpuMask("3-1", "process.execCPUAffinity.final")).toThrow('process.execCPUAffinity.final: invalid CPU list "3-1"');
+    expect(() => cpuMask("a", "x")).toThrow(CompileError);
   });
 });
 
