@@ -5,6 +5,7 @@ import { closeSync, constants, openSync, renameSync, writeFileSync } from "node:
 import { dirname, join, resolve } from "node:path";
 import { compilePlan, CompileError, hasCreateHooks, WaitTag, type Plan } from "../plan/compile.ts";
 import { compileSeccomp } from "../seccomp/compile.ts";
+import { handOverListener, type ListenerTarget } from "../seccomp/listener.ts";
 import { CLONE } from "../plan/linux.ts";
 import type { Spec } from "../plan/spec.ts";
 import { cgroupFor, type LifecycleCgroup } from "./cgroup.ts";
@@ -140,7 +141,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
 }
 
 function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined): Plan {
-  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root);
+  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root, { canPassListener: true });
   try {
     return compilePlan(spec, {
       id: opts.id,
@@ -168,9 +169,9 @@ const SECCOMP_CACHE_DIR = "@seccomp-cache";
  * linux.seccomp compiled here, in the parent, and cached by the profile's hash under the state
  * root (src/seccomp); the init only loads the program. Used by create and exec.
  */
-export function compileSeccompIfAny(spec: Spec, _warn?: (m: string) => void, root?: string): { flags: number; program: Uint8Array; listener: boolean } | undefined {
+export function compileSeccompIfAny(spec: Spec, _warn?: (m: string) => void, root?: string, opts: { canPassListener?: boolean } = {}): { flags: number; program: Uint8Array; listener: boolean } | undefined {
   const compiled = compileSeccomp(spec.linux?.seccomp, "linux.seccomp", { cacheDir: root ? join(root, SECCOMP_CACHE_DIR) : undefined });
-  if (compiled?.listener) throw new BunruncError("not-implemented", "linux.seccomp: SCMP_ACT_NOTIFY needs the listener fd handed to listenerPath, which bunrunc does not do yet");
+  if (compiled?.listener && !opts.canPassListener) throw new BunruncError("not-implemented", "linux.seccomp: SCMP_ACT_NOTIFY for an exec'd process needs its listener fd handed to listenerPath, which bunrunc exec does not do yet");
   return compiled;
 }
 
@@ -192,7 +193,8 @@ async function walkInit(syncFd: number, plan: Plan, state: ContainerState, spec:
     }
     switch (msg.kind) {
       case MSG.WAIT:
-        await answerWait(msg.pid, state, spec, cg);
+        if (msg.pid === WaitTag.Seccomp) passListener(syncFd, state, spec);
+        else await answerWait(msg.pid, state, spec, cg);
         ffi.syncSend(syncFd, 0);
         break;
       case MSG.FORKED:
@@ -206,6 +208,16 @@ async function walkInit(syncFd: number, plan: Plan, state: ContainerState, spec:
       default:
         throw new BunruncError("system", `create: unexpected message ${msg.kind} from the container's init`);
     }
+  }
+}
+
+/** SCMP_ACT_NOTIFY: the init's listener fd goes to linux.seccomp.listenerPath (src/seccomp/listener.ts). */
+function passListener(syncFd: number, state: ContainerState, spec: Spec): void {
+  const s = spec.linux?.seccomp as { listenerPath?: string; listenerMetadata?: string };
+  try {
+    handOverListener(syncFd, SYNC_TIMEOUT_MS, { listenerPath: s.listenerPath!, listenerMetadata: s.listenerMetadata, state: hookState(state, "creating") as ListenerTarget["state"] });
+  } catch (e) {
+    throw new BunruncError("system", `create: hand the seccomp listener to ${s.listenerPath}: ${(e as Error).message}`);
   }
 }
 

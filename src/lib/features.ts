@@ -19,14 +19,14 @@ export const SUPPORT = {
    */
   cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
   /**
-   * linux.seccomp, compiled by src/seccomp and loaded by the init. SCMP_ACT_NOTIFY is left out:
-   * create refuses it until the listener fd is handed to listenerPath.
+   * linux.seccomp, compiled by src/seccomp and loaded by the init; SCMP_ACT_NOTIFY hands the
+   * listener to listenerPath at create (exec refuses NOTIFY profiles for now).
    */
   seccomp: {
     enabled: true,
     actions: [
       "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-      "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
+      "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
     ],
     operators: ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"],
     archs: ["SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],

@@ -18,6 +18,8 @@ export enum WaitTag {
   Setup = 1,
   /** Run prestart, createRuntime and createContainer hooks. */
   Hooks = 2,
+  /** The seccomp listener fd follows: hand it to listenerPath (src/seccomp/listener.ts). */
+  Seccomp = 3,
 }
 
 export interface CompileOptions {
@@ -126,11 +128,14 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   emitExecTarget(w, p, opts.extraEnv ?? []);
   if (opts.keepFds) w.op(Op.KeepFds, `keep fds 3..${2 + opts.keepFds}`).u32(3).u32(opts.keepFds);
   w.op(Op.NonDumpable, "make the init non-dumpable");
+  // A filter with a listener hands its fd to create, which is gone after ReportCreated (runc
+  // also loads it before the exec fifo wait).
+  if (opts.seccomp && !seccompEarly && opts.seccomp.listener) emitSeccomp(w, opts.seccomp);
   w.op(Op.ReportCreated, "report created");
   w.op(Op.WaitStart, "wait for start").i32(opts.execFifoFd);
   const hookState = startHookState(spec, opts, ns.created);
   (spec.hooks?.startContainer ?? []).forEach((h, i) => emitHook(w, h, i, hookState));
-  if (opts.seccomp && !seccompEarly) emitSeccomp(w, opts.seccomp);
+  if (opts.seccomp && !seccompEarly && !opts.seccomp.listener) emitSeccomp(w, opts.seccomp);
   w.op(Op.Exec, `exec ${p.args![0]}`);
 
   const { bytes, descriptions } = w.finish();

@@ -5,7 +5,7 @@
 // libcontainer/seccomp): an absent defaultAction with no syscalls means "no seccomp"; ERRNO and
 // TRACE default to EPERM; SCMP_ACT_KILL is KILL_THREAD; a rule whose conditions name one
 // argument twice becomes one rule per condition (OR), as runc splits it; NOTIFY may not be the
-// default action nor apply to write(2) (the init reports the listener over a pipe with write).
+// default action nor apply to the calls that hand the listener over (runc: write).
 
 export const RET = {
   KILL_PROCESS: 0x8000_0000,
@@ -69,6 +69,8 @@ const FLAGS: Record<string, number> = {
 };
 
 export const MAX_NAME_LEN = 64;
+/** Calls the init makes between loading a NOTIFY filter and the agent holding its fd (runc: write). */
+const HANDOVER_SYSCALLS = new Set(["write", "sendto", "sendmsg"]);
 const U64_MAX = (1n << 64n) - 1n;
 
 export interface FlatArg {
@@ -190,7 +192,7 @@ function syscalls(v: unknown, path: string, p: Profile): void {
     for (let j = 0; j < names.length; j++) {
       const name = names[j];
       if (typeof name !== "string" || name === "") fail(`${at}.names[${j}]`, "must be a non-empty syscall name");
-      if (act === RET.USER_NOTIF && name === "write") fail(`${at}.action`, "SCMP_ACT_NOTIFY cannot apply to write (the runtime needs it to pass the listener on)");
+      if (act === RET.USER_NOTIF && HANDOVER_SYSCALLS.has(name)) fail(`${at}.action`, `SCMP_ACT_NOTIFY cannot apply to ${name} (the init needs it to hand the listener over)`);
       for (const set of sets) p.rules.push({ name: name as string, action: act, args: set, syscall: i, nameIndex: j });
     }
     if (act === RET.USER_NOTIF && names.length > 0) p.notify = true;

@@ -3,13 +3,13 @@
 // the same container without a filter (and with the capabilities to succeed), so a failure is
 // the filter's doing, not a missing capability. test/seccomp/sysprobe.zig makes the raw calls.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Spec } from "../../src/plan/spec.ts";
 import { canRunContainers, runIn, SKIP_REASON } from "../lifecycle/container-helper.ts";
 import { execIn, startContainer } from "../exec/helpers.ts";
 import { DOCKER_DEFAULT_CAPS, mobyToSpec } from "./moby.ts";
+import { installSysprobe, removeSysprobe, sysprobe } from "./sysprobe.ts";
 
 const FIXTURES = join(import.meta.dir, "../../../shared/fixtures");
 const readJson = (f: string) => JSON.parse(readFileSync(join(FIXTURES, f), "utf8"));
@@ -21,24 +21,15 @@ const SKIP = SKIP_REASON || (isX86_64 ? "" : " [skipped: the probe's syscall num
 /** Enough capabilities that, without a filter, every probed call gets past the permission check. */
 const CAPS = ["CAP_SYS_ADMIN", "CAP_BPF", "CAP_KILL", "CAP_AUDIT_WRITE", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID", "CAP_NET_RAW"];
 
-let probeDir = "";
-let probe = "";
 beforeAll(() => {
-  if (!canRunContainers || !isX86_64) return;
-  probeDir = mkdtempSync(join(tmpdir(), "bunrunc-sysprobe-"));
-  probe = join(probeDir, "sysprobe");
-  const zig = Bun.spawnSync(["bash", "scripts/zig.sh", "build-exe", "test/seccomp/sysprobe.zig", "-O", "ReleaseSmall", "-fstrip", `-femit-bin=${probe}`], { cwd: join(import.meta.dir, "../.."), stderr: "pipe" });
-  if (zig.exitCode !== 0) throw new Error(`building sysprobe: ${zig.stderr.toString()}`);
+  if (!SKIP) sysprobe();
 });
-afterAll(() => {
-  if (probeDir) rmSync(probeDir, { recursive: true, force: true });
-});
+afterAll(removeSysprobe);
 
 /** `calls`: sysprobe arguments ("label nr args -- label nr args ..."); returns label -> result. */
 async function probeIn(seccomp: unknown, calls: string, edit: (spec: Spec) => void = () => {}): Promise<Record<string, number> & { exit?: number }> {
   const r = await runIn(`/sysprobe ${calls}; echo exit $?`, (spec, b) => {
-    copyFileSync(probe, join(b.rootfs, "sysprobe"));
-    chmodSync(join(b.rootfs, "sysprobe"), 0o755);
+    installSysprobe(b.rootfs);
     spec.process!.capabilities = { bounding: CAPS, effective: CAPS, permitted: CAPS };
     if (seccomp) spec.linux!.seccomp = seccomp;
     edit(spec);
@@ -143,8 +134,7 @@ describe(`actions and load order in real containers${SKIP}`, () => {
       spec.linux!.seccomp = custom;
     });
     try {
-      copyFileSync(probe, join(c.b.rootfs, "sysprobe"));
-      chmodSync(join(c.b.rootfs, "sysprobe"), 0o755);
+      installSysprobe(c.b.rootfs);
       const r = execIn(c, c.id, "/sysprobe", "getppid", "110", "--", "getpid", "39");
       expect(r.stdout).toMatch(/^getppid -123\ngetpid \d+\n$/);
     } finally {

@@ -30,7 +30,7 @@ describe("bad profiles name their JSON path", () => {
     ["errnoRet over 16 bits", rule({ names: ["read"], action: "SCMP_ACT_ERRNO", errnoRet: 70000 }), "linux.seccomp.syscalls[1].errnoRet: must be at most 65535 (seccomp returns a 16-bit errno), got 70000"],
     ["empty syscall name", rule({ names: ["read", ""], action: "SCMP_ACT_LOG" }), "linux.seccomp.syscalls[1].names[1]: must be a non-empty syscall name"],
     ["NOTIFY as default", { defaultAction: "SCMP_ACT_NOTIFY", listenerPath: "/x" }, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action"],
-    ["NOTIFY on write", { defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/x", syscalls: [{ names: ["write"], action: "SCMP_ACT_NOTIFY" }] }, "linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY cannot apply to write (the runtime needs it to pass the listener on)"],
+    ["NOTIFY on write", { defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/x", syscalls: [{ names: ["write"], action: "SCMP_ACT_NOTIFY" }] }, "linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY cannot apply to write (the init needs it to hand the listener over)"],
     ["NOTIFY without a listener", { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mount"], action: "SCMP_ACT_NOTIFY" }] }, "linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY"],
     ["syscalls not an array", { defaultAction: "SCMP_ACT_ALLOW", syscalls: { names: ["read"] } }, "linux.seccomp.syscalls: must be an array"],
     ["rules but no default", { syscalls: [{ names: ["read"], action: "SCMP_ACT_ALLOW" }] }, "linux.seccomp.defaultAction: must be a string"],

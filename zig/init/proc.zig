@@ -230,12 +230,21 @@ pub fn seccomp(r: *Reader) Error!void {
         ctx.setDetail("load the seccomp filter", .{});
         return e;
     };
-    // NEW_LISTENER returns the notify fd: hand it to the runtime, which passes it on.
-    if (listener != 0) sendFd(@intCast(fd)) catch |e| {
-        ctx.setDetail("send the seccomp listener fd", .{});
-        return e;
-    };
+    // NEW_LISTENER returns the notify fd. Hand-off (src/seccomp/listener.ts is the other side):
+    // a WAIT record tagged seccomp_wait_tag, then one record with the fd (SCM_RIGHTS), then wait
+    // for the ack the runtime sends once the agent at listenerPath has it.
+    if (listener != 0) {
+        ctx.send(plan.Msg.wait, 0, seccomp_wait_tag, "");
+        sendFd(@intCast(fd)) catch |e| {
+            ctx.setDetail("send the seccomp listener fd", .{});
+            return e;
+        };
+        ctx.awaitAck();
+    }
 }
+
+/// WaitTag.Seccomp in src/plan/compile.ts.
+const seccomp_wait_tag: i32 = 3;
 
 fn sendFd(fd: i32) sys.Errno!void {
     var data = [1]u8{'s'};
