@@ -111,6 +111,17 @@ describe.skipIf(!canRunContainers)(`failures${SKIP_REASON}`, () => {
     expect({ stdout, stderr, code }).toEqual({ stdout: "", stderr: "bunrunc: startContainer hook: /bin/false: exit status 1\n", code: 127 });
   });
 
+  test("an exec that fails after start says why on stderr, with strerror text", async () => {
+    const spec = defaultSpec(["/gone"]);
+    const b = makeBundle(spec);
+    bundles.push(b);
+    script(b, "gone", "#!/bin/sh\necho ran\n", 0o755);
+    const opts = { root: b.root, id: uniqueId("gone"), bundle: b.bundle, unlinkBeforeStart: join(b.rootfs, "gone") };
+    const p = Bun.spawn([process.execPath, DRIVER, JSON.stringify(opts)], { stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect({ stdout, stderr, code }).toEqual({ stdout: "", stderr: "bunrunc: exec the container process: /gone: no such file or directory\n", code: 0 });
+  });
+
   test("a failing poststart hook is only a warning: the container runs to its end", async () => {
     const spec = defaultSpec(["true"]);
     spec.hooks = { poststart: [{ path: "/bin/false" }] };
