@@ -19,6 +19,7 @@ export default async function createVerb({ global, flags, args: [id] }: VerbInvo
       noNewKeyring: flags["no-new-keyring"] as boolean,
     systemdCgroup: global.systemdCgroup,
       warn: log.warn,
+      debug: log.debug,
     }),
   );
 }

@@ -22,5 +22,6 @@ export default function runVerb({ global, flags, args: [id] }: VerbInvocation): 
     keep: flags.keep as boolean,
     noSubreaper: flags["no-subreaper"] as boolean,
     warn: log.warn,
+    debug: log.debug,
   });
 }

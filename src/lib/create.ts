@@ -38,6 +38,8 @@ export interface CreateOptions {
   systemdCgroup?: boolean;
   /** Warnings (unknown capabilities, missing seccomp support) go here; the CLI logs them. */
   warn?: (message: string) => void;
+  /** Debug lines (seccomp: syscall names no table knows, skipped as runc does); the CLI logs them with --debug. */
+  debug?: (message: string) => void;
 }
 
 /** A created container whose init is still our child (`run` waits on it). */
@@ -141,7 +143,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
 }
 
 function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined): Plan {
-  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root, { canPassListener: true });
+  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root, { canPassListener: true, debug: opts.debug });
   try {
     return compilePlan(spec, {
       id: opts.id,
@@ -169,8 +171,8 @@ const SECCOMP_CACHE_DIR = "@seccomp-cache";
  * linux.seccomp compiled here, in the parent, and cached by the profile's hash under the state
  * root (src/seccomp); the init only loads the program. Used by create and exec.
  */
-export function compileSeccompIfAny(spec: Spec, _warn?: (m: string) => void, root?: string, opts: { canPassListener?: boolean } = {}): { flags: number; program: Uint8Array; listener: boolean } | undefined {
-  const compiled = compileSeccomp(spec.linux?.seccomp, "linux.seccomp", { cacheDir: root ? join(root, SECCOMP_CACHE_DIR) : undefined });
+export function compileSeccompIfAny(spec: Spec, _warn?: (m: string) => void, root?: string, opts: { canPassListener?: boolean; debug?: (m: string) => void } = {}): { flags: number; program: Uint8Array; listener: boolean } | undefined {
+  const compiled = compileSeccomp(spec.linux?.seccomp, "linux.seccomp", { cacheDir: root ? join(root, SECCOMP_CACHE_DIR) : undefined, debug: opts.debug });
   if (compiled?.listener && !opts.canPassListener) throw new BunruncError("not-implemented", "linux.seccomp: SCMP_ACT_NOTIFY for an exec'd process needs its listener fd handed to listenerPath, which bunrunc exec does not do yet");
   return compiled;
 }
