@@ -2,6 +2,8 @@
 //! one line per call: "<label> <return value or -errno>". Built by test/seccomp/container.test.ts.
 //!   sysprobe <label> <nr> [arg0 .. arg5] [-- <label> <nr> [args] ...]
 //!   nr "fork:<flags>" clones with <flags>|SIGCHLD; the child exits at once, the parent reaps it.
+//!   nr "loop:<count>:<nr>" makes syscall <nr> <count> times and prints the mean ns per call
+//!   (the per-syscall cost of a filter, for benchmarks).
 const std = @import("std");
 const linux = std.os.linux;
 
@@ -19,8 +21,25 @@ fn call(nr_text: []const u8, a: [6]u64) isize {
         if (rc > 0) _ = linux.waitpid(@intCast(rc), &status, 0);
         return rc;
     }
+    if (std.mem.startsWith(u8, nr_text, "loop:")) return loop(nr_text[5..], a);
     const nr: linux.SYS = @enumFromInt(parse(nr_text));
     return @bitCast(linux.syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
+}
+
+fn nowNs() u64 {
+    var ts: linux.timespec = undefined;
+    _ = linux.clock_gettime(.MONOTONIC, &ts);
+    return @as(u64, @intCast(ts.sec)) * std.time.ns_per_s + @as(u64, @intCast(ts.nsec));
+}
+
+fn loop(spec: []const u8, a: [6]u64) isize {
+    var it = std.mem.splitScalar(u8, spec, ':');
+    const count = parse(it.next() orelse @panic("loop:<count>:<nr>"));
+    const nr: linux.SYS = @enumFromInt(parse(it.next() orelse @panic("loop:<count>:<nr>")));
+    const start = nowNs();
+    var i: u64 = 0;
+    while (i < count) : (i += 1) _ = linux.syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    return @intCast((nowNs() - start) / @max(count, 1));
 }
 
 pub fn main() void {
