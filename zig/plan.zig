@@ -53,6 +53,7 @@ pub const Op = enum(u16) {
     unshare = 37,
     time_ns = 38,
     exec_attr = 39,
+    mkdir_all = 40,
     _,
 };
 

@@ -98,6 +98,8 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   } else {
     w.op(Op.PivotRoot, `pivot_root into ${opts.rootfs}`);
   }
+  // runc makes the cwd when it is missing, as root and before the rootfs may turn read-only.
+  w.op(Op.MkdirAll, `create the working directory ${p.cwd}`).str(p.cwd);
 
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) w.op(Op.Sysctl, `write sysctl ${key}`).str(checkSysctlKey(key)).str(value);
   for (const path of linux.readonlyPaths ?? []) w.op(Op.ReadonlyPath, `make ${path} read-only`).str(path);

@@ -110,6 +110,8 @@ export enum Op {
   TimeNs = 38,
   /** paths strs (1-4 candidates), value str — write value to the first path that exists (AppArmor profile / SELinux label for the exec). */
   ExecAttr = 39,
+  /** path str (absolute, after pivot) — mkdir -p with mode 0755 (process.cwd, as runc makes it). */
+  MkdirAll = 40,
 }
 
 /** Builds one plan. Each op call also records a human description for error messages. */

@@ -71,9 +71,13 @@ export interface TestBundle {
   cleanup(): void;
 }
 
+/** Temp dirs made by this process: leak checks look only at processes that use them. */
+const madeDirs = new Set<string>();
+
 /** A temp dir with `bundle/` (config.json + rootfs/) and `root/` (state). */
 export function makeBundle(spec: Spec = defaultSpec(), opts: { rootfsOutside?: boolean } = {}): TestBundle {
   const dir = mkdtempSync(join(tmpdir(), "bunrunc-test-"));
+  madeDirs.add(dir);
   const bundle = join(dir, "bundle");
   const root = join(dir, "root");
   mkdirSync(bundle);
@@ -124,12 +128,13 @@ export function hostSnapshot(): HostSnapshot {
 
 /** New mounts and cgroup dirs since `before` whose path names this test process's containers. */
 export function leaksSince(before: HostSnapshot): { mounts: string[]; cgroups: string[]; processes: string[] } {
-  const mine = (p: string) => p.includes(`-${process.pid}-`) || p.includes("bunrunc-test-");
+  const mine = (p: string) => p.includes(`-${process.pid}-`) || [...madeDirs].some((d) => p.startsWith(d));
   const processes: string[] = [];
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (cmd.includes("bunrunc-test-")) processes.push(`${pid}: ${cmd.replaceAll("\0", " ")}`);
+      // Only ours: other test processes on the machine use bunrunc-test- dirs too.
+      if ([...madeDirs].some((d) => cmd.includes(d))) processes.push(`${pid}: ${cmd.replaceAll("\0", " ")}`);
     } catch {}
   }
   return {

@@ -10,6 +10,23 @@ import { canRunContainers, cleanRuns, SKIP_REASON } from "./container-helper.ts"
 const run = cleanRuns();
 
 describe.skipIf(!canRunContainers)(`/dev${SKIP_REASON}`, () => {
+  test("linux.devices of every type: char, block, fifo, with mode, uid and gid", async () => {
+    const r = await run("stat -c '%n|%F|%t:%T|%a|%u:%g' /dev/c1 /dev/b1 /dev/p1 /dev/deep/u1", (s) => {
+      s.linux!.devices = [
+        { path: "/dev/c1", type: "c", major: 1, minor: 5, fileMode: 0o600, uid: 10, gid: 20 },
+        { path: "/dev/b1", type: "b", major: 7, minor: 200, fileMode: 0o660, uid: 0, gid: 6 },
+        { path: "/dev/p1", type: "p", fileMode: 0o644 },
+        { path: "/dev/deep/u1", type: "u", major: 1, minor: 3 },
+      ];
+    });
+    expect(r.out.trim().split("\n")).toEqual([
+      "/dev/c1|character special file|1:5|600|10:20",
+      "/dev/b1|block special file|7:c8|660|0:6",
+      "/dev/p1|fifo|0:0|644|0:0",
+      "/dev/deep/u1|character special file|1:3|666|0:0",
+    ]);
+  });
+
   test("the fd, stdin, stdout, stderr and ptmx links", async () => {
     const r = await run("for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done");
     expect(r.out).toBe("/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\npts/ptmx\n");

@@ -38,6 +38,18 @@ async function nsHolder(flags: string[], script: string): Promise<number> {
 }
 
 describe.skipIf(!canRunContainers)(`namespaces${SKIP_REASON}`, () => {
+  test("new pid, network, ipc, uts and mount namespaces: pid 1, only lo, none of them the host's", async () => {
+    const kinds = ["pid", "net", "ipc", "uts", "mnt"];
+    const r = await run(`echo $$; ls /sys/class/net; for n in ${kinds.join(" ")}; do readlink /proc/self/ns/$n; done`);
+    const lines = r.out.trim().split("\n");
+    expect(lines.slice(0, 2)).toEqual(["1", "lo"]);
+    const host = kinds.map((n) => readlinkSync(`/proc/self/ns/${n}`));
+    lines.slice(2).forEach((ns, i) => {
+      expect(ns).toStartWith(`${kinds[i]}:[`);
+      expect(ns).not.toBe(host[i]);
+    });
+  });
+
   test("user namespace: root is mapped to 100000, the maps were written, files get the host owner", async () => {
     const r = await run("cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; stat -c %u:%g /bin/busybox; touch /out/made-inside", (s, b) => {
       s.linux!.namespaces!.push({ type: "user" });

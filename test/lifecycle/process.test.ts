@@ -35,6 +35,32 @@ async function createError(edit: (s: Spec) => void): Promise<{ message?: string;
 }
 
 describe.skipIf(!canRunContainers)(`process attributes${SKIP_REASON}`, () => {
+  test("args, env and cwd", async () => {
+    const r = await run('pwd; echo "$FOO|$EMPTY|$#|$1"; env | grep -c PATH= ; true', (s) => {
+      s.process!.cwd = "/made/by/create";
+      s.process!.env = ["PATH=/bin", "FOO=bar baz", "EMPTY="];
+      // The runner wraps the command as sh -c "(...) > /out/stdout": append two args for $1.
+      s.process!.args = [...s.process!.args!, "arg0", "first arg"];
+    });
+    expect(r.out).toBe("/made/by/create\nbar baz||1|first arg\n1\n");
+  });
+
+  test("all five capability sets: a non-root user keeps its ambient capabilities across exec", async () => {
+    const r = await run("cat /proc/self/status", (s) => {
+      s.process!.user = { uid: 1000, gid: 1000 };
+      const caps = ["CAP_NET_RAW", "CAP_KILL"];
+      s.process!.capabilities = { bounding: [...caps, "CAP_CHOWN"], effective: caps, permitted: caps, inheritable: caps, ambient: caps };
+    });
+    const bits = (1 << 13) | (1 << 5); // NET_RAW, KILL
+    const hex = bits.toString(16).padStart(16, "0");
+    expect(statusField(r.out, "CapInh")).toBe(hex);
+    expect(statusField(r.out, "CapPrm")).toBe(hex);
+    expect(statusField(r.out, "CapEff")).toBe(hex);
+    expect(statusField(r.out, "CapAmb")).toBe(hex);
+    expect(statusField(r.out, "CapBnd")).toBe((bits | 1).toString(16).padStart(16, "0"));
+    expect(statusField(r.out, "Uid")).toBe("1000\t1000\t1000\t1000");
+  });
+
   test("noNewPrivileges true and false", async () => {
     const on = await run("cat /proc/self/status");
     expect(statusField(on.out, "NoNewPrivs")).toBe("1");

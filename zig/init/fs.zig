@@ -189,3 +189,22 @@ pub fn sysctl(r: *Reader) Error!void {
     defer sys.close(fd);
     try sys.writeAll(fd, value);
 }
+
+/// path str — mkdir -p after pivot_root (the container's cwd): we are inside the rootfs now.
+pub fn mkdirPath(r: *Reader) Error!void {
+    const path = try r.str();
+    if (path.len == 0 or path[0] != '/') return error.BadPlan;
+    var buf: [plan.string_bytes_max + 1]u8 = undefined;
+    @memcpy(buf[0..path.len], path);
+    var i: usize = 1;
+    while (i <= path.len) : (i += 1) {
+        if (i < path.len and path[i] != '/') continue;
+        buf[i] = 0;
+        const rc = linux.mkdirat(sys.AT_FDCWD, @ptrCast(&buf), 0o755);
+        if (linux.E.init(rc) != .EXIST) _ = sys.check(rc) catch |e| {
+            ctx.setDetail("mkdir {s}", .{buf[0..i]});
+            return e;
+        };
+        if (i < path.len) buf[i] = '/';
+    }
+}

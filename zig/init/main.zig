@@ -82,6 +82,7 @@ fn dispatch(kind: plan.Op, r: *plan.Reader) ctx.Error!void {
         .mount => try fs.mount(r),
         .mknod => try fs.mknod(r),
         .symlink => try fs.symlink(r),
+        .mkdir_all => try fs.mkdirPath(r),
         .pivot_root => try root.pivotRoot(),
         .move_root => try root.moveRoot(r),
         .mask_path => try fs.maskPath(r),
