@@ -1,0 +1,128 @@
+// `bun run bench` (scripts/bench.sh builds first): bunrunc against Debian's runc, interleaved in
+// one run, plus the kernel floor; prints a table and writes bench/results/latest.{json,svg}.
+// Flags: --runs N (latency samples per case, default 30), --quick (5 runs, 1 concurrent round),
+// --concurrency N (default 100), --only a,b (case ids: run, csd, many, wait, exec, seccomp).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { busyboxIsStatic, makeBundles } from "./bundle.ts";
+import { concurrentMany, waitingInitRss } from "./cases-scale.ts";
+import { seccompCompile } from "./cases-seccomp.ts";
+import { createStartDelete, execTrue, runTrue } from "./cases-time.ts";
+import type { CaseResult, Ctx } from "./context.ts";
+import { resultJson, table } from "./report.ts";
+import { bunrunc, runc, versionLine, which } from "./runtimes.ts";
+import { Launcher } from "./spawn.ts";
+import { svgChart } from "./svg.ts";
+
+const REPO = resolve(import.meta.dir, "..");
+const { values: flags } = parseArgs({
+  options: {
+    runs: { type: "string" },
+    quick: { type: "boolean" },
+    concurrency: { type: "string" },
+    only: { type: "string" },
+    out: { type: "string" },
+  },
+});
+
+function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(1);
+}
+
+function requirements(): { bin: string; runcBin: string } {
+  if (process.getuid?.() !== 0) fail("needs root (containers with namespaces and cgroups)");
+  const bin = join(REPO, "dist/bunrunc");
+  if (!existsSync(bin)) fail(`${bin} is missing: run bash scripts/build.sh (bun run bench does)`);
+  const runcBin = which("runc") ?? fail("runc is not installed (apt-get install runc)");
+  for (const tool of ["unshare", "nsenter", "chroot"]) if (!which(tool)) fail(`${tool} is not installed (util-linux/coreutils)`);
+  if (!busyboxIsStatic()) fail("/bin/busybox is missing or not static (apt-get install busybox-static)");
+  return { bin, runcBin };
+}
+
+function cgroupLayout(): string {
+  const unified = existsSync("/sys/fs/cgroup/cgroup.controllers");
+  if (unified) return "cgroup v2 (unified)";
+  return existsSync("/sys/fs/cgroup/unified") ? "cgroup v1 hybrid" : "cgroup v1";
+}
+
+function crunNote(): string {
+  const crun = which("crun");
+  if (!crun) return "crun: not installed, and it refuses this cgroup v1 hybrid host; not measured (the cgroup v2 VM tier is where it could run)";
+  return `crun (${versionLine(crun)}) present but not measured: it refuses this cgroup v1 hybrid host`;
+}
+
+async function main(): Promise<void> {
+  const { bin, runcBin } = requirements();
+  const quick = Boolean(flags.quick);
+  const runs = Number(flags.runs ?? (quick ? 5 : 30));
+  const concurrency = Number(flags.concurrency ?? 100);
+  if (!(runs > 0) || !(concurrency > 0)) fail("--runs and --concurrency take a positive number");
+  const only = new Set((flags.only ?? "run,csd,many,wait,exec,seccomp").split(","));
+  const outDir = resolve(flags.out ?? join(REPO, "bench/results"));
+
+  const work = mkdtempSync(join(tmpdir(), "bunrunc-bench-"));
+  const launcher = new Launcher(join(work, "stderr.log"));
+  let n = 0;
+  const ctx: Ctx = {
+    launcher,
+    runtimes: [bunrunc(bin, work), runc(runcBin, work)],
+    bundles: makeBundles(join(work, "bundles")),
+    work,
+    runs,
+    warmup: 2,
+    concurrency,
+    concurrentRounds: quick ? 1 : 3,
+    live: new Map(),
+    nextId: (prefix) => `bench-${process.pid}-${prefix}-${n++}`,
+  };
+  const cases: CaseResult[] = [];
+  const step = async (key: string, what: string, f: () => CaseResult | CaseResult[] | Promise<CaseResult | CaseResult[]>) => {
+    if (!only.has(key)) return;
+    const t0 = performance.now();
+    console.error(`bench: ${what} ...`);
+    const r = await f();
+    cases.push(...(Array.isArray(r) ? r : [r]));
+    console.error(`bench: ${what} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  };
+  try {
+    await step("run", "(1) run", () => runTrue(ctx));
+    await step("csd", "(2) create+start+delete", () => createStartDelete(ctx));
+    await step("many", `(3) ${concurrency} concurrent`, () => concurrentMany(ctx));
+    await step("wait", "(4) waiting process RSS", () => waitingInitRss(ctx));
+    await step("exec", "(5) exec", () => execTrue(ctx));
+    await step("seccomp", "(6) seccomp compile", () => seccompCompile(Math.max(runs, 50)));
+  } finally {
+    cleanup(ctx);
+    launcher.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const meta = {
+    date: new Date().toISOString(),
+    host: { kernel: readFileSync("/proc/sys/kernel/osrelease", "utf8").trim(), cpus: cpus().length, cpu: cpus()[0]?.model ?? "", cgroups: cgroupLayout() },
+    versions: { bunrunc: versionLine(bin), runc: versionLine(runcBin), bun: Bun.version },
+    settings: { runs, warmup: ctx.warmup, concurrency, concurrentRounds: ctx.concurrentRounds },
+    notes: [crunNote(), "times are wall clock from spawn to reap, measured by a Bun process (same overhead for every column)"],
+  };
+  console.log(table(cases));
+  for (const note of meta.notes) console.log(`  ${note}`);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "latest.json"), resultJson(meta, cases));
+  writeFileSync(join(outDir, "latest.svg"), svgChart(cases, `${meta.date.slice(0, 10)} · ${meta.host.kernel} · ${meta.host.cpus} CPUs · ${meta.host.cgroups} · ${meta.versions.runc}`));
+  console.log(`\nwrote ${join(outDir, "latest.json")} and latest.svg`);
+}
+
+/** Whatever a failed case left: delete --force each container still on the ledger. */
+function cleanup(ctx: Ctx): void {
+  for (const rt of ctx.runtimes) {
+    for (const id of ctx.live.get(rt.name) ?? []) {
+      const r = ctx.launcher.tryRun(rt.delete(id));
+      if (r.code !== 0) console.error(`bench: cleanup: ${rt.name} delete --force ${id}: ${r.stderr}`);
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,62 @@
+// Timed process launches. stdio goes to /dev/null and a per-run stderr file (never a pipe: a
+// created container inherits our stdio, and a pipe would keep the caller waiting for EOF).
+import { closeSync, openSync, readFileSync, truncateSync } from "node:fs";
+
+export class Launcher {
+  private readonly errFd: number;
+
+  constructor(private readonly errPath: string) {
+    this.errFd = openSync(errPath, "w+");
+  }
+
+  /** Runs `cmd` to completion; milliseconds from spawn to reaped. Throws with its stderr on failure. */
+  timed(cmd: string[], cwd?: string): number {
+    truncateSync(this.errPath, 0);
+    const t0 = performance.now();
+    const r = Bun.spawnSync({ cmd, cwd, stdio: ["ignore", "ignore", this.errFd] });
+    const ms = performance.now() - t0;
+    if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")}: exit ${r.exitCode ?? r.signalCode}: ${this.stderr()}`);
+    return ms;
+  }
+
+  /** Same, but returns the exit code instead of throwing (probing what a runtime supports). */
+  tryRun(cmd: string[], cwd?: string): { code: number; stderr: string } {
+    truncateSync(this.errPath, 0);
+    const r = Bun.spawnSync({ cmd, cwd, stdio: ["ignore", "ignore", this.errFd] });
+    return { code: r.exitCode ?? 128, stderr: this.stderr() };
+  }
+
+  /** Starts every command at once; resolves to the wall time until all are reaped. */
+  async concurrent(cmds: string[][]): Promise<number> {
+    truncateSync(this.errPath, 0);
+    const t0 = performance.now();
+    const procs = cmds.map((cmd) => Bun.spawn({ cmd, stdio: ["ignore", "ignore", this.errFd] }));
+    const codes = await Promise.all(procs.map((p) => p.exited));
+    const ms = performance.now() - t0;
+    const bad = codes.findIndex((c) => c !== 0);
+    if (bad >= 0) throw new Error(`${cmds[bad]!.join(" ")}: exit ${codes[bad]}: ${this.stderr()}`);
+    return ms;
+  }
+
+  stderr(): string {
+    return readFileSync(this.errPath, "utf8").trim().split("\n").slice(-3).join(" | ");
+  }
+
+  close(): void {
+    closeSync(this.errFd);
+  }
+}
+
+export interface Summary {
+  n: number;
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function summarize(samples: number[]): Summary {
+  const s = [...samples].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { n: s.length, median, min: s[0]!, max: s[s.length - 1]! };
+}
