@@ -145,6 +145,20 @@ describe.skipIf(!canRunContainers)(`namespaces${SKIP_REASON}`, () => {
     expect(r.out.trim().split("\n")).toEqual(["joined-uts", readlinkSync(`/proc/${pid}/ns/uts`), readlinkSync(`/proc/${pid}/ns/ipc`)]);
   });
 
+  test.skipIf(!unshareBin || !timeNsSupported)(`join a time namespace by path: its offsets apply${unshareBin && timeNsSupported ? "" : " [skipped: no unshare(1) or time namespaces]"}`, async () => {
+    const shift = 5 * 365 * 86400;
+    // A new time namespace holds only the children of the process that made it: --fork.
+    const pid = await nsHolder(["--time", "--fork", "--kill-child", `--boottime=${shift}`], "true");
+    const holder = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim() || String(pid);
+    const r = await run("cat /proc/uptime; readlink /proc/self/ns/time", (s) => {
+      s.linux!.namespaces!.push({ type: "time", path: `/proc/${holder}/ns/time` });
+    });
+    expect(r.code).toBe(0);
+    const [uptime, ns] = r.out.trim().split("\n");
+    expect(Number(uptime!.split(" ")[0])).toBeGreaterThan(shift);
+    expect(ns).toBe(readlinkSync(`/proc/${holder}/ns/time`));
+  });
+
   test.skipIf(!unshareBin)(`a hostname is set in a joined uts namespace too (as runc)${unshareBin ? "" : " [skipped: no unshare(1)]"}`, async () => {
     const pid = await nsHolder(["--uts"], "hostname before");
     const r = await run("hostname", (s) => {
