@@ -5,6 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, RFC3339, tempDir, uniqueId } from "./run-cli.ts";
+import { defaultSpec, makeBundle } from "../helpers/bundle.ts";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(() => {
@@ -39,16 +40,24 @@ describe("--log FILE --log-format json", () => {
     const d = dir();
     const log = join(d, "log.json");
     const bundle = join(d, "no-bundle");
-    const r = cli(["--root", join(d, "root"), "--log", log, "--log-format", "json", "--systemd-cgroup", "create", "--bundle", bundle, uniqueId()]);
+    const r = cli(["--root", join(d, "root"), "--log", log, "--log-format", "json", "create", "--bundle", bundle, uniqueId()]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     const entries = jsonLines(log);
     const last = entries.filter((e) => e.level === "error").at(-1)!;
     expect(last.msg).toContain(join(bundle, "config.json"));
     expect(last.msg).toContain("no such file or directory");
-    // The library's warnings arrive as logrus "warning" entries.
-    expect(entries.some((e) => e.level === "warning" && e.msg.includes("--systemd-cgroup"))).toBe(true);
     expect(r.stderr).toBe(`${last.msg}\n`);
+  });
+  test.skipIf(process.getuid?.() !== 0)("the library's warnings arrive as logrus \"warning\" entries (run with an unknown capability)", () => {
+    const spec = defaultSpec(["true"]);
+    spec.process!.capabilities!.bounding = [...spec.process!.capabilities!.bounding!, "CAP_BOGUS"];
+    const b = makeBundle(spec);
+    cleanups.push(b.cleanup);
+    const log = join(b.dir, "log.json");
+    const r = cli(["--root", b.root, "--log", log, "--log-format", "json", "run", "--bundle", b.bundle, uniqueId()]);
+    expect(r.code).toBe(0);
+    expect(jsonLines(log).some((e) => e.level === "warning" && e.msg.includes("CAP_BOGUS"))).toBe(true);
   });
   test("appends: two failures, two error lines, an existing line kept", () => {
     const d = dir();
