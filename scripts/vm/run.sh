@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Boots a throwaway VM whose only cgroup hierarchy is cgroup v2 and runs one command in it.
+#
+#   scripts/vm/run.sh [--share DIR]... [--timeout SECONDS] -- COMMAND...
+#   scripts/vm/run.sh --setup          (install/cache everything, boot nothing)
+#
+# The VM is a Debian kernel (from apt, unpacked, never installed) with a busybox initramfs. The
+# host's /usr is shared read-only (so bun, busybox, ps... run unchanged) and each --share DIR
+# read-write at the same path. COMMAND runs with /bin/sh -c from the first share; its output
+# streams to our stdout and its exit status is ours (255 when the VM gave none).
+# Cached under .toolchain/vm (idempotent). KVM is used when /dev/kvm works, else TCG.
+# Env: VM_MEM (MiB, 1024), VM_SMP (2), VM_ACCEL (kvm|tcg, auto).
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=$REPO/.toolchain/vm
+MODULES=(virtio_pci 9pnet_virtio 9p virtio_console virtio_blk)
+PACKAGES=(qemu-system-x86 busybox-static kmod cpio xz-utils)
+
+die() { echo "vm: $*" >&2; exit 2; }
+
+have_tools() {
+  command -v qemu-system-x86_64 >/dev/null && command -v cpio >/dev/null && command -v depmod >/dev/null &&
+    command -v modprobe >/dev/null && [ -x /bin/busybox ] && /bin/busybox --list | grep -qx switch_root
+}
+
+install_tools() {
+  have_tools && return
+  command -v apt-get >/dev/null || die "qemu-system-x86_64, cpio, kmod and a static busybox are needed (no apt-get here)"
+  echo "vm: installing ${PACKAGES[*]}" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+  have_tools || die "tools still missing after apt-get install"
+}
+
+# The kernel package linux-image-amd64 points at, unpacked under $CACHE/kernel (not installed).
+fetch_kernel() {
+  [ -s "$CACHE/vmlinux" ] && [ -s "$CACHE/kversion" ] && return
+  local kv deb
+  kv=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{sub("linux-image-","",$2); print $2; exit}')
+  [ -n "$kv" ] || { apt-get update -qq >/dev/null; kv=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{sub("linux-image-","",$2); print $2; exit}'); }
+  [ -n "$kv" ] || die "cannot find the Debian kernel package (apt-cache depends linux-image-amd64)"
+  echo "vm: fetching linux-image-$kv" >&2
+  rm -rf "$CACHE/kernel" "$CACHE/dl" && mkdir -p "$CACHE/dl"
+  (cd "$CACHE/dl" && apt-get download -qq "linux-image-$kv" >/dev/null)
+  deb=$(ls "$CACHE"/dl/linux-image-*.deb)
+  dpkg -x "$deb" "$CACHE/kernel"
+  depmod -b "$CACHE/kernel" "$kv"
+  # The uncompressed vmlinux boots through its PVH entry: no real-mode setup, no decompression
+  # (seconds under TCG). It is the xz stream inside bzImage.
+  local img=$CACHE/kernel/boot/vmlinuz-$kv off
+  off=$(LC_ALL=C grep -obUaP '\xfd\x37\x7a\x58\x5a\x00' "$img" | head -1 | cut -d: -f1)
+  tail -c +$((off + 1)) "$img" | xz -dcq > "$CACHE/vmlinux.tmp" 2>/dev/null || true
+  [ -s "$CACHE/vmlinux.tmp" ] || die "could not extract vmlinux from $img"
+  mv "$CACHE/vmlinux.tmp" "$CACHE/vmlinux"
+  rm -rf "$CACHE/dl"
+  echo "$kv" > "$CACHE/kversion"
+}
+
+build_initramfs() {
+  [ -s "$CACHE/initrd.img" ] && [ "$CACHE/initrd.img" -nt "$REPO/scripts/vm/init.sh" ] && return
+  local kv ir m
+  kv=$(cat "$CACHE/kversion")
+  ir=$(mktemp -d)
+  mkdir -p "$ir/bb/mod" "$ir/etc"
+  cp /bin/busybox "$ir/bb/"
+  cp /etc/passwd /etc/group "$ir/etc/"
+  for m in "${MODULES[@]}"; do
+    modprobe -d "$CACHE/kernel" -S "$kv" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
+  done | awk '!seen[$0]++' > "$ir/bb/mod/order.full"
+  while read -r f; do cp "$f" "$ir/bb/mod/"; basename "$f"; done < "$ir/bb/mod/order.full" > "$ir/bb/mod/order"
+  rm "$ir/bb/mod/order.full"
+  cp "$REPO/scripts/vm/init.sh" "$ir/init"
+  chmod +x "$ir/init"
+  (cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$CACHE/initrd.img.tmp"
+  mv "$CACHE/initrd.img.tmp" "$CACHE/initrd.img"
+  rm -rf "$ir"
+}
+
+setup() {
+  mkdir -p "$CACHE"
+  install_tools
+  fetch_kernel
+  build_initramfs
+}
+
+# Some hosts' KVM (nested, paravirtualized) cannot run a stock kernel and hangs silently: a
+# short probe boot decides once per machine, cached.
+kvm_works() {
+  [ -w /dev/kvm ] || return 1
+  [ -f "$CACHE/kvm-ok" ] && return 0
+  [ -f "$CACHE/kvm-bad" ] && return 1
+  local saved_timeout=$timeout_s
+  timeout_s=20
+  printf 'true' > "$ctl/cmd"
+  stream_start
+  run_vm kvm 2>/dev/null
+  stream_stop
+  timeout_s=$saved_timeout
+  printf '%s' "$cmd" > "$ctl/cmd"
+  if [ -s "$ctl/rc" ]; then touch "$CACHE/kvm-ok"; return 0; fi
+  echo "vm: KVM cannot boot a stock kernel on this host; using TCG" >&2
+  touch "$CACHE/kvm-bad"
+  return 1
+}
+
+shares=()
+timeout_s=1500
+while [ $# -gt 0 ]; do
+  case $1 in
+    --setup) setup; exit 0 ;;
+    --share) shares+=("$(realpath "$2")"); shift 2 ;;
+    --timeout) timeout_s=$2; shift 2 ;;
+    --) shift; break ;;
+    *) break ;;
+  esac
+done
+[ $# -gt 0 ] || die "usage: $0 [--share DIR]... [--timeout S] -- COMMAND..."
+[ ${#shares[@]} -gt 0 ] || shares=("$REPO")
+setup
+
+ctl=$(mktemp -d /tmp/bunrunc-vm.XXXXXX)
+trap '[ -n "${VM_KEEP:-}" ] || rm -rf "$ctl"' EXIT
+printf '%s\n' "${shares[@]}" > "$ctl/shares"
+cmd="$*"
+printf '%s' "$cmd" > "$ctl/cmd"
+# A small blank disk, so block I/O limits have a real device (/dev/vda) to name.
+truncate -s 16M "$ctl/disk.img"
+
+run_vm() { # $1 = kvm|tcg
+  local acc virtfs=() i=0
+  if [ "$1" = kvm ]; then acc=(-enable-kvm -cpu host,-arch-capabilities); else acc=(-accel tcg,thread=multi -cpu max); fi
+  for s in "${shares[@]}"; do
+    virtfs+=(-virtfs "local,path=$s,mount_tag=share$i,security_model=passthrough,multidevs=remap")
+    i=$((i + 1))
+  done
+  rm -f "$ctl/rc"
+  timeout "$timeout_s" qemu-system-x86_64 "${acc[@]}" -m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" \
+    -nodefaults -no-user-config -display none -monitor none -no-reboot \
+    -kernel "$CACHE/vmlinux" -initrd "$CACHE/initrd.img" -serial "file:$ctl/console.log" \
+    -append "console=ttyS0 ${VM_QUIET-quiet} panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1" \
+    -virtfs "local,path=/usr,mount_tag=hostusr,security_model=none,readonly=on,multidevs=remap" \
+    -virtfs "local,path=$ctl,mount_tag=ctl,security_model=none" "${virtfs[@]}" \
+    -drive "file=$ctl/disk.img,if=virtio,format=raw,cache=unsafe" \
+    -device virtio-serial-pci -chardev "file,id=out,path=$ctl/out" -device virtserialport,chardev=out,name=out \
+    </dev/null 3>&- || true
+}
+
+# The guest's output port -> a fifo -> our stdout, as it comes. fd 3 keeps a writer open so the
+# reader cannot block on open if qemu dies first; closing it ends the reader.
+stream_start() {
+  rm -f "$ctl/out" && mkfifo "$ctl/out"
+  exec 3<>"$ctl/out"
+  cat "$ctl/out" 3>&- &
+  reader=$!
+}
+stream_stop() {
+  exec 3>&-
+  wait "$reader" || true
+}
+
+accel=${VM_ACCEL:-}
+if [ -z "$accel" ]; then if kvm_works; then accel=kvm; else accel=tcg; fi; fi
+stream_start
+run_vm "$accel"
+stream_stop
+if [ -s "$ctl/rc" ]; then exit "$(cat "$ctl/rc")"; fi
+echo "vm: no exit status from the VM; console tail:" >&2
+tail -20 "$ctl/console.log" >&2 || true
+exit 255
