@@ -7,6 +7,7 @@
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ffiModule from "../ffi.ts";
+import { openTasksFiles } from "../cgroups/files.ts";
 import { compileExecPlan, ExecWait, type ExecPlan } from "../plan/exec.ts";
 import { selinuxEnabled } from "../plan/host.ts";
 import { CLONE } from "../plan/linux.ts";
@@ -18,7 +19,7 @@ import { strerror } from "./errno.ts";
 import { BunruncError } from "./errors.ts";
 import { execCgroupDirs } from "./exec-cgroup.ts";
 import { execProcess, fail, type ProcessOverrides } from "./exec-process.ts";
-import { foreground } from "./foreground.ts";
+import { catchSignals, type Foreground } from "./foreground.ts";
 import { ffi, MSG, openInit } from "./process.ts";
 import { receiveMaster } from "./tty.ts";
 
@@ -76,6 +77,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
 
   const fds: number[] = [];
   const undo: (() => void)[] = [];
+  let fg: Foreground | undefined;
   try {
     const initPidfd = openInit(saved.pid, saved.bunrunc.initStartTime);
     if (initPidfd === null) throw new BunruncError("bad-state", "exec failed: cannot exec in a stopped container");
@@ -100,18 +102,26 @@ export async function exec(opts: ExecOptions): Promise<number> {
     for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
 
     // In the foreground the process (a grandchild once the intermediate exits) must come back to us.
-    if (!opts.detach) native.setChildSubreaper();
-    const child = ffi.spawn({ plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds });
+    if (!opts.detach) {
+      native.setChildSubreaper();
+      fg = catchSignals();
+      const caught = fg;
+      undo.push(() => caught.release());
+    }
+    // v1: the child joins the cgroup itself (cheap); otherwise the JoinCgroup stop adds its pid.
+    const joinFds = saved.bunrunc.cgroupVersion === 1 ? openTasksFiles(cgroupDirs) : null;
+    if (joinFds) fds.push(...joinFds);
+    const child = ffi.spawn({ plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds, cgroupJoinFds: joinFds ?? undefined });
     fds.push(child.syncFd);
     undo.push(() => killAndReap(child.pidfd));
-    const pidfd = await walk(child, plan, cgroupDirs, opts.ignorePaused ? -1 : SYNC_TIMEOUT_MS, undo);
+    const pidfd = await walk(child, plan, joinFds ? [] : cgroupDirs, opts.ignorePaused ? -1 : SYNC_TIMEOUT_MS, undo);
     if (plan.forks) {
       // The intermediate exits right after FORKED; once it is reaped the process is reparented.
       ffi.waitPidfd(child.pidfd, false);
       ffi.close(child.pidfd);
     }
     undo.length = 0;
-    return await afterStart(opts, pidfd.fd, pidfd.pid, ownEnd);
+    return await afterStart(opts, pidfd.fd, pidfd.pid, ownEnd, fg);
   } catch (e) {
     for (const u of undo.reverse()) u();
     throw e;
@@ -241,12 +251,13 @@ function killAndReap(pidfd: number): void {
   ffi.close(pidfd);
 }
 
-async function afterStart(opts: ExecOptions, pidfd: number, pid: number, ownEnd: number | undefined): Promise<number> {
+async function afterStart(opts: ExecOptions, pidfd: number, pid: number, ownEnd: number | undefined, fg: Foreground | undefined): Promise<number> {
   try {
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     if (opts.pidfdSocket) sendPidfd(opts.pidfdSocket, pidfd);
   } catch (e) {
     // runc's rule too: a process whose pid could not be handed over is not left running.
+    fg?.release();
     killAndReap(pidfd);
     throw e instanceof BunruncError ? e : new BunruncError("system", `exec failed: ${(e as Error).message}`);
   }
@@ -255,7 +266,7 @@ async function afterStart(opts: ExecOptions, pidfd: number, pid: number, ownEnd:
     return 0;
   }
   const master = ownEnd === undefined ? undefined : receiveMaster(ownEnd);
-  return foreground({ pidfd, master });
+  return fg!.wait({ pidfd, master });
 }
 
 /** A connected AF_UNIX stream socket to a path the caller gave with `flag`. */

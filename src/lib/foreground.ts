@@ -2,41 +2,59 @@
 // signals a user or supervisor sends bunrunc go on to the process, the terminal (if bunrunc
 // holds the pty master) is relayed, and the exit status comes back as runc reports it
 // (the process's own code, 128 + signal when a signal killed it).
+// Signals are caught from before the process exists: one arriving while it starts is held and
+// delivered once there is a pidfd, instead of killing bunrunc (and orphaning the container).
 import { ffi, waitExit } from "./process.ts";
 import { SIGNALS } from "./signals.ts";
-import { relayTerminal } from "./tty.ts";
+import { relayTerminal, type TerminalRelay } from "./tty.ts";
 
 /** What bunrunc passes on; SIGWINCH resizes the pty instead when bunrunc holds its master. */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
+type Forwarded = (typeof FORWARDED_SIGNALS)[number];
 
-export interface ForegroundOptions {
-  /** A pidfd of the process; closed here. */
-  pidfd: number;
-  /** The pty master, when bunrunc relays the terminal itself; closed here. */
-  master?: number;
+export interface Foreground {
+  /**
+   * Relays (master: the pty, closed here) and forwards to the process until it exits; resolves
+   * with its exit code. pidfd is closed here; the process must be our child (we reap it).
+   */
+  wait(o: { pidfd: number; master?: number }): Promise<number>;
+  /** Stops catching signals (the start failed; nothing to wait for). */
+  release(): void;
 }
 
-/** Resolves with the exit code once the process is gone (reaped: it must be our child). */
-export async function foreground(o: ForegroundOptions): Promise<number> {
-  const relay = o.master === undefined ? undefined : relayTerminal(o.master);
+/** Starts catching the forwarded signals now; call before the process is spawned. */
+export function catchSignals(): Foreground {
+  const held: Forwarded[] = [];
+  let pidfd: number | undefined;
+  let relay: TerminalRelay | undefined;
+  const deliver = (name: Forwarded) => {
+    if (name === "SIGWINCH" && relay) return relay.resize();
+    try {
+      ffi.pidfdSendSignal(pidfd!, SIGNALS[name.slice(3)]!);
+    } catch {}
+  };
   const handlers = FORWARDED_SIGNALS.map((name) => {
-    const handler =
-      name === "SIGWINCH" && relay
-        ? () => relay.resize()
-        : () => {
-            try {
-              ffi.pidfdSendSignal(o.pidfd, SIGNALS[name.slice(3)]!);
-            } catch {}
-          };
+    const handler = () => (pidfd === undefined ? held.push(name) : deliver(name));
     process.on(name, handler);
     return [name, handler] as const;
   });
-  try {
-    const r = await waitExit(o.pidfd, true);
-    return r === null ? 0 : r.signal ? 128 + r.signal : r.status;
-  } finally {
+  const release = () => {
     for (const [name, handler] of handlers) process.off(name, handler);
-    ffi.close(o.pidfd);
-    await relay?.finish();
-  }
+  };
+  return {
+    release,
+    async wait(o) {
+      if (o.master !== undefined) relay = relayTerminal(o.master);
+      pidfd = o.pidfd;
+      for (const name of held.splice(0)) deliver(name);
+      try {
+        const r = await waitExit(o.pidfd, true);
+        return r === null ? 0 : r.signal ? 128 + r.signal : r.status;
+      } finally {
+        release();
+        ffi.close(o.pidfd);
+        await relay?.finish();
+      }
+    },
+  };
 }

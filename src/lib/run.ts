@@ -5,7 +5,7 @@
 import * as ffiModule from "../ffi.ts";
 import { createKeepingPidfd, type CreateOptions } from "./create.ts";
 import { del } from "./delete.ts";
-import { foreground } from "./foreground.ts";
+import { catchSignals, type Foreground } from "./foreground.ts";
 import { ffi } from "./process.ts";
 import { start } from "./start.ts";
 
@@ -25,6 +25,16 @@ const native = ffiModule as unknown as {
 /** Returns the exit code `bunrunc run` exits with (0 when detached). */
 export async function run(opts: RunOptions): Promise<number> {
   if (!opts.detach && !opts.noSubreaper) native.setChildSubreaper?.();
+  const fg = opts.detach ? undefined : catchSignals();
+  try {
+    return await runCaught(opts, fg);
+  } catch (e) {
+    fg?.release();
+    throw e;
+  }
+}
+
+async function runCaught(opts: RunOptions, fg: Foreground | undefined): Promise<number> {
   // A foreground terminal comes back on our own socketpair; create uses it only if process.terminal.
   const pair = !opts.detach && !opts.consoleSocket ? native.socketpair() : undefined;
   let pidfd: number;
@@ -48,7 +58,7 @@ export async function run(opts: RunOptions): Promise<number> {
     ffi.close(pidfd);
     return 0;
   }
-  const code = await foreground({ pidfd, master });
+  const code = await fg!.wait({ pidfd, master });
   if (!opts.keep) await del({ root: opts.root, id: opts.id, force: true, warn: opts.warn });
   return code;
 }

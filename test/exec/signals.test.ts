@@ -1,0 +1,87 @@
+// Foreground `run` and `exec` without a terminal: stdio passes through, and the signals a user
+// or supervisor sends bunrunc (INT, TERM, HUP, QUIT, USR1, USR2, WINCH) reach the container
+// process, whose traps print them.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as bunrunc from "../../src/lib/index.ts";
+import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
+import { canRunContainers, MAIN, SKIP, startContainer, type Container } from "./helpers.ts";
+
+// TERM last: its trap ends the process.
+const FORWARDED = ["INT", "HUP", "QUIT", "USR1", "USR2", "WINCH", "TERM"] as const;
+
+/** Traps every forwarded signal and prints it; TERM ends it with status 9 after the others. */
+const TRAPPER = [
+  ...FORWARDED.filter((s) => s !== "TERM").map((s) => `trap 'echo got-${s}' ${s}`),
+  "trap 'echo got-TERM; exit 9' TERM",
+  "echo ready",
+  "while :; do sleep 0.05; done",
+].join("; ");
+
+let c: Container;
+beforeAll(async () => {
+  if (canRunContainers) c = await startContainer();
+});
+/** Bundles of `run` tests: removed (containers first) even when a test timed out midway. */
+const bundles: TestBundle[] = [];
+afterAll(async () => {
+  await c?.remove();
+  for (const b of bundles) {
+    for (const s of bunrunc.list({ root: b.root })) await bunrunc.delete({ root: b.root, id: s.id, force: true }).catch(() => {});
+    b.cleanup();
+  }
+});
+
+/** Starts argv, waits for "ready", sends each signal and waits for its echo; returns output and status. */
+async function deliver(argv: string[]): Promise<{ code: number; stdout: string }> {
+  const p = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+  const reader = p.stdout.getReader();
+  let stdout = "";
+  const waitFor = async (text: string) => {
+    const deadline = performance.now() + 10_000;
+    while (!stdout.includes(text)) {
+      if (performance.now() > deadline) throw new Error(`no ${JSON.stringify(text)} in ${JSON.stringify(stdout)}`);
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`exited before ${JSON.stringify(text)}: ${JSON.stringify(stdout)}`);
+      stdout += new TextDecoder().decode(value);
+    }
+  };
+  try {
+    await waitFor("ready\n");
+    for (const sig of FORWARDED) {
+      process.kill(p.pid, `SIG${sig}`);
+      await waitFor(`got-${sig}\n`);
+    }
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stdout += new TextDecoder().decode(value);
+    }
+    return { code: await p.exited, stdout };
+  } finally {
+    p.kill("SIGKILL");
+  }
+}
+
+describe.skipIf(!canRunContainers)(`signal forwarding${SKIP}`, () => {
+  test("exec in the foreground: every forwarded signal reaches the process; its status comes back", async () => {
+    const r = await deliver(c.argv("exec", c.id, "sh", "-c", TRAPPER));
+    expect(r.stdout).toBe(["ready", ...FORWARDED.map((s) => `got-${s}`)].join("\n") + "\n");
+    expect(r.code).toBe(9);
+  }, 20_000);
+
+  test("run in the foreground: the same for the container's init; the container is deleted after", async () => {
+    const b = makeBundle(defaultSpec(["sh", "-c", TRAPPER]));
+    bundles.push(b);
+    const r = await deliver([process.execPath, MAIN, "--root", b.root, "run", "--bundle", b.bundle, uniqueId("sig")]);
+    expect(r.stdout).toBe(["ready", ...FORWARDED.map((s) => `got-${s}`)].join("\n") + "\n");
+    expect(r.code).toBe(9);
+    expect(bunrunc.list({ root: b.root })).toEqual([]);
+  }, 20_000);
+
+  test("a process killed by a signal: 128 + the signal", async () => {
+    const p = Bun.spawn(c.argv("exec", c.id, "sh", "-c", "echo ready; kill -KILL $$"), { stdout: "pipe" });
+    expect(await p.exited).toBe(137);
+    expect(await new Response(p.stdout).text()).toBe("ready\n");
+  });
+});
+
