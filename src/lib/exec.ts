@@ -266,7 +266,7 @@ async function afterStart(opts: ExecOptions, pidfd: number, pid: number, ownEnd:
     return 0;
   }
   const master = ownEnd === undefined ? undefined : receiveMaster(ownEnd);
-  return fg!.wait({ pidfd, master });
+  return fg!.wait({ pidfd, pid, master });
 }
 
 /** A connected AF_UNIX stream socket to a path the caller gave with `flag`. */

@@ -38,9 +38,10 @@ async function runCaught(opts: RunOptions, fg: Foreground | undefined): Promise<
   // A foreground terminal comes back on our own socketpair; create uses it only if process.terminal.
   const pair = !opts.detach && !opts.consoleSocket ? native.socketpair() : undefined;
   let pidfd: number;
+  let pid: number;
   let master: number | undefined;
   try {
-    pidfd = (await createKeepingPidfd({ ...opts, consoleFd: pair?.[1] })).pidfd;
+    ({ pidfd, state: { pid } } = await createKeepingPidfd({ ...opts, consoleFd: pair?.[1] }));
     // The init sent the master (if any) before it reported created: it is there or never comes.
     if (pair) master = receiveNow(pair[0]);
   } finally {
@@ -58,7 +59,7 @@ async function runCaught(opts: RunOptions, fg: Foreground | undefined): Promise<
     ffi.close(pidfd);
     return 0;
   }
-  const code = await fg!.wait({ pidfd, master });
+  const code = await fg!.wait({ pidfd, pid, master });
   if (!opts.keep) await del({ root: opts.root, id: opts.id, force: true, warn: opts.warn });
   return code;
 }

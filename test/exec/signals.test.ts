@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as bunrunc from "../../src/lib/index.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
-import { canRunContainers, MAIN, SKIP, startContainer, type Container } from "./helpers.ts";
+import { canRunContainers, MAIN, SKIP, startContainer, until, type Container } from "./helpers.ts";
+import { existsSync, readFileSync } from "node:fs";
 
 // TERM last: its trap ends the process.
 const FORWARDED = ["INT", "HUP", "QUIT", "USR1", "USR2", "WINCH", "TERM"] as const;
@@ -76,6 +77,28 @@ describe.skipIf(!canRunContainers)(`signal forwarding${SKIP}`, () => {
     expect(r.stdout).toBe(["ready", ...FORWARDED.map((s) => `got-${s}`)].join("\n") + "\n");
     expect(r.code).toBe(9);
     expect(bunrunc.list({ root: b.root })).toEqual([]);
+  }, 20_000);
+
+  test("run without a pid namespace: orphans come to bunrunc (subreaper) and are reaped", async () => {
+    const spec = defaultSpec(["sh", "-c", "(sleep 0.3 & echo orphan=$!); sleep 2; echo done"]);
+    spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "pid");
+    const b = makeBundle(spec);
+    bundles.push(b);
+    const p = Bun.spawn([process.execPath, MAIN, "--root", b.root, "run", "--bundle", b.bundle, uniqueId("orphan")], { stdout: "pipe", stderr: "inherit" });
+    const reader = p.stdout.getReader();
+    let out = "";
+    while (!/orphan=\d+\n/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`no orphan pid in ${JSON.stringify(out)}`);
+      out += new TextDecoder().decode(value);
+    }
+    const orphan = Number(/orphan=(\d+)/.exec(out)![1]);
+    const ppid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ")[1]);
+    expect(ppid(orphan)).toBe(p.pid);
+    // Once it exits (0.3 s) bunrunc reaps it while the container still runs.
+    await until(() => !existsSync(`/proc/${orphan}`), 1500);
+    expect(p.exitCode).toBeNull();
+    expect(await p.exited).toBe(0);
   }, 20_000);
 
   test("a process killed by a signal: 128 + the signal", async () => {
