@@ -120,3 +120,20 @@ describe.skipIf(!canRunContainers)(`exec flags${SKIP}`, () => {
     }
   });
 });
+
+describe.skipIf(!canRunContainers)(`exec and the container's seccomp${SKIP}`, () => {
+  test("the container's filter applies to exec'd processes too", async () => {
+    const s = await startContainer((spec) => {
+      spec.linux!.seccomp = { defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"], syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 1 }] };
+    });
+    try {
+      const r = execIn(s, s.id, "sh", "-c", "mkdir /tmp/x; echo rc=$?; grep ^Seccomp: /proc/self/status");
+      expect(r.stdout).toBe("rc=1\nSeccomp:\t2\n");
+      expect(r.stderr).toContain("Operation not permitted");
+      // --no-new-privs moves the filter after the identity change; it still applies.
+      expect(execIn(s, "--no-new-privs", "-u", "1000", s.id, "sh", "-c", "mkdir /tmp/y; echo rc=$?").stdout).toBe("rc=1\n");
+    } finally {
+      await s.remove();
+    }
+  });
+});
