@@ -1,10 +1,10 @@
 // exec failures: 255 and one line naming the binary and the cause (the texts podman maps to 127
 // and 126), wrong container states, bad flags; and nothing left behind in the container.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as bunrunc from "../../src/lib/index.ts";
-import { canRunContainers, execIn, SKIP, startContainer, until, type Container } from "./helpers.ts";
+import { canRunContainers, execIn, run, SKIP, startContainer, until, type Container } from "./helpers.ts";
 
 let c: Container;
 beforeAll(async () => {
@@ -86,6 +86,15 @@ describe.skipIf(!canRunContainers)(`exec errors${SKIP}`, () => {
   test.skipIf(existsSync("/sys/module/apparmor/parameters/enabled") || existsSync("/sys/fs/selinux/enforce"))("--apparmor and --process-label on a host without AppArmor/SELinux fail, naming them [skipped where an LSM is enabled]", () => {
     fails(["--apparmor", "some-profile", c.id, "true"], "some-profile");
     fails(["--process-label", "system_u:system_r:container_t:s0", c.id, "true"], "SELinux");
+  });
+
+  test("with --log-format=json --log F (podman's flags) the error is the log's last entry", () => {
+    const log = join(c.b.dir, "oci-log");
+    const r = run([...c.argv("--log-format=json", "--log", log, "exec", c.id, "no-such-command")]);
+    expect(r.code).toBe(255);
+    const entries = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { level: string; msg: string; time: string });
+    expect(entries.at(-1)!.level).toBe("error");
+    expect(entries.at(-1)!.msg).toContain('exec: "no-such-command": executable file not found in $PATH');
   });
 
   test("a container that does not exist: 255 and runc's text", () => {
