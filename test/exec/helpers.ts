@@ -65,8 +65,11 @@ export interface Result {
   stderr: string;
 }
 
+const RUN_TIMEOUT_MS = 30_000;
+
 export function run(argv: string[], opts: { stdin?: string } = {}): Result {
-  const r = Bun.spawnSync(argv, { stdin: opts.stdin === undefined ? "ignore" : Buffer.from(opts.stdin), stdout: "pipe", stderr: "pipe" });
+  // spawnSync blocks the event loop, so bun's per-test timeout cannot end a hang: bound it here.
+  const r = Bun.spawnSync(argv, { stdin: opts.stdin === undefined ? "ignore" : Buffer.from(opts.stdin), stdout: "pipe", stderr: "pipe", timeout: RUN_TIMEOUT_MS, killSignal: "SIGKILL" });
   return { code: r.exitCode ?? 128 + (r.signalCode ? 9 : 0), stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
