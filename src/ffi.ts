@@ -7,7 +7,7 @@ import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./lib/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
@@ -18,7 +18,7 @@ const symbols = {
   bunrunc_plan_version: { args: [], returns: u32 },
   bunrunc_msg_size: { args: [], returns: u32 },
   bunrunc_init_size: { args: [], returns: u32 },
-  bunrunc_spawn: { args: [P, u32, u64, u32, P, u32, u32, i32, P], returns: i32 },
+  bunrunc_spawn: { args: [P, u32, u64, u32, P, u32, u32, i32, P, u32, P], returns: i32 },
   bunrunc_sync_recv: { args: [i32, P, i32], returns: i32 },
   bunrunc_sync_send: { args: [i32, u8], returns: i32 },
   bunrunc_pidfd_open: { args: [i32], returns: i32 },
@@ -103,6 +103,11 @@ export interface SpawnRequest {
   extraFds?: number[];
   /** The child waits for one byte on the sync socket before it execs the init (user ns maps). */
   waitForParent?: boolean;
+  /**
+   * cgroup v1 `tasks` files (O_WRONLY): the child moves itself into each before anything else,
+   * which is far cheaper than the parent writing its pid to cgroup.procs (zig/spawn.zig).
+   */
+  cgroupJoinFds?: number[];
 }
 
 export interface Spawned {
@@ -117,7 +122,9 @@ export function spawn(req: SpawnRequest): Spawned {
   const out = new Int32Array(SPAWN_RESULT_SIZE / 4);
   const extra = new Int32Array(req.extraFds ?? []);
   const extraPtr = extra.length ? ptr(extra) : ptr(new Int32Array(1));
-  const rc = load().bunrunc_spawn(ptr(req.plan), req.plan.length, BigInt(req.cloneFlags), req.keepFdsBelow ?? 3, extraPtr, extra.length, req.waitForParent ? 1 : 0, req.cgroupFd ?? -1, ptr(out));
+  const join = new Int32Array(req.cgroupJoinFds ?? []);
+  const joinPtr = join.length ? ptr(join) : ptr(new Int32Array(1));
+  const rc = load().bunrunc_spawn(ptr(req.plan), req.plan.length, BigInt(req.cloneFlags), req.keepFdsBelow ?? 3, extraPtr, extra.length, req.waitForParent ? 1 : 0, req.cgroupFd ?? -1, joinPtr, join.length, ptr(out));
   if (rc < 0) throw new FfiError(-rc, SPAWN_STEPS[out[3]!] ?? "spawn");
   return { pid: out[0]!, pidfd: out[1]!, syncFd: out[2]! };
 }

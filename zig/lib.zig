@@ -7,7 +7,7 @@ const sys = @import("sys");
 const plan = @import("plan");
 const spawn_mod = @import("spawn.zig");
 
-pub const abi_version: u32 = 2;
+pub const abi_version: u32 = 3;
 
 comptime {
     std.debug.assert(@sizeOf(spawn_mod.Result) == 16);
@@ -33,7 +33,7 @@ export fn bunrunc_msg_size() u32 {
 }
 
 /// Spawns the container's init. Returns 0, or -errno with out.step naming the failed step.
-export fn bunrunc_spawn(plan_ptr: [*]const u8, plan_len: u32, clone_flags: u64, keep_below: u32, extra_ptr: [*]const i32, extra_len: u32, wait_for_parent: u32, cgroup_fd: i32, out: *spawn_mod.Result) i32 {
+export fn bunrunc_spawn(plan_ptr: [*]const u8, plan_len: u32, clone_flags: u64, keep_below: u32, extra_ptr: [*]const i32, extra_len: u32, wait_for_parent: u32, cgroup_fd: i32, join_ptr: [*]const i32, join_len: u32, out: *spawn_mod.Result) i32 {
     sys.last_errno = 0;
     spawn_mod.spawn(.{
         .plan = plan_ptr[0..plan_len],
@@ -42,6 +42,7 @@ export fn bunrunc_spawn(plan_ptr: [*]const u8, plan_len: u32, clone_flags: u64, 
         .extra_fds = extra_ptr[0..extra_len],
         .wait_for_parent = wait_for_parent != 0,
         .cgroup_fd = cgroup_fd,
+        .cgroup_join_fds = join_ptr[0..join_len],
     }, out);
     if (out.step != 0) return -@as(i32, @max(sys.last_errno, 1));
     return 0;

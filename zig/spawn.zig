@@ -15,6 +15,8 @@ const plan = @import("plan");
 const init_elf = @embedFile("init_elf");
 
 pub const extra_fds_max = 16;
+/// One fd per cgroup v1 hierarchy (a host mounts about a dozen).
+pub const join_fds_max = 32;
 
 pub const Result = extern struct { pid: i32, pidfd: i32, sync_fd: i32, step: i32 };
 
@@ -57,11 +59,15 @@ pub const Request = struct {
     extra_fds: []const i32,
     wait_for_parent: bool,
     cgroup_fd: i32,
+    /// cgroup v1 `tasks` files opened O_WRONLY by the runtime: the child writes "0" to each,
+    /// moving itself. A task moving itself skips the kernel's global threadgroup lock (an RCU
+    /// grace period, 5-15 ms) that writing its pid to cgroup.procs from the parent pays.
+    cgroup_join_fds: []const i32,
 };
 
 pub fn spawn(req: Request, out: *Result) void {
     out.* = .{ .pid = -1, .pidfd = -1, .sync_fd = -1, .step = @intFromEnum(Step.none) };
-    if (req.extra_fds.len > extra_fds_max or req.keep_below < 3 or req.keep_below > 1024) {
+    if (req.extra_fds.len > extra_fds_max or req.cgroup_join_fds.len > join_fds_max or req.keep_below < 3 or req.keep_below > 1024) {
         out.step = @intFromEnum(Step.args);
         sys.last_errno = @intFromEnum(linux.E.INVAL);
         return;
@@ -97,7 +103,7 @@ pub fn spawn(req: Request, out: *Result) void {
     var old_mask: linux.sigset_t = undefined;
     sys.blockAll(&old_mask);
     const rc = sys.clone3(&args);
-    if (rc == 0) child(sources[0 .. n + 3], pair[1], req.keep_below, req.wait_for_parent, &argv);
+    if (rc == 0) child(sources[0 .. n + 3], pair[1], req.keep_below, req.wait_for_parent, req.cgroup_join_fds, &argv);
     sys.setMask(&old_mask);
     sys.close(pair[1]);
     _ = sys.check(rc) catch {
@@ -112,18 +118,22 @@ fn fail(out: *Result, step: Step) void {
 }
 
 /// In the clone3 child. `sources`: extra fds, sync, plan, init exe (last, not placed).
-fn child(sources: []i32, sync_orig: i32, keep_below: u32, wait_for_parent: bool, argv: [*:null]const ?[*:0]const u8) noreturn {
+fn child(sources: []i32, sync_orig: i32, keep_below: u32, wait_for_parent: bool, join_fds: []const i32, argv: [*:null]const ?[*:0]const u8) noreturn {
+    for (join_fds) |fd| {
+        const rc = linux.write(fd, "0", 1);
+        if (linux.E.init(rc) != .SUCCESS) childDie(sync_orig, rc, "join the container's cgroup");
+    }
     const placed: u32 = @intCast(sources.len - 1);
     const end = keep_below + placed;
     // Two passes, so a source already sitting in the target range is never overwritten.
     for (sources) |*s| {
         const rc = linux.fcntl(s.*, F_DUPFD_CLOEXEC, end);
-        if (linux.E.init(rc) != .SUCCESS) childDie(sync_orig, rc);
+        if (linux.E.init(rc) != .SUCCESS) childDie(sync_orig, rc, "start bunrunc-init");
         s.* = @intCast(rc);
     }
     for (sources[0..placed], 0..) |s, i| {
         const rc = linux.dup3(s, @intCast(keep_below + i), 0);
-        if (linux.E.init(rc) != .SUCCESS) childDie(sync_orig, rc);
+        if (linux.E.init(rc) != .SUCCESS) childDie(sync_orig, rc, "start bunrunc-init");
     }
     var kept: i32 = 3;
     while (kept < keep_below) : (kept += 1) _ = linux.fcntl(kept, linux.F.SETFD, 0);
@@ -140,16 +150,15 @@ fn child(sources: []i32, sync_orig: i32, keep_below: u32, wait_for_parent: bool,
     }
     const envp = [_:null]?[*:0]const u8{};
     const rc = sys.execveat(sources[placed], "", argv, &envp, sys.AT_EMPTY_PATH);
-    childDie(sync_orig, rc);
+    childDie(sync_orig, rc, "start bunrunc-init");
 }
 
 /// Tells the runtime why the init could not start (op_index all ones: before the plan's ops).
-fn childDie(sync_orig: i32, rc: usize) noreturn {
+fn childDie(sync_orig: i32, rc: usize, comptime text: []const u8) noreturn {
     var msg = std.mem.zeroes(plan.Msg);
     msg.kind = plan.Msg.failed;
     msg.op_index = std.math.maxInt(u32);
     msg.errno = @intCast(@intFromEnum(linux.E.init(rc)));
-    const text = "start bunrunc-init";
     @memcpy(msg.text[0..text.len], text);
     _ = linux.sendto(sync_orig, std.mem.asBytes(&msg), @sizeOf(plan.Msg), linux.MSG.NOSIGNAL, null, 0);
     linux.exit_group(127);

@@ -1,6 +1,6 @@
 // Reading and writing cgroup control files. Every write names the linux.resources field it
 // serves, so a kernel refusal becomes one line saying what, where and why.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { strerror } from "../lib/errno.ts";
 import { CgroupError } from "./types.ts";
@@ -87,4 +87,16 @@ export function parseList(text: string): number[] {
     for (let i = a; i <= (b ?? a); i++) out.push(i);
   }
   return out;
+}
+
+/** v1: `<dir>/tasks` of each dir opened O_WRONLY, for a new process to join by itself (CgroupManager.openJoinFds); null when one cannot be opened. */
+export function openTasksFiles(dirs: readonly string[]): number[] | null {
+  const fds: number[] = [];
+  try {
+    for (const d of dirs) fds.push(openSync(join(d, "tasks"), constants.O_WRONLY));
+    return fds;
+  } catch {
+    for (const fd of fds) closeSync(fd);
+    return null;
+  }
 }

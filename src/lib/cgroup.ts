@@ -9,6 +9,8 @@ export interface LifecycleCgroup {
   paths: Record<string, string>;
   create(): void;
   addProcess(pid: number): void;
+  /** v1 `tasks` fds for a new process to join by itself (CgroupManager.openJoinFds); null: use addProcess. */
+  openJoinFds(): number[] | null;
   pids(): number[];
   killAll(sig: number): void;
   destroy(): void;
@@ -38,6 +40,7 @@ export function cgroupFor(id: string, cgroupsPath: string | undefined, opts: Cgr
       }
     },
     addProcess: (pid) => mgr.addProcess(pid),
+    openJoinFds: () => mgr.openJoinFds(),
     pids: () => mgr.pids(),
     killAll: (sig) => mgr.killAll(sig),
     destroy: () => mgr.destroy(),

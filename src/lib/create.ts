@@ -107,7 +107,10 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   const plan = compileFor(opts, spec, rootfs, cg, keepFds, listen, consoleSocketFd);
   for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
   const userNs = Boolean(plan.cloneFlags & CLONE.NEWUSER);
-  const child = ffi.spawn({ plan: plan.bytes, cloneFlags: plan.cloneFlags, keepFdsBelow: FIRST_EXTRA_FD + keepFds, extraFds, waitForParent: userNs });
+  // v1: the child joins the cgroup itself (cheap); otherwise the Setup stop adds its pid.
+  const joinFds = cg.openJoinFds();
+  if (joinFds) fds.push(...joinFds);
+  const child = ffi.spawn({ plan: plan.bytes, cloneFlags: plan.cloneFlags, keepFdsBelow: FIRST_EXTRA_FD + keepFds, extraFds, waitForParent: userNs, cgroupJoinFds: joinFds ?? undefined });
   fds.push(child.syncFd);
   cleanup.push(() => {
     ffi.pidfdSendSignal(child.pidfd, 9);
@@ -131,7 +134,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
     bunrunc: { initStartTime: "", cgroupPaths: cg.paths, cgroupVersion: cg.version, hooks: spec.hooks, ownPidNs: Boolean(plan.cloneFlags & CLONE.NEWPID) },
   };
   if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
-  await walkInit(child.syncFd, plan, state, spec, cg);
+  await walkInit(child.syncFd, plan, state, spec, joinFds ? null : cg);
 
   const st = procStat(state.pid);
   if (!st) throw new BunruncError("system", "create: the container process exited before it was created");
@@ -185,7 +188,8 @@ function listenFds(): number {
 }
 
 /** Answers the init's WAIT stops until it reports CREATED; an ERROR becomes the one-line error. */
-async function walkInit(syncFd: number, plan: Plan, state: ContainerState, spec: Spec, cg: LifecycleCgroup): Promise<void> {
+/** `cg` null: the init joined its cgroup at spawn, the Setup stop has nothing to add. */
+async function walkInit(syncFd: number, plan: Plan, state: ContainerState, spec: Spec, cg: LifecycleCgroup | null): Promise<void> {
   for (;;) {
     let msg: SyncMsg;
     try {
@@ -223,12 +227,12 @@ function passListener(syncFd: number, state: ContainerState, spec: Spec): void {
   }
 }
 
-async function answerWait(tag: number, state: ContainerState, spec: Spec, cg: LifecycleCgroup): Promise<void> {
+async function answerWait(tag: number, state: ContainerState, spec: Spec, cg: LifecycleCgroup | null): Promise<void> {
   if (tag === WaitTag.Setup) {
     try {
-      cg.addProcess(state.pid);
+      cg?.addProcess(state.pid);
     } catch (e) {
-      throw new BunruncError("system", `create: add pid ${state.pid} to cgroup ${Object.values(cg.paths)[0]}: ${(e as Error).message}`);
+      throw new BunruncError("system", `create: add pid ${state.pid} to cgroup ${Object.values(cg!.paths)[0]}: ${(e as Error).message}`);
     }
     return;
   }

@@ -16,7 +16,7 @@ export const MSG = { WAIT: 1, CREATED: 2, ERROR: 3, FORKED: 4 } as const;
 
 /** The slice of src/ffi.ts the lifecycle uses (H3's). */
 export interface LifecycleFfi {
-  spawn(o: { plan: Uint8Array; cloneFlags: number; cgroupFd?: number; keepFdsBelow?: number; extraFds?: number[]; waitForParent?: boolean }): { pid: number; pidfd: number; syncFd: number };
+  spawn(o: { plan: Uint8Array; cloneFlags: number; cgroupFd?: number; keepFdsBelow?: number; extraFds?: number[]; waitForParent?: boolean; cgroupJoinFds?: number[] }): { pid: number; pidfd: number; syncFd: number };
   syncRecv(fd: number, timeoutMs: number): SyncMsg;
   syncSend(fd: number, byte: number): void;
   pidfdOpen(pid: number): number;
