@@ -91,14 +91,29 @@ const WAIT_POLL_MS_MAX = 25;
 
 /**
  * Resolves when the pidfd's process exits; 0 ms polls with a backoff keep the event loop free
- * (a blocking waitid on the JS thread would stall it). Returns the wait status when the process
- * is our child (reaped here), else null.
+ * (a blocking waitid on the JS thread would stall it). SIGCHLD (our child or an orphan handed to
+ * us as subreaper) cuts the backoff short, so the exit is seen at once rather than up to a
+ * backoff step later. Returns the wait status when the process is our child (reaped here), else null.
  */
 export async function waitExit(pidfd: number, reap: boolean): Promise<{ status: number; signal?: number } | null> {
   let delay = WAIT_POLL_MS_MIN;
-  while (ffi.pollFd(pidfd, POLLIN, 0) <= 0) {
-    await Bun.sleep(delay);
-    delay = Math.min(delay * 2, WAIT_POLL_MS_MAX);
+  let wake: (() => void) | undefined;
+  const onChild = () => wake?.();
+  process.on("SIGCHLD", onChild);
+  try {
+    while (ffi.pollFd(pidfd, POLLIN, 0) <= 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+      delay = Math.min(delay * 2, WAIT_POLL_MS_MAX);
+    }
+  } finally {
+    process.off("SIGCHLD", onChild);
   }
   if (!reap) return null;
   const r = ffi.waitPidfd(pidfd, true);

@@ -2,8 +2,12 @@
 // holds the pty master itself and relays between it and its own stdio. Our terminal goes raw,
 // so every key (^C, ^D, ^Z) reaches the container's line discipline, which turns it into the
 // signal or EOF; window size changes (SIGWINCH) are copied onto the pty.
-import { isatty, ReadStream, WriteStream } from "node:tty";
 import * as ffiModule from "../ffi.ts";
+
+// node:tty costs about 2 ms to load, and only a terminal relay needs it: loaded on first use,
+// so every run/exec without a terminal starts that much faster.
+type NodeTty = typeof import("node:tty");
+const tty = (): NodeTty => require("node:tty") as NodeTty;
 
 const native = ffiModule as unknown as {
   recvFd(sock: number, timeoutMs: number): { fd: number; name: string };
@@ -34,12 +38,14 @@ export interface TerminalRelay {
 
 /** Our own terminal: stdin when it is one, else stdout. */
 function ownTerminal(): number | undefined {
+  const { isatty } = tty();
   if (isatty(0)) return 0;
   if (isatty(1)) return 1;
   return undefined;
 }
 
 export function relayTerminal(master: number): TerminalRelay {
+  const { ReadStream, WriteStream } = tty();
   const term = ownTerminal();
   let saved: Uint8Array | undefined;
   if (term === 0) saved = native.makeRaw(0);
