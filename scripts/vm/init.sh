@@ -22,6 +22,7 @@ $B mount -t tmpfs shm /dev/shm
 $B mount -t tmpfs tmp /tmp
 $B mount -t tmpfs run /run
 $B mount -t cgroup2 cgroup2 /sys/fs/cgroup
+$B mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 for c in $($B cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control; done
 while read -r m; do $B insmod "/bb/mod/$m"; done < /bb/mod/order
 O=trans=virtio,version=9p2000.L,msize=262144

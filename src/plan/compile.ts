@@ -156,7 +156,8 @@ function emitRootfs(w: PlanWriter, spec: Spec, opts: CompileOptions, newNamespac
   w.op(Op.RootPropagation, `make / ${given ?? "rslave"}`).u64(propagation).u64(final);
   w.op(Op.BindRootfs, `bind the rootfs ${opts.rootfs}`).str(opts.rootfs).u64(parent);
   const mounts = spec.mounts ?? [];
-  emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(newNamespaces & CLONE.NEWCGROUP) });
+  const userNs = (linux.namespaces ?? []).some((n) => n.type === "user");
+  emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(newNamespaces & CLONE.NEWCGROUP), userNs });
   emitDevices(w, linux.devices, devIsBound(mounts));
 }
 

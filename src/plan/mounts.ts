@@ -19,6 +19,8 @@ export interface MountContext {
   cgroup?: CgroupView;
   /** The container gets its own cgroup namespace: cgroup filesystems can be mounted fresh. */
   cgroupNs: boolean;
+  /** The container runs in a user namespace (created or joined). */
+  userNs?: boolean;
 }
 
 export class CompileError extends Error {}
@@ -119,6 +121,12 @@ function plain(source: string, dest: string, fstype: string, flags: number, data
  */
 function emitCgroupMount(w: PlanWriter, dest: string, flags: number, ctx: MountContext): void {
   const cg = ctx.cgroup;
+  if (cg?.version === 2 && ctx.userNs && !ctx.cgroupNs) {
+    // A user namespace without its own cgroup namespace may not mount cgroup2 (EPERM): bind the
+    // container's cgroup directory instead, as runc falls back to.
+    emit(w, plain(cg.paths[""]!, dest, "", MS.BIND | MS.REC | flags, ""), `mount ${cg.paths[""]} on ${dest}`);
+    return;
+  }
   if (!cg || cg.version === 2) {
     emit(w, plain("cgroup", dest, "cgroup2", flags, ""), `mount cgroup2 on ${dest}`);
     return;

@@ -9,6 +9,8 @@ import { canRunContainers, cleanRuns, SKIP_REASON } from "./container-helper.ts"
 const run = cleanRuns();
 const HOST_ID = 100000;
 const timeNsSupported = existsSync("/proc/self/ns/time");
+/** cgroup v2 host (the VM tier): one hierarchy, "0::/path" lines, mounted on /sys/fs/cgroup itself. */
+const cgroupV2 = existsSync("/sys/fs/cgroup/cgroup.controllers");
 const unshareBin = ["/usr/bin/unshare", "/bin/unshare"].find(existsSync);
 
 /** chown -R without following symlinks: the rootfs belongs to the mapped root. */
@@ -70,7 +72,7 @@ describe.skipIf(!canRunContainers)(`namespaces${SKIP_REASON}`, () => {
   });
 
   test("cgroup namespace: the container's cgroup is / in /proc/self/cgroup and in fresh cgroup mounts", async () => {
-    const r = await run("cat /proc/self/cgroup; echo ---; grep ' /sys/fs/cgroup/' /proc/self/mountinfo", (s) => {
+    const r = await run(`cat /proc/self/cgroup; echo ---; grep ' /sys/fs/cgroup${cgroupV2 ? " " : "/"}' /proc/self/mountinfo`, (s) => {
       s.linux!.namespaces!.push({ type: "cgroup" });
     });
     expect(r.code).toBe(0);
@@ -85,10 +87,10 @@ describe.skipIf(!canRunContainers)(`namespaces${SKIP_REASON}`, () => {
   });
 
   test("without a cgroup namespace the container sees its cgroup path", async () => {
-    const r = await run("grep pids /proc/self/cgroup", (s) => {
+    const r = await run(cgroupV2 ? "grep ^0:: /proc/self/cgroup" : "grep pids /proc/self/cgroup", (s) => {
       s.linux!.cgroupsPath = `/bunrunc-test-${process.pid}-nocgns`;
     });
-    expect(r.out.trim()).toMatch(new RegExp(`:pids:/bunrunc-test-${process.pid}-nocgns$`));
+    expect(r.out.trim()).toMatch(new RegExp(`:${cgroupV2 ? "" : "pids"}:/bunrunc-test-${process.pid}-nocgns$`));
   });
 
   test.skipIf(!timeNsSupported)(`time namespace: boottime and monotonic offsets shift /proc/uptime${timeNsSupported ? "" : " [skipped: kernel without time namespaces]"}`, async () => {

@@ -1,0 +1,85 @@
+// The cgroup v2 tier: boots one throwaway VM whose only cgroup hierarchy is v2
+// (scripts/vm/run.sh), runs the cgroup and lifecycle test files inside it — each with its own
+// JUnit report — and turns every file into one test here, failing with that file's output.
+// ~4 s to boot under TCG; the files run in well under the 5 minute budget.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+
+const REPO = resolve(import.meta.dir, "../..");
+const RUNNER = join(REPO, "scripts/vm/run.sh");
+const VM_TIMEOUT_S = 900;
+
+const onPath = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).exitCode === 0;
+function skipReason(): string {
+  if (process.env.BUNRUNC_SKIP_VM) return "BUNRUNC_SKIP_VM is set";
+  if (process.getuid?.() !== 0) return "needs root";
+  if (process.arch !== "x64") return "the VM image is x86_64";
+  if (!onPath("qemu-system-x86_64") && !onPath("apt-get")) return "no qemu-system-x86_64 and no apt-get to install it";
+  if (!existsSync(join(REPO, "zig-out/lib/libbunrunc.so"))) return "zig-out not built";
+  return "";
+}
+const SKIP = skipReason();
+
+const files = (dir: string) =>
+  readdirSync(join(REPO, dir))
+    .filter((f) => f.endsWith(".test.ts"))
+    .sort()
+    .map((f) => `${dir}/${f}`);
+const FILES = [...files("test/cgroups"), ...files("test/lifecycle")];
+
+let results = "";
+let vm = { code: -1, out: "" };
+
+beforeAll(async () => {
+  if (SKIP) return;
+  results = mkdtempSync(join(tmpdir(), "bunrunc-test-vm-"));
+  const bun = join(REPO, "node_modules/.bin/bun");
+  const script = [
+    "grep -c ' - cgroup ' /proc/self/mountinfo > " + `${results}/v1-mounts.txt`,
+    "stat -fc %T /sys/fs/cgroup > " + `${results}/fstype.txt`,
+    ...FILES.map((f) => {
+      const name = basename(f, ".test.ts");
+      const dir = f.split("/")[1];
+      return `${bun} test --timeout 30000 --reporter=junit --reporter-outfile=${results}/${dir}-${name}.xml ${f} > ${results}/${dir}-${name}.log 2>&1`;
+    }),
+    "true",
+  ].join("\n");
+  const p = Bun.spawn(["bash", RUNNER, "--share", REPO, "--share", results, "--timeout", String(VM_TIMEOUT_S), "--", script], { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  vm = { code, out: out + err };
+}, (VM_TIMEOUT_S + 120) * 1000);
+
+/** The <testsuites> totals of a bun JUnit report. */
+function totals(xml: string): { tests: number; failures: number; errors: number; skipped: number } {
+  const head = /<testsuites\b([^>]*)>/.exec(xml)?.[1] ?? "";
+  const attr = (n: string) => Number(new RegExp(`\\b${n}="(\\d+)"`).exec(head)?.[1] ?? 0);
+  return { tests: attr("tests"), failures: attr("failures"), errors: attr("errors"), skipped: attr("skipped") };
+}
+
+describe.skipIf(Boolean(SKIP))(`cgroup v2 VM tier${SKIP ? ` [skipped: ${SKIP}]` : ""}`, () => {
+  test("the VM booted, ran everything, and has cgroup v2 only", () => {
+    if (vm.code !== 0) throw new Error(`the VM run failed (status ${vm.code}):\n${vm.out.slice(-4000)}`);
+    expect(readFileSync(join(results, "fstype.txt"), "utf8").trim()).toBe("cgroup2fs");
+    expect(readFileSync(join(results, "v1-mounts.txt"), "utf8").trim()).toBe("0");
+  });
+
+  test.each(FILES)("%s passes inside the VM", (file) => {
+    const name = `${file.split("/")[1]}-${basename(file, ".test.ts")}`;
+    const xmlPath = join(results, `${name}.xml`);
+    const log = existsSync(join(results, `${name}.log`)) ? readFileSync(join(results, `${name}.log`), "utf8") : "(no log)";
+    if (!existsSync(xmlPath)) throw new Error(`${file}: no report from the VM\n${log.slice(-4000)}`);
+    const t = totals(readFileSync(xmlPath, "utf8"));
+    if (t.failures || t.errors) {
+      const failing = log.split("\n").filter((l) => l.startsWith("(fail)") || /^error:|Error:/.test(l));
+      throw new Error(`${file} in the cgroup v2 VM: ${t.failures} failed, ${t.errors} errors\n${failing.join("\n")}\n--- log tail ---\n${log.slice(-3000)}`);
+    }
+    expect(t.tests).toBeGreaterThan(0);
+  });
+
+  test("clean up the results dir", () => {
+    rmSync(results, { recursive: true, force: true });
+    expect(existsSync(results)).toBe(false);
+  });
+});
