@@ -24,9 +24,15 @@ async function withAgent(noNewPrivileges: boolean) {
   const stateFile = join(dir, "state.json");
   const agent = Bun.spawn(["python3", AGENT, sock, stateFile, String(SCHED_YIELD), "4242"], { stdout: "pipe", stderr: "inherit" });
   try {
+    // The pipe may hand the line over in pieces: read up to the first newline.
     const reader = agent.stdout.getReader();
-    const first = await reader.read();
-    expect(new TextDecoder().decode(first.value)).toBe("ready\n");
+    let greeting = "";
+    while (!greeting.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      greeting += new TextDecoder().decode(value);
+    }
+    expect(greeting).toBe("ready\n");
     const r = await runIn("/sysprobe yield 24 -- getpid 39", (spec, b) => {
       installSysprobe(b.rootfs);
       spec.process!.noNewPrivileges = noNewPrivileges;
