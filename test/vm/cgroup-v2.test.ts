@@ -10,6 +10,7 @@ import { basename, join, resolve } from "node:path";
 const REPO = resolve(import.meta.dir, "../..");
 const RUNNER = join(REPO, "scripts/vm/run.sh");
 const VM_TIMEOUT_S = 900;
+const LANES = 3;
 
 const onPath = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).exitCode === 0;
 function skipReason(): string {
@@ -30,23 +31,28 @@ const files = (dir: string) =>
 const FILES = [...files("test/cgroups"), ...files("test/lifecycle")];
 
 let results = "";
+const reportName = (file: string) => `${file.split("/")[1]}-${basename(file, ".test.ts")}`;
 let vm = { code: -1, out: "" };
 
 beforeAll(async () => {
   if (SKIP) return;
   results = mkdtempSync(join(tmpdir(), "bunrunc-test-vm-"));
   const bun = join(REPO, "node_modules/.bin/bun");
+  // The files run in LANES parallel bun processes (each file still alone in its process); TCG
+  // gives every vCPU its own host thread.
+  const lanes: string[][] = Array.from({ length: LANES }, () => []);
+  FILES.forEach((f, i) => {
+    const name = reportName(f);
+    lanes[i % LANES]!.push(`${bun} test --timeout 30000 --reporter=junit --reporter-outfile=${results}/${name}.xml ${f} > ${results}/${name}.log 2>&1`);
+  });
   const script = [
     "grep -c ' - cgroup ' /proc/self/mountinfo > " + `${results}/v1-mounts.txt`,
     "stat -fc %T /sys/fs/cgroup > " + `${results}/fstype.txt`,
-    ...FILES.map((f) => {
-      const name = basename(f, ".test.ts");
-      const dir = f.split("/")[1];
-      return `${bun} test --timeout 30000 --reporter=junit --reporter-outfile=${results}/${dir}-${name}.xml ${f} > ${results}/${dir}-${name}.log 2>&1`;
-    }),
-    "true",
+    ...lanes.map((cmds) => `(\n${cmds.join("\n")}\n) &`),
+    "wait",
   ].join("\n");
-  const p = Bun.spawn(["bash", RUNNER, "--share", REPO, "--share", results, "--timeout", String(VM_TIMEOUT_S), "--", script], { stdout: "pipe", stderr: "pipe" });
+  const env = { ...process.env, VM_SMP: String(LANES + 1), VM_MEM: "2048" };
+  const p = Bun.spawn(["bash", RUNNER, "--share", REPO, "--share", results, "--timeout", String(VM_TIMEOUT_S), "--", script], { stdout: "pipe", stderr: "pipe", env });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   vm = { code, out: out + err };
 }, (VM_TIMEOUT_S + 120) * 1000);
@@ -66,7 +72,7 @@ describe.skipIf(Boolean(SKIP))(`cgroup v2 VM tier${SKIP ? ` [skipped: ${SKIP}]` 
   });
 
   test.each(FILES)("%s passes inside the VM", (file) => {
-    const name = `${file.split("/")[1]}-${basename(file, ".test.ts")}`;
+    const name = reportName(file);
     const xmlPath = join(results, `${name}.xml`);
     const log = existsSync(join(results, `${name}.log`)) ? readFileSync(join(results, `${name}.log`), "utf8") : "(no log)";
     if (!existsSync(xmlPath)) throw new Error(`${file}: no report from the VM\n${log.slice(-4000)}`);
