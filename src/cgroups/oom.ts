@@ -66,10 +66,10 @@ function watchV1(dir: string | undefined): OomWatcher {
       } catch {
         return 0; // EAGAIN: nothing happened
       }
-      // The same eventfd fires once when the cgroup is removed.
+      // The same eventfd fires once more when the cgroup is removed: that one is not an OOM.
       if (!existsSync(join(dir, "cgroup.event_control"))) {
         w.close();
-        return 0;
+        return Math.max(n - 1, 0);
       }
       return n;
     },
