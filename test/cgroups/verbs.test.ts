@@ -25,14 +25,15 @@ interface Fake {
   t: Throwaway;
 }
 
-/** A container whose init is `script` (a shell that joined the cgroup first). */
-function fakeContainer(script = "exec sleep 60", resources: Resources = {}): Fake {
+/** A container whose init is `script` (a shell that joined the cgroup first; we wait for that). */
+async function fakeContainer(script = "exec sleep 60", resources: Resources = {}): Promise<Fake> {
   const root = mkdtempSync(join(tmpdir(), "bunrunc-test-"));
   cleanups.push(() => rmSync(root, { recursive: true, force: true }));
   const t = throwaway("verb");
   cleanups.push(() => t.cleanup());
   t.mgr.apply(resources);
   const init = t.spawn(script);
+  if (!(await waitFor(() => t.mgr.pids().includes(init.pid)))) throw new Error(`pid ${init.pid} never joined ${t.mgr.dirs()[0]}`);
   const id = uniqueId("verb");
   mkdirSync(join(root, id));
   const s: ContainerState = {
@@ -67,7 +68,7 @@ const pidsDir = (f: Fake) => (version === 1 ? f.t.mgr.paths.pids! : f.t.mgr.dir)
 
 describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`, () => {
   test("pause freezes the processes (no CPU time), state says paused; resume thaws them", async () => {
-    const f = fakeContainer("while :; do :; done");
+    const f = await fakeContainer("while :; do :; done");
     await bunrunc.pause({ root: f.root, id: f.id });
     expect(bunrunc.state({ root: f.root, id: f.id }).status).toBe("paused");
     const before = cpuTicks(f.pid);
@@ -81,7 +82,7 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
   });
 
   test("pause/resume through the CLI; a stopped container cannot be paused", async () => {
-    const f = fakeContainer();
+    const f = await fakeContainer();
     expect(cli(["--root", f.root, "pause", f.id])).toMatchObject({ code: 0, out: "", err: "" });
     expect(JSON.parse(cli(["--root", f.root, "state", f.id]).out).status).toBe("paused");
     expect(cli(["--root", f.root, "resume", f.id])).toMatchObject({ code: 0, out: "" });
@@ -93,8 +94,8 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
     expect(r.err).toContain("container not running");
   });
 
-  test("update changes live limits: library, runc flags, and -r - with containerd's JSON on stdin", () => {
-    const f = fakeContainer("exec sleep 60", { memory: { limit: 64 * MiB }, pids: { limit: 100 } });
+  test("update changes live limits: library, runc flags, and -r - with containerd's JSON on stdin", async () => {
+    const f = await fakeContainer("exec sleep 60", { memory: { limit: 64 * MiB }, pids: { limit: 100 } });
     bunrunc.update({ root: f.root, id: f.id, resources: { memory: { limit: 48 * MiB } } });
     expect(readFileSync(join(memDir(f), limitFile), "utf8").trim()).toBe(String(48 * MiB));
     expect(cli(["--root", f.root, "update", "--memory", "40m", "--pids-limit", "7", f.id])).toMatchObject({ code: 0, err: "" });
@@ -107,8 +108,8 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
     expect(readFileSync(join(pidsDir(f), "pids.max"), "utf8").trim()).toBe("7");
   });
 
-  test("update refuses bad input in one line naming the field, and leaves the limits", () => {
-    const f = fakeContainer("exec sleep 60", { memory: { limit: 64 * MiB } });
+  test("update refuses bad input in one line naming the field, and leaves the limits", async () => {
+    const f = await fakeContainer("exec sleep 60", { memory: { limit: 64 * MiB } });
     const bad = cli(["--root", f.root, "update", "-r", "-", f.id], JSON.stringify({ memory: { limit: "lots" } }));
     expect(bad.code).toBe(1);
     expect(bad.err.trim().split("\n")).toHaveLength(1);
@@ -125,7 +126,7 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
   });
 
   test("ps --format json prints only the JSON pid array; table keeps the header and our rows", async () => {
-    const f = fakeContainer("sleep 60 & exec sleep 61");
+    const f = await fakeContainer("sleep 60 & exec sleep 61");
     await waitFor(() => f.t.mgr.pids().length === 2);
     const pids = JSON.parse(cli(["--root", f.root, "ps", "--format", "json", f.id]).out) as number[];
     expect(pids).toContain(f.pid);
@@ -141,8 +142,8 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
     expect(custom.slice(1).map((l) => l.trim().split(/\s+/)[1]).sort()).toEqual(["sleep", "sleep"]);
   });
 
-  test("events --stats: one JSON line in runc's stats shape", () => {
-    const f = fakeContainer("exec sleep 60", { memory: { limit: 64 * MiB }, pids: { limit: 50 } });
+  test("events --stats: one JSON line in runc's stats shape", async () => {
+    const f = await fakeContainer("exec sleep 60", { memory: { limit: 64 * MiB }, pids: { limit: 50 } });
     const r = cli(["--root", f.root, "events", "--stats", f.id]);
     expect(r.code).toBe(0);
     const lines = r.out.split("\n").filter(Boolean);
@@ -160,7 +161,7 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
   });
 
   test("events streams stats every --interval and an oom event when the OOM killer acts", async () => {
-    const f = fakeContainer("exec sleep 60", { memory: { limit: 16 * MiB, swap: 16 * MiB } });
+    const f = await fakeContainer("exec sleep 60", { memory: { limit: 16 * MiB, swap: 16 * MiB } });
     const seen: string[] = [];
     const ac = new AbortController();
     const done = (async () => {
@@ -180,7 +181,7 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
   });
 
   test("events on a stopped container fails like runc", async () => {
-    const f = fakeContainer();
+    const f = await fakeContainer();
     process.kill(f.pid, 9);
     await waitFor(() => bunrunc.state({ root: f.root, id: f.id }).status === "stopped");
     const r = cli(["--root", f.root, "events", "--stats", f.id]);
