@@ -129,6 +129,19 @@ describe(`actions and load order in real containers${SKIP}`, () => {
     expect(got).toEqual({ getuid: 65534, bpf: -1, exit: 0 });
   });
 
+  test.skipIf(Boolean(SKIP))("a filter loaded early that refuses faccessat2 still lets the executable be found (mode-bit fallback)", async () => {
+    // runtime-tools' default profile does this: without noNewPrivileges the filter is in place
+    // when the init looks the executable up.
+    const r = await runIn("echo found", (spec) => {
+      spec.process!.noNewPrivileges = false;
+      spec.process!.args = ["sh", "-c", "echo found > /out/stdout"];
+      spec.linux!.seccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["faccessat2", "faccessat"], action: "SCMP_ACT_ERRNO" }] };
+    });
+    r.b.cleanup();
+    expect(r.code).toBe(0);
+    expect(r.out).toBe("found\n");
+  });
+
   test.skipIf(Boolean(SKIP))("bunrunc exec'd processes get the container's filter too", async () => {
     const c = await startContainer((spec) => {
       spec.linux!.seccomp = custom;

@@ -45,7 +45,7 @@ pub fn resolveExec(r: *Reader) Error!void {
         ctx.exec_path_buf[dir.len + 1 + name.len] = 0;
         const candidate: [*:0]const u8 = @ptrCast(&ctx.exec_path_buf);
         if (!isRegular(candidate)) continue;
-        if (linux.E.init(sys.faccessat2(sys.AT_FDCWD, candidate, X_OK, sys.AT_EACCESS)) != .SUCCESS) {
+        if (!mayExec(candidate)) {
             denied = true;
             continue;
         }
@@ -55,6 +55,24 @@ pub fn resolveExec(r: *Reader) Error!void {
     }
     if (denied) return ctx.failWith("exec: \"{s}\": permission denied", .{name});
     return ctx.failWith("exec: \"{s}\": executable file not found in $PATH", .{name});
+}
+
+/// X_OK for the effective ids. A seccomp profile loaded before this step (no noNewPrivileges)
+/// may refuse faccessat2 with EPERM or ENOSYS: then decide from the mode bits, as Go does.
+fn mayExec(path: [*:0]const u8) bool {
+    const rc = sys.faccessat2(sys.AT_FDCWD, path, X_OK, sys.AT_EACCESS);
+    switch (linux.E.init(rc)) {
+        .SUCCESS => return true,
+        .PERM, .NOSYS => {},
+        else => return false,
+    }
+    var st: linux.Stat = undefined;
+    if (linux.E.init(linux.fstatat(sys.AT_FDCWD, path, &st, 0)) != .SUCCESS) return false;
+    const euid = linux.geteuid();
+    if (euid == 0) return st.mode & 0o111 != 0;
+    if (st.uid == euid) return st.mode & 0o100 != 0;
+    if (st.gid == linux.getegid()) return st.mode & 0o010 != 0;
+    return st.mode & 0o001 != 0;
 }
 
 fn isRegular(path: [*:0]const u8) bool {
@@ -70,7 +88,7 @@ fn checkExecutable(name: []const u8, path: [*:0]const u8) Error!void {
         return ctx.failWith("exec: \"{s}\": stat {s}: {s}", .{ name, path, ctx.errText(@intCast(@intFromEnum(linux.E.init(rc)))) });
     }
     if (st.mode & linux.S.IFMT == linux.S.IFDIR) return ctx.failWith("exec: \"{s}\": is a directory", .{name});
-    if (linux.E.init(sys.faccessat2(sys.AT_FDCWD, path, X_OK, sys.AT_EACCESS)) != .SUCCESS or st.mode & linux.S.IFMT != linux.S.IFREG) {
+    if (st.mode & linux.S.IFMT != linux.S.IFREG or !mayExec(path)) {
         return ctx.failWith("exec: \"{s}\": permission denied", .{name});
     }
     try checkInterpreter(name, path);
