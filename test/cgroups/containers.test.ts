@@ -9,6 +9,7 @@ import * as bunrunc from "../../src/lib/index.ts";
 import type { Spec } from "../../src/plan/spec.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { canRunContainers, cleanRuns, SKIP_REASON, withOut } from "../lifecycle/container-helper.ts";
+import { systemdRunning } from "../../src/cgroups/paths.ts";
 import { version, waitFor } from "./helpers.ts";
 
 const MiB = 1024 * 1024;
@@ -145,6 +146,18 @@ describe.skipIf(!canRunContainers)(`containers under cgroup v${version}${SKIP_RE
     const id = uniqueId("bad");
     const err = await bunrunc.create({ root: b.root, id, bundle: b.bundle }).catch((e) => e as Error);
     expect(String((err as Error).message)).toMatch(version === 1 ? /^create: linux\.resources\.unified: / : /^create: linux\.resources\.memory\.kernelTCP: /);
+    expect(existsSync(join(b.root, id))).toBe(false);
+  });
+
+  test.skipIf(systemdRunning())("--systemd-cgroup where systemd does not run: one clear error, nothing left [skipped where systemd runs]", async () => {
+    const spec = defaultSpec(["true"]);
+    const b = makeBundle(spec);
+    cleanups.push(() => b.cleanup());
+    spec.linux!.cgroupsPath = "system.slice:bunrunc:test";
+    b.writeSpec(spec);
+    const id = uniqueId("sd");
+    const err = await bunrunc.create({ root: b.root, id, bundle: b.bundle, systemdCgroup: true }).catch((e) => e as Error);
+    expect((err as Error).message).toMatch(/^create: --systemd-cgroup: systemd is not running on this host/);
     expect(existsSync(join(b.root, id))).toBe(false);
   });
 });

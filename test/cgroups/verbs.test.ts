@@ -180,6 +180,27 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
     ac.abort();
   });
 
+  test("events --interval takes a Go duration and streams until the container stops", async () => {
+    const f = await fakeContainer();
+    const p = Bun.spawn([process.execPath, join(REPO, "src/main.ts"), "--root", f.root, "events", "--interval", "150ms", f.id], { stdout: "pipe", stderr: "pipe" });
+    // Read until two events arrived (the CLI may start slowly, e.g. under TCG), then stop the init.
+    const reader = p.stdout.getReader();
+    let out = "";
+    while (out.split("\n").length < 3) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    process.kill(f.pid, 9);
+    for (let r = await reader.read(); !r.done; r = await reader.read()) out += new TextDecoder().decode(r.value);
+    expect(await p.exited).toBe(0);
+    const lines = out.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const e of lines) expect(e).toMatchObject({ type: "stats", id: f.id });
+    const bad = cli(["--root", f.root, "events", "--interval", "0s", f.id]);
+    expect(bad.code).not.toBe(0);
+  });
+
   test("events on a stopped container fails like runc", async () => {
     const f = await fakeContainer();
     process.kill(f.pid, 9);
