@@ -13,11 +13,11 @@ export const SUPPORT = {
   /** All six lifecycle hooks run (src/lib/hooks.ts, src/plan/compile.ts). */
   hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
   /**
-   * Cgroup drivers. v1/v2: the container's cgroup is created, joined, frozen and killed through
-   * (src/lib/cgroup.ts); resource limits arrive with src/cgroups (H5). systemd: paths "a:b:c" are
-   * refused today.
+   * Cgroup drivers (src/cgroups): v1 and v2 with every linux.resources field, rdma included.
+   * systemd: no D-Bus driver (--systemd-cgroup maps "slice:prefix:name" to a cgroupfs path
+   * where systemd runs, and fails where it does not), so it is not claimed.
    */
-  cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+  cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
   /**
    * linux.seccomp, compiled by src/seccomp and loaded by the init; SCMP_ACT_NOTIFY hands the
    * listener to listenerPath at create (exec refuses NOTIFY profiles for now).
