@@ -2,7 +2,7 @@
 // (scripts/vm/run.sh), runs the cgroup and lifecycle test files inside it — each with its own
 // JUnit report — and turns every file into one test here, failing with that file's output.
 // ~4 s to boot under TCG; the files run in well under the 5 minute budget.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
@@ -19,6 +19,9 @@ function skipReason(): string {
   if (process.arch !== "x64") return "the VM image is x86_64";
   if (!onPath("qemu-system-x86_64") && !onPath("apt-get")) return "no qemu-system-x86_64 and no apt-get to install it";
   if (!existsSync(join(REPO, "zig-out/lib/libbunrunc.so"))) return "zig-out not built";
+  // Installs qemu and fetches the kernel the first time (cached after): without them, skip.
+  const setup = Bun.spawnSync(["bash", RUNNER, "--setup"], { stdout: "pipe", stderr: "pipe" });
+  if (setup.exitCode !== 0) return `VM setup failed: ${(setup.stderr.toString().trim().split("\n").pop() ?? "").slice(0, 200)}`;
   return "";
 }
 const SKIP = skipReason();
@@ -83,9 +86,8 @@ describe.skipIf(Boolean(SKIP))(`cgroup v2 VM tier${SKIP ? ` [skipped: ${SKIP}]` 
     }
     expect(t.tests).toBeGreaterThan(0);
   });
+});
 
-  test("clean up the results dir", () => {
-    rmSync(results, { recursive: true, force: true });
-    expect(existsSync(results)).toBe(false);
-  });
+afterAll(() => {
+  if (results) rmSync(results, { recursive: true, force: true });
 });
