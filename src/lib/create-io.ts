@@ -1,24 +1,21 @@
 // Host-side I/O create needs around the init: the exec fifo, the console socket, user ns maps.
 import { writeFileSync } from "node:fs";
-import * as ffiModule from "../ffi.ts";
+import * as native from "../ffi.ts";
 import { BunruncError } from "./errors.ts";
 import type { IdMapping, Spec } from "../plan/spec.ts";
 
-const native = ffiModule as unknown as {
-  mkfifo?: (path: string, mode: number) => void;
-  unixConnect?: (path: string) => number;
-};
 
 /** mkfifo with runc's mode (0622: anyone may open it to start the container, only root reads). */
 export function makeFifo(path: string): void {
-  if (native.mkfifo) return native.mkfifo(path, 0o622);
-  const r = Bun.spawnSync(["mkfifo", "-m", "0622", path], { stderr: "pipe" });
-  if (r.exitCode !== 0) throw new BunruncError("system", `create: mkfifo ${path}: ${r.stderr.toString().trim()}`);
+  try {
+    native.mkfifo(path, 0o622);
+  } catch (e) {
+    throw new BunruncError("system", `create: ${(e as Error).message}`);
+  }
 }
 
 /** Connects to the --console-socket; the fd goes to the init, which sends the pty master back on it. */
 export function connectConsole(path: string): number {
-  if (!native.unixConnect) throw new BunruncError("not-implemented", "create: --console-socket: not supported by this build");
   try {
     return native.unixConnect(path);
   } catch (e) {

@@ -6,7 +6,7 @@
 // own in the foreground, 0 detached; runtime failures make the CLI exit 255 (runc's contract).
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import * as ffiModule from "../ffi.ts";
+import * as native from "../ffi.ts";
 import { openTasksFiles } from "../cgroups/files.ts";
 import { compileExecPlan, ExecWait, type ExecPlan } from "../plan/exec.ts";
 import { selinuxEnabled } from "../plan/host.ts";
@@ -42,13 +42,6 @@ export interface ExecOptions extends ProcessOverrides {
   warn?: (message: string) => void;
 }
 
-const native = ffiModule as unknown as {
-  syncRecvOrClosed(fd: number, timeoutMs: number): { kind: number; opIndex: number; errno: number; pid: number; text: string } | null;
-  socketpair(): [number, number];
-  sendFd(sock: number, fd: number, name: string): void;
-  setChildSubreaper(): void;
-  unixConnect(path: string): number;
-};
 
 const SYNC_TIMEOUT_MS = 60_000;
 /** runc exits 255 for every exec failure, flag combinations included. */

@@ -1,32 +1,12 @@
 // The container's init process as seen from the host: identity (pid + start time, so a recycled
 // pid reads as stopped), signalling through a pidfd, and waiting without blocking Bun's loop.
 import { readFileSync } from "node:fs";
-import * as ffiModule from "../ffi.ts";
+import * as ffi from "../ffi.ts";
 
-/** One record of the init's sync socket (docs/ARCHITECTURE.md, "Sync protocol"). */
-export interface SyncMsg {
-  kind: number;
-  opIndex: number;
-  errno: number;
-  pid: number;
-  text: string;
-}
+export { ffi };
+export type { SyncMsg } from "../ffi.ts";
 
 export const MSG = { WAIT: 1, CREATED: 2, ERROR: 3, FORKED: 4 } as const;
-
-/** The slice of src/ffi.ts the lifecycle uses (H3's). */
-export interface LifecycleFfi {
-  spawn(o: { plan: Uint8Array; cloneFlags: number; cgroupFd?: number; keepFdsBelow?: number; extraFds?: number[]; waitForParent?: boolean; cgroupJoinFds?: number[] }): { pid: number; pidfd: number; syncFd: number };
-  syncRecv(fd: number, timeoutMs: number): SyncMsg;
-  syncSend(fd: number, byte: number): void;
-  pidfdOpen(pid: number): number;
-  pidfdSendSignal(pidfd: number, sig: number): void;
-  waitPidfd(pidfd: number, nohang?: boolean): { exited: boolean; status: number; signal?: number } | null;
-  pollFd(fd: number, events: number, timeoutMs: number): number;
-  close(fd: number): void;
-}
-
-export const ffi = ffiModule as unknown as LifecycleFfi;
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot) and the state letter; null when gone. */
 export function procStat(pid: number): { startTime: string; state: string } | null {
@@ -69,12 +49,6 @@ export function openInit(pid: number, startTime: string | undefined): number | n
 }
 
 export function signalInit(pid: number, startTime: string | undefined, sig: number): boolean {
-  if (typeof ffi.pidfdOpen !== "function") {
-    // Without pidfds (library built without them) the check-then-kill window is the best we have.
-    if (!isAlive(pid, startTime)) return false;
-    process.kill(pid, sig);
-    return true;
-  }
   const fd = openInit(pid, startTime);
   if (fd === null) return false;
   try {
@@ -137,7 +111,6 @@ export async function waitGone(pid: number, startTime: string | undefined, timeo
  * long-lived process: without this every stopped init would stay a zombie). No-op otherwise.
  */
 export function reapIfChild(pid: number): void {
-  if (typeof ffi.pidfdOpen !== "function") return;
   let fd: number;
   try {
     fd = ffi.pidfdOpen(pid);

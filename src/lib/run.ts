@@ -2,7 +2,7 @@
 // Bun's event loop, forwarding signals to it, and exit with its status (128+signal when killed).
 // With process.terminal and no --console-socket, bunrunc holds the pty master and relays it
 // (src/lib/tty.ts). The container is deleted afterwards unless --keep.
-import * as ffiModule from "../ffi.ts";
+import * as native from "../ffi.ts";
 import { createKeepingPidfd, type CreateOptions } from "./create.ts";
 import { del } from "./delete.ts";
 import { catchSignals, type Foreground } from "./foreground.ts";
@@ -16,15 +16,10 @@ export interface RunOptions extends CreateOptions {
   noSubreaper?: boolean;
 }
 
-const native = ffiModule as unknown as {
-  setChildSubreaper?: () => void;
-  socketpair(): [number, number];
-  recvFd(sock: number, timeoutMs: number): { fd: number; name: string };
-};
 
 /** Returns the exit code `bunrunc run` exits with (0 when detached). */
 export async function run(opts: RunOptions): Promise<number> {
-  if (!opts.detach && !opts.noSubreaper) native.setChildSubreaper?.();
+  if (!opts.detach && !opts.noSubreaper) native.setChildSubreaper();
   const fg = opts.detach ? undefined : catchSignals();
   try {
     return await runCaught(opts, fg);

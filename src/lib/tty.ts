@@ -2,21 +2,13 @@
 // holds the pty master itself and relays between it and its own stdio. Our terminal goes raw,
 // so every key (^C, ^D, ^Z) reaches the container's line discipline, which turns it into the
 // signal or EOF; window size changes (SIGWINCH) are copied onto the pty.
-import * as ffiModule from "../ffi.ts";
+import * as native from "../ffi.ts";
 
 // node:tty costs about 2 ms to load, and only a terminal relay needs it: loaded on first use,
 // so every run/exec without a terminal starts that much faster.
 type NodeTty = typeof import("node:tty");
 const tty = (): NodeTty => require("node:tty") as NodeTty;
 
-const native = ffiModule as unknown as {
-  recvFd(sock: number, timeoutMs: number): { fd: number; name: string };
-  getWinsize(fd: number): { rows: number; cols: number };
-  setWinsize(fd: number, rows: number, cols: number): void;
-  makeRaw(fd: number): Uint8Array;
-  restoreTty(fd: number, saved: Uint8Array): void;
-  close(fd: number): void;
-};
 
 /** How long output may still drain after the process exited (its children may hold the pty). */
 const DRAIN_MS_MAX = 1000;
