@@ -226,3 +226,20 @@ pub fn makedev(major: u32, minor: u32) u64 {
 pub fn fdPath(buf: *[32]u8, f: i32) [:0]const u8 {
     return std.fmt.bufPrintZ(buf, "/proc/self/fd/{d}", .{f}) catch unreachable;
 }
+
+/// mount(2) flags, shared by the init's filesystem ops.
+pub const MS = struct {
+    pub const RDONLY: u64 = 1;
+    pub const NOSUID: u64 = 2;
+    pub const NODEV: u64 = 4;
+    pub const NOEXEC: u64 = 8;
+    pub const REMOUNT: u64 = 32;
+    pub const BIND: u64 = 4096;
+    pub const MOVE: u64 = 8192;
+    pub const REC: u64 = 16384;
+    pub const UNBINDABLE: u64 = 1 << 17;
+    pub const PRIVATE: u64 = 1 << 18;
+    pub const SLAVE: u64 = 1 << 19;
+    pub const SHARED: u64 = 1 << 20;
+};
+pub const MNT_DETACH: u32 = 2;

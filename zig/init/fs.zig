@@ -16,13 +16,6 @@ const mkfileIn = inroot.mkfile;
 const Error = ctx.Error;
 const Reader = plan.Reader;
 
-const MS_RDONLY: u64 = 1;
-const MS_NOSUID: u64 = 2;
-const MS_NODEV: u64 = 4;
-const MS_NOEXEC: u64 = 8;
-const MS_REMOUNT: u64 = 32;
-const MS_BIND: u64 = 4096;
-const MS_REC: u64 = 16384;
 
 const mkdir_none = 0;
 const mkdir_dir = 1;
@@ -56,9 +49,9 @@ pub fn mount(r: *Reader) Error!void {
     defer sys.close(fd);
     const at = sys.fdPath(&pbuf, fd);
     const data_ptr: ?[*:0]const u8 = if (data.len > 0) data.ptr else null;
-    if (flags & MS_BIND != 0 and flags & MS_REMOUNT == 0) {
-        _ = try sys.check(sys.mount(source, at, null, MS_BIND | (flags & MS_REC), null));
-        const extra = flags & ~(MS_BIND | MS_REC);
+    if (flags & sys.MS.BIND != 0 and flags & sys.MS.REMOUNT == 0) {
+        _ = try sys.check(sys.mount(source, at, null, sys.MS.BIND | (flags & sys.MS.REC), null));
+        const extra = flags & ~(sys.MS.BIND | sys.MS.REC);
         if (extra != 0) try remountBind(dest, extra);
     } else if (tmpcopyup != 0) {
         const old = try inRoot(dest, sys.O_RDONLY | sys.O_DIRECTORY);
@@ -91,12 +84,12 @@ fn remountBind(dest: [:0]const u8, flags: u64) Error!void {
     defer sys.close(top);
     var buf: [32]u8 = undefined;
     const at = sys.fdPath(&buf, top);
-    const rc = sys.mount("none", at, null, MS_REMOUNT | MS_BIND | flags, null);
+    const rc = sys.mount("none", at, null, sys.MS.REMOUNT | sys.MS.BIND | flags, null);
     if (linux.E.init(rc) != .PERM) {
         _ = try sys.check(rc);
         return;
     }
-    _ = try sys.check(sys.mount("none", at, null, MS_REMOUNT | MS_BIND | flags | try rootfs.lockedFlags(at), null));
+    _ = try sys.check(sys.mount("none", at, null, sys.MS.REMOUNT | sys.MS.BIND | flags | try rootfs.lockedFlags(at), null));
 }
 
 pub fn mknod(r: *Reader) Error!void {
@@ -125,7 +118,7 @@ pub fn mknod(r: *Reader) Error!void {
         const fd = try inRoot(dest, sys.O_PATH);
         defer sys.close(fd);
         var pbuf: [32]u8 = undefined;
-        _ = try sys.check(sys.mount(dest, sys.fdPath(&pbuf, fd), null, MS_BIND, null));
+        _ = try sys.check(sys.mount(dest, sys.fdPath(&pbuf, fd), null, sys.MS.BIND, null));
         return;
     }
     if (linux.E.init(rc) != .EXIST) _ = try sys.check(rc);
@@ -157,21 +150,21 @@ pub fn maskPath(r: *Reader) Error!void {
     const path = try r.str();
     const dir = isDir(path) catch |e| return if (missing()) {} else e;
     if (dir) {
-        _ = try sys.check(sys.mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k"));
+        _ = try sys.check(sys.mount("tmpfs", path, "tmpfs", sys.MS.RDONLY, "size=0k"));
     } else {
-        _ = try sys.check(sys.mount("/dev/null", path, null, MS_BIND, null));
+        _ = try sys.check(sys.mount("/dev/null", path, null, sys.MS.BIND, null));
     }
 }
 
 pub fn readonlyPath(r: *Reader) Error!void {
     const path = try r.str();
-    _ = sys.check(sys.mount(path, path, null, MS_BIND | MS_REC, null)) catch |e| return if (missing()) {} else e;
-    const rc = sys.mount(path, path, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, null);
+    _ = sys.check(sys.mount(path, path, null, sys.MS.BIND | sys.MS.REC, null)) catch |e| return if (missing()) {} else e;
+    const rc = sys.mount(path, path, null, sys.MS.BIND | sys.MS.REMOUNT | sys.MS.RDONLY | sys.MS.REC, null);
     if (linux.E.init(rc) != .PERM) {
         _ = try sys.check(rc);
         return;
     }
-    _ = try sys.check(sys.mount(path, path, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | try rootfs.lockedFlags(path), null));
+    _ = try sys.check(sys.mount(path, path, null, sys.MS.BIND | sys.MS.REMOUNT | sys.MS.RDONLY | sys.MS.REC | try rootfs.lockedFlags(path), null));
 }
 
 pub fn sysctl(r: *Reader) Error!void {

@@ -9,22 +9,9 @@ const ctx = @import("ctx.zig");
 const Error = ctx.Error;
 const Reader = plan.Reader;
 
-const MS_RDONLY: u64 = 1;
-const MS_NOSUID: u64 = 2;
-const MS_NODEV: u64 = 4;
-const MS_NOEXEC: u64 = 8;
-const MS_REMOUNT: u64 = 32;
-const MS_BIND: u64 = 4096;
-const MS_MOVE: u64 = 8192;
-const MS_REC: u64 = 16384;
-const MS_UNBINDABLE: u64 = 1 << 17;
-const MS_PRIVATE: u64 = 1 << 18;
-const MS_SLAVE: u64 = 1 << 19;
-const MS_SHARED: u64 = 1 << 20;
-const MNT_DETACH: u32 = 2;
-const propagation_bits: u64 = MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_REC;
+const propagation_bits: u64 = sys.MS.UNBINDABLE | sys.MS.PRIVATE | sys.MS.SLAVE | sys.MS.SHARED | sys.MS.REC;
 // statfs f_flags bits that a bind remount must keep when the kernel locks them.
-const ST_LOCKABLE: u64 = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | 1024 | 2048;
+const ST_LOCKABLE: u64 = sys.MS.RDONLY | sys.MS.NOSUID | sys.MS.NODEV | sys.MS.NOEXEC | 1024 | 2048;
 
 /// rootfsPropagation applied to "/" again once it is the container's root (0 = none).
 var final_propagation: u64 = 0;
@@ -44,7 +31,7 @@ pub fn bindRootfs(r: *Reader) Error!void {
     const rootfs = try r.str();
     const parent_flags = try r.u64_();
     if (rootfs.len == 0 or rootfs[0] != '/') return error.BadPlan;
-    if (parent_flags != MS_PRIVATE and parent_flags != MS_SLAVE) return error.BadPlan;
+    if (parent_flags != sys.MS.PRIVATE and parent_flags != sys.MS.SLAVE) return error.BadPlan;
     var buf: [plan.string_bytes_max + 1]u8 = undefined;
     @memcpy(buf[0..rootfs.len], rootfs);
     var len = rootfs.len;
@@ -59,7 +46,7 @@ pub fn bindRootfs(r: *Reader) Error!void {
         len = std.mem.lastIndexOfScalar(u8, buf[0..len], '/') orelse 0;
         if (len == 0) len = 1;
     }
-    _ = try sys.check(sys.mount(rootfs, rootfs, null, MS_BIND | MS_REC, null));
+    _ = try sys.check(sys.mount(rootfs, rootfs, null, sys.MS.BIND | sys.MS.REC, null));
     ctx.root_fd = try sys.open(rootfs, sys.O_PATH | sys.O_DIRECTORY);
 }
 
@@ -79,8 +66,8 @@ pub fn pivotRoot() Error!void {
     _ = try sys.check(sys.pivotRoot(".", "."));
     // The old root is now stacked under "."; detach it without propagating to the host.
     _ = try sys.check(linux.fchdir(old_root));
-    _ = try sys.check(sys.mount("none", ".", null, MS_SLAVE | MS_REC, null));
-    _ = try sys.check(linux.umount2(".", MNT_DETACH));
+    _ = try sys.check(sys.mount("none", ".", null, sys.MS.SLAVE | sys.MS.REC, null));
+    _ = try sys.check(linux.umount2(".", sys.MNT_DETACH));
     _ = try sys.check(linux.chdir("/"));
     try applyFinalPropagation();
 }
@@ -93,11 +80,11 @@ pub fn moveRoot(r: *Reader) Error!void {
     const n = try r.strsCount();
     for (0..n) |_| {
         const path = try r.str();
-        const slave = sys.mount("none", path, null, MS_SLAVE | MS_REC, null);
+        const slave = sys.mount("none", path, null, sys.MS.SLAVE | sys.MS.REC, null);
         // A parent already detached took this one with it.
         if (linux.E.init(slave) == .NOENT) continue;
         _ = try sys.check(slave);
-        const rc = linux.umount2(path, MNT_DETACH);
+        const rc = linux.umount2(path, sys.MNT_DETACH);
         if (linux.E.init(rc) == .INVAL or linux.E.init(rc) == .PERM) {
             _ = try sys.check(sys.mount("tmpfs", path, "tmpfs", 0, null));
         } else {
@@ -105,14 +92,14 @@ pub fn moveRoot(r: *Reader) Error!void {
         }
     }
     _ = try sys.check(linux.fchdir(ctx.root_fd));
-    _ = try sys.check(sys.mount(".", "/", null, MS_MOVE, null));
+    _ = try sys.check(sys.mount(".", "/", null, sys.MS.MOVE, null));
     _ = try sys.check(linux.chroot("."));
     _ = try sys.check(linux.chdir("/"));
     try applyFinalPropagation();
 }
 
 pub fn readonlyRoot() Error!void {
-    _ = try sys.check(sys.mount("none", "/", null, MS_BIND | MS_REMOUNT | MS_RDONLY | try lockedFlags("/"), null));
+    _ = try sys.check(sys.mount("none", "/", null, sys.MS.BIND | sys.MS.REMOUNT | sys.MS.RDONLY | try lockedFlags("/"), null));
 }
 
 pub fn lockedFlags(path: [*:0]const u8) sys.Errno!u64 {
