@@ -5,45 +5,20 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Spec } from "../../src/plan/spec.ts";
+import { defaultSpec as specDocument } from "../../src/lib/spec.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 export const BUSYBOX = "/bin/busybox";
 export const PROBE = join(REPO, "zig-out/bin/bunrunc-probe");
 const APPLETS = ["sh", "cat", "ls", "id", "sleep", "echo", "true", "false", "grep", "stat", "touch", "hostname", "umask", "mount", "env", "readlink", "wc", "head", "kill", "ps"];
 
-/** The config `runc spec` writes, with terminal off (tests have no tty). */
+/** The config `bunrunc spec` writes (runc's), with terminal off (tests have no tty). */
 export function defaultSpec(args: string[] = ["sh"]): Spec {
-  const caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
-  return {
-    ociVersion: "1.0.2-dev",
-    process: {
-      terminal: false,
-      user: { uid: 0, gid: 0 },
-      args,
-      env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
-      cwd: "/",
-      capabilities: { bounding: caps, effective: caps, permitted: caps, ambient: caps },
-      rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
-      noNewPrivileges: true,
-    },
-    root: { path: "rootfs", readonly: true },
-    hostname: "runc",
-    mounts: [
-      { destination: "/proc", type: "proc", source: "proc" },
-      { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
-      { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
-      { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
-      { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
-      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
-      { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"] },
-    ],
-    linux: {
-      resources: { devices: [{ allow: false, access: "rwm" }] },
-      namespaces: [{ type: "pid" }, { type: "network" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }],
-      maskedPaths: ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
-      readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
-    },
-  };
+  // A deep copy: tests edit what they get, and the generator shares its arrays between sets.
+  const spec = structuredClone(specDocument()) as unknown as Spec;
+  spec.process!.terminal = false;
+  spec.process!.args = args;
+  return spec;
 }
 
 /** A busybox rootfs (+ the probe when built) at `dir`. */
