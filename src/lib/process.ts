@@ -9,7 +9,7 @@ export type { SyncMsg } from "../ffi.ts";
 export const MSG = { WAIT: 1, CREATED: 2, ERROR: 3, FORKED: 4 } as const;
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot) and the state letter; null when gone. */
-export function procStat(pid: number): { startTime: string; state: string } | null {
+export function procStat(pid: number): { startTime: string; state: string; ppid: number } | null {
   if (!(pid > 0)) return null;
   let text: string;
   try {
@@ -19,7 +19,7 @@ export function procStat(pid: number): { startTime: string; state: string } | nu
   }
   // comm may hold spaces and parentheses: fields start after the last ')'.
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return { state: fields[0]!, startTime: fields[19]! };
+  return { state: fields[0]!, startTime: fields[19]!, ppid: Number(fields[1]) };
 }
 
 /** The process that was the container's init is still there (not recycled, not a zombie). */
@@ -111,6 +111,9 @@ export async function waitGone(pid: number, startTime: string | undefined, timeo
  * long-lived process: without this every stopped init would stay a zombie). No-op otherwise.
  */
 export function reapIfChild(pid: number): void {
+  // Not our child (the usual CLI case: create ran in another process): no pidfd, and no FFI
+  // library load for a delete that never needed it.
+  if (procStat(pid)?.ppid !== process.pid) return;
   let fd: number;
   try {
     fd = ffi.pidfdOpen(pid);
