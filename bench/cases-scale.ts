@@ -8,24 +8,37 @@ import { startSampler, type MemoryPeak } from "./memory.ts";
 import type { Runtime } from "./runtimes.ts";
 import { summarize } from "./spawn.ts";
 
-async function lifecycleOfMany(ctx: Ctx, rt: Runtime): Promise<number> {
+interface Phases {
+  create: number;
+  start: number;
+  delete: number;
+}
+
+async function lifecycleOfMany(ctx: Ctx, rt: Runtime): Promise<Phases> {
   const ids = Array.from({ length: ctx.concurrency }, () => ctx.nextId("many"));
   for (const id of ids) track(ctx, rt, id);
   const create = await ctx.launcher.concurrent(ids.map((id) => rt.create(id, ctx.bundles.trueBundle)));
   const start = await ctx.launcher.concurrent(ids.map((id) => rt.start(id)));
   const del = await ctx.launcher.concurrent(ids.map((id) => rt.delete(id)));
   for (const id of ids) untrack(ctx, rt, id);
-  return create + start + del;
+  return { create, start, delete: del };
 }
+
+const total = (p: Phases) => p.create + p.start + p.delete;
 
 export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
   const wall: Record<string, number[]> = { floor: [] };
+  const phases: Record<string, Phases[]> = {};
   for (const rt of ctx.runtimes) wall[rt.name] = [];
   const floor = { name: "floor" };
   for (let i = 0; i < ctx.concurrentRounds; i++) {
     for (const who of rotated<Runtime | typeof floor>([...ctx.runtimes, floor], i)) {
       if (who === floor) wall.floor!.push(await ctx.launcher.concurrent(Array.from({ length: ctx.concurrency }, () => floorCmd(ctx.bundles.rootfs))));
-      else wall[who.name]!.push(await lifecycleOfMany(ctx, who as Runtime));
+      else {
+        const p = await lifecycleOfMany(ctx, who as Runtime);
+        wall[who.name]!.push(total(p));
+        (phases[who.name] ??= []).push(p);
+      }
     }
   }
   const rss: Record<string, number[]> = {};
@@ -49,7 +62,7 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
       title: `(3) ${n} concurrent create, start, delete: wall`,
       unit: "ms",
       results: sum(wall),
-      notes: [`each phase starts all ${n} processes at once; floor: ${n} concurrent unshare+chroot`],
+      notes: [`each phase starts all ${n} processes at once; floor: ${n} concurrent unshare+chroot`, phaseNote(phases)],
     },
     {
       id: "concurrent-rss",
@@ -67,6 +80,13 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
       notes: ["PSS shares a page between the processes mapping it (the executable's text): memory actually taken"],
     },
   ];
+}
+
+function phaseNote(phases: Record<string, Phases[]>): string {
+  const med = (xs: number[]) => summarize(xs).median.toFixed(0);
+  return Object.entries(phases)
+    .map(([name, ps]) => `${name}: create ${med(ps.map((p) => p.create))} + start ${med(ps.map((p) => p.start))} + delete ${med(ps.map((p) => p.delete))} ms`)
+    .join("; ");
 }
 
 function statusKiB(pid: number, field: string): number {

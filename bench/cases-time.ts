@@ -22,6 +22,18 @@ function interleave(ctx: Ctx, steps: Step[]): Record<string, ReturnType<typeof s
 
 const floorStep = (ctx: Ctx): Step => ({ name: "floor", once: () => ctx.launcher.timed(floorCmd(ctx.bundles.rootfs)) });
 
+/** (0) `--version`: what starting the runtime's process costs before any container work. */
+export function versionStartup(ctx: Ctx): CaseResult {
+  const steps = ctx.runtimes.map((rt): Step => ({ name: rt.name, once: () => ctx.launcher.timed([rt.bin, "--version"]) }));
+  return {
+    id: "startup",
+    title: "(0) --version (process start + exit)",
+    unit: "ms",
+    results: interleave(ctx, steps),
+    notes: ["no target: the floor every bunrunc verb pays (Bun start, node:fs, exit) against runc's Go start"],
+  };
+}
+
 export function runTrue(ctx: Ctx): CaseResult {
   const steps = ctx.runtimes.map(
     (rt): Step => ({

@@ -1,15 +1,16 @@
 // `bun run bench` (scripts/bench.sh builds first): bunrunc against Debian's runc, interleaved in
 // one run, plus the kernel floor; prints a table and writes bench/results/latest.{json,svg}.
 // Flags: --runs N (latency samples per case, default 30), --quick (5 runs, 1 concurrent round),
-// --concurrency N (default 100), --only a,b (case ids: run, csd, many, wait, exec, seccomp).
+// --concurrency N (default 100), --only a,b (case ids: startup, run, csd, many, wait, exec, seccomp),
+// --out DIR (default bench/results).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { busyboxIsStatic, makeBundles } from "./bundle.ts";
 import { concurrentMany, waitingInitRss } from "./cases-scale.ts";
 import { seccompCompile } from "./cases-seccomp.ts";
-import { createStartDelete, execTrue, runTrue } from "./cases-time.ts";
+import { createStartDelete, execTrue, runTrue, versionStartup } from "./cases-time.ts";
 import type { CaseResult, Ctx } from "./context.ts";
 import { resultJson, table } from "./report.ts";
 import { bunrunc, runc, versionLine, which } from "./runtimes.ts";
@@ -54,21 +55,40 @@ function crunNote(): string {
   return `crun (${versionLine(crun)}) present but not measured: it refuses this cgroup v1 hybrid host`;
 }
 
+/** A fresh dir on tmpfs (/dev/shm) when there is one, else under the temp dir. */
+function stateRootBase(): string {
+  const shm = "/dev/shm";
+  const base = existsSync(shm) && fsType(shm) === "tmpfs" ? shm : tmpdir();
+  return mkdtempSync(join(base, "bunrunc-bench-state-"));
+}
+
+function fsType(dir: string): string {
+  // The filesystem whose mount point is the longest prefix of dir.
+  let best = { point: "", type: "?" };
+  for (const line of readFileSync("/proc/self/mounts", "utf8").split("\n")) {
+    const [, point, type] = line.split(" ");
+    if (point && type && (dir === point || dir.startsWith(point.endsWith("/") ? point : `${point}/`)) && point.length >= best.point.length) best = { point, type };
+  }
+  return best.type;
+}
+
 async function main(): Promise<void> {
   const { bin, runcBin } = requirements();
   const quick = Boolean(flags.quick);
   const runs = Number(flags.runs ?? (quick ? 5 : 30));
   const concurrency = Number(flags.concurrency ?? 100);
   if (!(runs > 0) || !(concurrency > 0)) fail("--runs and --concurrency take a positive number");
-  const only = new Set((flags.only ?? "run,csd,many,wait,exec,seccomp").split(","));
+  const only = new Set((flags.only ?? "startup,run,csd,many,wait,exec,seccomp").split(","));
   const outDir = resolve(flags.out ?? join(REPO, "bench/results"));
 
   const work = mkdtempSync(join(tmpdir(), "bunrunc-bench-"));
+  // State roots on tmpfs, as /run is on a normal host (here /run may be disk-backed).
+  const stateDir = stateRootBase();
   const launcher = new Launcher(join(work, "stderr.log"));
   let n = 0;
   const ctx: Ctx = {
     launcher,
-    runtimes: [bunrunc(bin, work), runc(runcBin, work)],
+    runtimes: [bunrunc(bin, stateDir), runc(runcBin, stateDir)],
     bundles: makeBundles(join(work, "bundles")),
     work,
     runs,
@@ -88,6 +108,7 @@ async function main(): Promise<void> {
     console.error(`bench: ${what} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   };
   try {
+    await step("startup", "(0) --version", () => versionStartup(ctx));
     await step("run", "(1) run", () => runTrue(ctx));
     await step("csd", "(2) create+start+delete", () => createStartDelete(ctx));
     await step("many", `(3) ${concurrency} concurrent`, () => concurrentMany(ctx));
@@ -98,6 +119,7 @@ async function main(): Promise<void> {
     cleanup(ctx);
     launcher.close();
     rmSync(work, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
   }
 
   const meta = {
@@ -105,7 +127,12 @@ async function main(): Promise<void> {
     host: { kernel: readFileSync("/proc/sys/kernel/osrelease", "utf8").trim(), cpus: cpus().length, cpu: cpus()[0]?.model ?? "", cgroups: cgroupLayout() },
     versions: { bunrunc: versionLine(bin), runc: versionLine(runcBin), bun: Bun.version },
     settings: { runs, warmup: ctx.warmup, concurrency, concurrentRounds: ctx.concurrentRounds },
-    notes: [crunNote(), "times are wall clock from spawn to reap, measured by a Bun process (same overhead for every column)"],
+    notes: [
+      crunNote(),
+      "times are wall clock from spawn to reap, measured by a Bun process (same overhead for every column)",
+      `state roots under ${dirname(stateDir)} (${fsType(dirname(stateDir))}); bundles under ${tmpdir()}`,
+      `host load average at the end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+    ],
   };
   console.log(table(cases));
   for (const note of meta.notes) console.log(`  ${note}`);
