@@ -51,7 +51,8 @@ export function which(name: string): string | undefined {
   return undefined;
 }
 
+/** `--version` output on one line ("bunrunc version 0.1.0; commit: ..."). */
 export function versionLine(bin: string): string {
   const r = Bun.spawnSync({ cmd: [bin, "--version"], stdio: ["ignore", "pipe", "ignore"] });
-  return r.stdout.toString().split("\n")[0]?.trim() ?? "";
+  return r.stdout.toString().trim().split("\n").map((l) => l.trim()).filter(Boolean).join("; ");
 }

@@ -5,11 +5,11 @@ import { verdict } from "./report.ts";
 
 const COLORS: Record<string, string> = { bunrunc: "#e07a1f", runc: "#3b6ea8", crun: "#5a9e4b", floor: "#9a9a9a" };
 const WIDTH = 900;
-const LABEL_W = 330;
+const LABEL_W = 90;
 const BAR_H = 16;
 const GAP = 4;
 const GROUP_GAP = 22;
-const BAR_MAX = WIDTH - LABEL_W - 150;
+const BAR_MAX = WIDTH - LABEL_W - 120;
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
@@ -20,8 +20,9 @@ export function svgChart(cases: CaseResult[], subtitle: string): string {
   for (const c of shown) {
     const v = verdict(c);
     const ratios = [v.vsRunc !== undefined ? `${v.vsRunc.toFixed(2)}× runc` : "", v.vsFloor !== undefined ? `${v.vsFloor.toFixed(2)}× floor` : ""].filter(Boolean).join(", ");
-    parts.push(`<text x="10" y="${y + 12}" font-weight="bold">${esc(c.title)}</text>`);
-    if (ratios) parts.push(`<text x="10" y="${y + 28}" fill="#555">bunrunc ${esc(ratios)}</text>`);
+    const ratioText = ratios ? ` <tspan font-weight="normal" fill="#555">· bunrunc ${esc(ratios)}</tspan>` : "";
+    parts.push(`<text x="10" y="${y + 12}" font-weight="bold">${esc(c.title)}${ratioText}</text>`);
+    y += 20;
     const entries = Object.entries(c.results);
     const max = Math.max(...entries.map(([, s]) => s.median));
     for (const [name, s] of entries) {
@@ -31,7 +32,7 @@ export function svgChart(cases: CaseResult[], subtitle: string): string {
       parts.push(`<text x="${(LABEL_W + w + 6).toFixed(1)}" y="${y + 12}">${s.median.toFixed(s.median >= 100 ? 0 : 2)} ${c.unit}</text>`);
       y += BAR_H + GAP;
     }
-    y += Math.max(0, 36 - entries.length * (BAR_H + GAP)) + GROUP_GAP;
+    y += GROUP_GAP;
   }
   const height = y + 10;
   return [
