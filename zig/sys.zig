@@ -243,3 +243,17 @@ pub const MS = struct {
     pub const SHARED: u64 = 1 << 20;
 };
 pub const MNT_DETACH: u32 = 2;
+
+/// Sends `fd` over a unix socket with SCM_RIGHTS; `data` rides along (a name, or one tag byte).
+pub fn sendFd(socket: i32, fd_to_send: i32, data: []const u8) Errno!void {
+    std.debug.assert(data.len > 0);
+    var iov = [1]std.posix.iovec_const{.{ .base = data.ptr, .len = data.len }};
+    var cbuf: [24]u8 align(8) = std.mem.zeroes([24]u8);
+    const SCM_RIGHTS = 1;
+    std.mem.writeInt(u64, cbuf[0..8], 20, .little); // cmsg_len = CMSG_LEN(sizeof(int))
+    std.mem.writeInt(i32, cbuf[8..12], linux.SOL.SOCKET, .little);
+    std.mem.writeInt(i32, cbuf[12..16], SCM_RIGHTS, .little);
+    std.mem.writeInt(i32, cbuf[16..20], fd_to_send, .little);
+    const msg = linux.msghdr_const{ .name = null, .namelen = 0, .iov = &iov, .iovlen = 1, .control = &cbuf, .controllen = cbuf.len, .flags = 0 };
+    _ = try retry(linux.sendmsg, .{ socket, &msg, linux.MSG.NOSIGNAL });
+}

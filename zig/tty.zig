@@ -49,16 +49,8 @@ pub fn recvFd(sock: i32, timeout_ms: i32, name_buf: []u8, name_len: *u32) i32 {
 
 /// Sends `fd` with SCM_RIGHTS and `name` as the message bytes (receivers read at least one).
 pub fn sendFd(sock: i32, fd: i32, name: []const u8) i32 {
-    std.debug.assert(name.len > 0);
-    var iov = [1]std.posix.iovec_const{.{ .base = name.ptr, .len = name.len }};
-    var cbuf: [cmsg_space]u8 align(8) = std.mem.zeroes([cmsg_space]u8);
-    std.mem.writeInt(u64, cbuf[0..8], cmsg_len, .little);
-    std.mem.writeInt(i32, cbuf[8..12], linux.SOL.SOCKET, .little);
-    std.mem.writeInt(i32, cbuf[12..16], SCM_RIGHTS, .little);
-    std.mem.writeInt(i32, cbuf[16..20], fd, .little);
-    const msg = linux.msghdr_const{ .name = null, .namelen = 0, .iov = &iov, .iovlen = 1, .control = &cbuf, .controllen = cbuf.len, .flags = 0 };
-    const n = sys.retry(linux.sendmsg, .{ sock, &msg, linux.MSG.NOSIGNAL }) catch return -sys.last_errno;
-    return @intCast(n);
+    sys.sendFd(sock, fd, name) catch return -sys.last_errno;
+    return @intCast(name.len);
 }
 
 /// out = {rows, cols} of the terminal at fd.

@@ -12,7 +12,6 @@ const TIOCSWINSZ = 0x5414;
 const TIOCGPTN = 0x80045430;
 const TIOCSPTLCK = 0x40045431;
 const TIOCGPTPEER = 0x5441;
-const SCM_RIGHTS = 1;
 
 pub fn console(r: *plan.Reader) ctx.Error!void {
     const socket = try r.i32_();
@@ -34,7 +33,7 @@ pub fn console(r: *plan.Reader) ctx.Error!void {
     }
     var name_buf: [32]u8 = undefined;
     const name = std.fmt.bufPrint(&name_buf, "/dev/pts/{d}", .{ptn}) catch unreachable;
-    sendFd(socket, master, name) catch |e| {
+    sys.sendFd(socket, master, name) catch |e| {
         ctx.setDetail("send the pty master to the console socket", .{});
         return e;
     };
@@ -45,13 +44,3 @@ pub fn console(r: *plan.Reader) ctx.Error!void {
     sys.close(slave);
 }
 
-fn sendFd(socket: i32, fd: i32, name: []const u8) sys.Errno!void {
-    var iov = [1]std.posix.iovec_const{.{ .base = name.ptr, .len = name.len }};
-    var cbuf: [24]u8 align(8) = std.mem.zeroes([24]u8);
-    std.mem.writeInt(u64, cbuf[0..8], 20, .little); // cmsg_len = CMSG_LEN(sizeof(int))
-    std.mem.writeInt(i32, cbuf[8..12], linux.SOL.SOCKET, .little);
-    std.mem.writeInt(i32, cbuf[12..16], SCM_RIGHTS, .little);
-    std.mem.writeInt(i32, cbuf[16..20], fd, .little);
-    const msg = linux.msghdr_const{ .name = null, .namelen = 0, .iov = &iov, .iovlen = 1, .control = &cbuf, .controllen = cbuf.len, .flags = 0 };
-    _ = try sys.retry(linux.sendmsg, .{ socket, &msg, linux.MSG.NOSIGNAL });
-}

@@ -235,7 +235,7 @@ pub fn seccomp(r: *Reader) Error!void {
     // for the ack the runtime sends once the agent at listenerPath has it.
     if (listener != 0) {
         ctx.send(plan.Msg.wait, 0, seccomp_wait_tag, "");
-        sendFd(@intCast(fd)) catch |e| {
+        sendListener(@intCast(fd)) catch |e| {
             ctx.setDetail("send the seccomp listener fd", .{});
             return e;
         };
@@ -246,15 +246,8 @@ pub fn seccomp(r: *Reader) Error!void {
 /// WaitTag.Seccomp in src/plan/compile.ts.
 const seccomp_wait_tag: i32 = 3;
 
-fn sendFd(fd: i32) sys.Errno!void {
-    var data = [1]u8{'s'};
-    var iov = [1]std.posix.iovec_const{.{ .base = &data, .len = 1 }};
-    var cbuf: [24]u8 align(8) = std.mem.zeroes([24]u8);
-    std.mem.writeInt(u64, cbuf[0..8], 20, .little); // cmsg_len
-    std.mem.writeInt(i32, cbuf[8..12], linux.SOL.SOCKET, .little);
-    std.mem.writeInt(i32, cbuf[12..16], 1, .little); // SCM_RIGHTS
-    std.mem.writeInt(i32, cbuf[16..20], fd, .little);
-    const msg = linux.msghdr_const{ .name = null, .namelen = 0, .iov = &iov, .iovlen = 1, .control = &cbuf, .controllen = cbuf.len, .flags = 0 };
-    _ = try sys.check(linux.sendmsg(ctx.sync_fd, &msg, linux.MSG.NOSIGNAL));
+
+fn sendListener(fd: i32) sys.Errno!void {
+    try sys.sendFd(ctx.sync_fd, fd, "s");
     sys.close(fd);
 }
