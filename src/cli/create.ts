@@ -1,25 +1,28 @@
 // `create <id>`: flags -> lib create, under the container's lock.
 import type { VerbInvocation } from "./parse.ts";
-import { create } from "../lib/create.ts";
+import { create, type CreateOptions } from "../lib/create.ts";
 import { log } from "../log.ts";
 import { withContainerLock } from "../state/store.ts";
 import { warnUnsupportedGlobals } from "./globals.ts";
 
-export default async function createVerb({ global, flags, args: [id] }: VerbInvocation): Promise<void> {
-  warnUnsupportedGlobals(global);
-  await withContainerLock(global.root, id!, () =>
-    create({
-      id: id!,
-      root: global.root,
-      bundle: (flags.bundle as string) || process.cwd(),
-      pidFile: (flags["pid-file"] as string) || undefined,
-      consoleSocket: (flags["console-socket"] as string) || undefined,
-      preserveFds: flags["preserve-fds"] as number,
-      noPivot: flags["no-pivot"] as boolean,
-      noNewKeyring: flags["no-new-keyring"] as boolean,
+/** The flags `create` and `run` share, as the library's create options. */
+export function createOptions({ global, flags, args: [id] }: VerbInvocation): CreateOptions {
+  return {
+    id: id!,
+    root: global.root,
+    bundle: (flags.bundle as string) || process.cwd(),
+    pidFile: (flags["pid-file"] as string) || undefined,
+    consoleSocket: (flags["console-socket"] as string) || undefined,
+    preserveFds: flags["preserve-fds"] as number,
+    noPivot: flags["no-pivot"] as boolean,
+    noNewKeyring: flags["no-new-keyring"] as boolean,
     systemdCgroup: global.systemdCgroup,
-      warn: log.warn,
-      debug: log.debug,
-    }),
-  );
+    warn: log.warn,
+    debug: log.debug,
+  };
+}
+
+export default async function createVerb(inv: VerbInvocation): Promise<void> {
+  warnUnsupportedGlobals(inv.global);
+  await withContainerLock(inv.global.root, inv.args[0]!, () => create(createOptions(inv)));
 }
