@@ -179,7 +179,7 @@ describe("help and version", () => {
   });
 });
 
-describe.skipIf(!existsSync(DIST))("dist/bunrunc, the one-file build (skipped: run scripts/build.sh first)", () => {
+describe.skipIf(!existsSync(DIST))(`dist/bunrunc, the one-file build${existsSync(DIST) ? "" : " [skipped: run scripts/build.sh first]"}`, () => {
   test("--version names the commit it was built from", () => {
     const out = cli(["--version"], { bin: DIST });
     expect(out.code).toBe(0);
