@@ -1,6 +1,7 @@
 // bunrunc's entry: parse argv, set up the log, load ONE verb module, run it, exit. Kept tiny and
 // lazy on purpose: every import here is paid by every `create`/`start` (docs: FINDINGS.md).
 // stdout is written only by verbs (and help/version); errors go to the log and stderr.
+import { phase } from "./timing.ts";
 import { basename } from "node:path";
 import { parseArgv, parseGlobals, type Invocation, type VerbMain } from "./cli/parse.ts";
 import { strerror } from "./lib/errno.ts";
@@ -51,6 +52,7 @@ function messageOf(e: unknown): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  phase("main");
   let global: ReturnType<typeof parseGlobals>["global"] | undefined;
   try {
     // Globals first, so even a bad verb line is logged where --log asks.
@@ -80,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const verb = await VERB_MODULES[inv.verb]!();
+    phase("verb-loaded");
     return (await verb.default(inv)) ?? 0;
   } catch (e) {
     logFailure(messageOf(e));
@@ -88,7 +91,10 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    phase("exit");
+    process.exit(code);
+  },
   (e) => {
     logFailure(messageOf(e));
     process.exit(1);

@@ -17,6 +17,7 @@ import { runHooks } from "./hooks.ts";
 import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
 import { rfc3339Nano } from "./format.ts";
 import { ffi, MSG, procStat, type SyncMsg } from "./process.ts";
+import { phase } from "../timing.ts";
 
 export interface CreateOptions {
   id: string;
@@ -62,6 +63,7 @@ export async function createKeepingPidfd(opts: CreateOptions): Promise<Created> 
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
   const rootfs = rootfsOf(bundle, spec);
+  phase("create.config");
   makeStateDir(opts.root, opts.id);
   const cleanup: (() => void)[] = [() => removeStateDir(opts.root, opts.id)];
   const fds: number[] = [];
@@ -84,10 +86,12 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   makeFifo(fifo);
   const fifoFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   fds.push(fifoFd);
+  phase("create.state-dir+fifo");
 
   const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup });
   cg.create();
   cleanup.push(() => cg.destroy());
+  phase("create.cgroup");
 
   const listen = listenFds();
   const keepFds = listen + (opts.preserveFds ?? 0);
@@ -106,12 +110,14 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
 
   const plan = compileFor(opts, spec, rootfs, cg, keepFds, listen, consoleSocketFd);
   for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
+  phase("create.plan");
   const userNs = Boolean(plan.cloneFlags & CLONE.NEWUSER);
   // v1: the child joins the cgroup itself (cheap); otherwise the Setup stop adds its pid.
   const joinFds = cg.openJoinFds();
   if (joinFds) fds.push(...joinFds);
   const child = ffi.spawn({ plan: plan.bytes, cloneFlags: plan.cloneFlags, keepFdsBelow: FIRST_EXTRA_FD + keepFds, extraFds, waitForParent: userNs, cgroupJoinFds: joinFds ?? undefined });
   fds.push(child.syncFd);
+  phase("create.spawn");
   cleanup.push(() => {
     ffi.pidfdSendSignal(child.pidfd, 9);
     ffi.waitPidfd(child.pidfd, false);
@@ -135,6 +141,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   };
   if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
   await walkInit(child.syncFd, plan, state, spec, joinFds ? null : cg);
+  phase("create.init-walked");
 
   const st = procStat(state.pid);
   if (!st) throw new BunruncError("system", "create: the container process exited before it was created");
@@ -142,6 +149,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   state.status = "created";
   writeState(opts.root, state);
   if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
+  phase("create.state-written");
   return { state, pidfd: child.pidfd };
 }
 

@@ -7,6 +7,7 @@ import { hookState, readState, refresh, removeStateDir, stateDir, type Container
 import { BunruncError } from "./errors.ts";
 import { runHooksWarn } from "./hooks.ts";
 import { reapIfChild, signalInit, waitGone } from "./process.ts";
+import { phase } from "../timing.ts";
 
 export interface DeleteOptions {
   root: string;
@@ -31,6 +32,7 @@ export async function del(opts: DeleteOptions): Promise<void> {
     return;
   }
   const s = refresh(opts.root, saved);
+  phase("delete.state-read");
   if ((s.status === "running" || s.status === "paused") && !opts.force) {
     throw new BunruncError("bad-state", `cannot delete container ${opts.id} that is not stopped: ${s.status}`);
   }
@@ -44,9 +46,12 @@ export async function del(opts: DeleteOptions): Promise<void> {
     }
   }
   reapIfChild(saved.pid);
+  phase("delete.killed+reaped");
   await emptyCgroup(cg);
   cg.destroy();
+  phase("delete.cgroup-removed");
   removeStateDir(opts.root, opts.id);
+  phase("delete.state-removed");
   for (const w of await runHooksWarn("poststop", saved.bunrunc.hooks?.poststop, hookState({ ...saved, pid: 0 }, "stopped"))) opts.warn?.(w);
 }
 

@@ -8,6 +8,7 @@ import { del } from "./delete.ts";
 import { catchSignals, type Foreground } from "./foreground.ts";
 import { ffi } from "./process.ts";
 import { start } from "./start.ts";
+import { phase } from "../timing.ts";
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -54,7 +55,9 @@ async function runCaught(opts: RunOptions, fg: Foreground | undefined): Promise<
     ffi.close(pidfd);
     return 0;
   }
+  phase("run.started");
   const code = await fg!.wait({ pidfd, pid, master });
+  phase("run.exited");
   if (!opts.keep) await del({ root: opts.root, id: opts.id, force: true, warn: opts.warn });
   return code;
 }

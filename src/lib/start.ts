@@ -4,6 +4,7 @@ import { closeSync, constants, openSync, unlinkSync, writeSync } from "node:fs";
 import { fifoPath, hookState, readState, refresh, writeState } from "./container.ts";
 import { BunruncError } from "./errors.ts";
 import { runHooksWarn } from "./hooks.ts";
+import { phase } from "../timing.ts";
 
 export interface StartOptions {
   root: string;
@@ -20,6 +21,7 @@ const WRONG_STATE: Readonly<Record<string, string>> = {
 export async function start(opts: StartOptions): Promise<void> {
   const saved = readState(opts.root, opts.id);
   const s = refresh(opts.root, saved);
+  phase("start.state-read");
   const wrong = WRONG_STATE[s.status];
   if (wrong) throw new BunruncError("bad-state", wrong);
   const fifo = fifoPath(opts.root, opts.id);
@@ -36,8 +38,10 @@ export async function start(opts: StartOptions): Promise<void> {
   } finally {
     closeSync(fd);
   }
+  phase("start.fifo-written");
   unlinkSync(fifo);
   const running = { ...saved, status: "running" as const };
   writeState(opts.root, running);
+  phase("start.state-written");
   for (const w of await runHooksWarn("poststart", saved.bunrunc.hooks?.poststart, hookState(running))) opts.warn?.(w);
 }
