@@ -1,6 +1,6 @@
 // runtime-spec v1.3.0 config-linux.md: the "linux" object, seccomp included.
 import * as v from "valibot";
-import { bool, CPU_LIST, int64, list, map, obj, oneOf, opt, str, stringMap, strings, uint32, uint64 } from "./kinds.ts";
+import { bool, CPU_LIST, int64, later, list, map, obj, oneOf, opt, str, stringMap, strings, uint32, uint64 } from "./kinds.ts";
 import { Resources } from "./schema-resources.ts";
 
 export const NAMESPACE_TYPES = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"] as const;
@@ -70,11 +70,11 @@ export const MEMORY_POLICY_FLAGS = ["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NO
 /** The clocks a time namespace can offset (time_namespaces(7)). */
 export const TIME_NAMESPACE_CLOCKS = ["monotonic", "boottime"] as const;
 
-export const IdMapping = obj({ containerID: uint32, hostID: uint32, size: uint32 });
+export const IdMapping = later(() => obj({ containerID: uint32, hostID: uint32, size: uint32 }));
 
 export const Namespace = obj({ type: oneOf(NAMESPACE_TYPES), path: opt(str) });
 
-export const Device = obj({
+export const Device = later(() => obj({
   type: oneOf(["c", "b", "u", "p"] as const),
   path: str,
   major: opt(int64),
@@ -82,23 +82,23 @@ export const Device = obj({
   fileMode: opt(uint32),
   uid: opt(uint32),
   gid: opt(uint32),
-});
+}));
 
-export const SyscallArg = obj({
+export const SyscallArg = later(() => obj({
   index: uint32,
   value: uint64,
   valueTwo: opt(uint64),
   op: oneOf(SECCOMP_OPERATORS),
-});
+}));
 
-export const Syscall = obj({
+export const Syscall = later(() => obj({
   names: v.pipe(strings, v.minLength(1, "must contain at least one syscall name")),
   action: oneOf(SECCOMP_ACTIONS),
   errnoRet: opt(uint32),
   args: opt(list(SyscallArg)),
-});
+}));
 
-export const Seccomp = obj({
+export const Seccomp = later(() => obj({
   defaultAction: oneOf(SECCOMP_ACTIONS),
   defaultErrnoRet: opt(uint32),
   architectures: opt(list(oneOf(SECCOMP_ARCHES))),
@@ -106,9 +106,9 @@ export const Seccomp = obj({
   listenerPath: opt(str),
   listenerMetadata: opt(str),
   syscalls: opt(list(Syscall)),
-});
+}));
 
-export const IntelRdt = obj({
+export const IntelRdt = later(() => obj({
   closID: opt(str),
   l3CacheSchema: opt(str),
   memBwSchema: opt(str),
@@ -117,26 +117,26 @@ export const IntelRdt = obj({
   // runtime-spec 1.1/1.2 spellings, still sent by older clients
   enableCMT: opt(bool),
   enableMBM: opt(bool),
-});
+}));
 
-export const MemoryPolicy = obj({
+export const MemoryPolicy = later(() => obj({
   mode: oneOf(MEMORY_POLICY_MODES),
   nodes: opt(v.pipe(str, v.regex(CPU_LIST, (i) => `expected a node list like "0-3,7", got ${JSON.stringify(i.input)}`))),
   flags: opt(list(oneOf(MEMORY_POLICY_FLAGS))),
-});
+}));
 
-export const Personality = obj({
+export const Personality = later(() => obj({
   domain: oneOf(["LINUX", "LINUX32"] as const),
   flags: opt(strings),
-});
+}));
 
 export const Linux = obj({
   namespaces: opt(list(Namespace)),
   uidMappings: opt(list(IdMapping)),
   gidMappings: opt(list(IdMapping)),
-  timeOffsets: opt(map(oneOf(TIME_NAMESPACE_CLOCKS), obj({ secs: opt(int64), nanosecs: opt(uint32) }))),
+  timeOffsets: opt(later(() => map(oneOf(TIME_NAMESPACE_CLOCKS), obj({ secs: opt(int64), nanosecs: opt(uint32) })))),
   devices: opt(list(Device)),
-  netDevices: opt(map(str, obj({ name: opt(str) }))),
+  netDevices: opt(later(() => map(str, obj({ name: opt(str) })))),
   cgroupsPath: opt(str),
   resources: opt(Resources),
   intelRdt: opt(IntelRdt),

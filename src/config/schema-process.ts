@@ -1,7 +1,7 @@
 // runtime-spec v1.3.0 config.md "process" (POSIX/Linux fields), also the shape of exec's
 // process.json. Cross-field rules (absolute cwd, duplicate rlimits, ...) live in semantics.ts.
 import * as v from "valibot";
-import { bool, CPU_LIST, goUint, int32, integer, list, obj, oneOf, opt, str, strings, uint32, uint64 } from "./kinds.ts";
+import { bool, CPU_LIST, goUint, int32, integer, later, list, obj, oneOf, opt, str, strings, uint32, uint64 } from "./kinds.ts";
 
 export const RLIMIT_TYPES = [
   "RLIMIT_AS",
@@ -60,7 +60,7 @@ export const Rlimit = obj({
   hard: uint64,
 });
 
-export const Scheduler = obj({
+export const Scheduler = later(() => obj({
   policy: oneOf(SCHEDULER_POLICIES),
   nice: opt(int32),
   priority: opt(int32),
@@ -68,22 +68,22 @@ export const Scheduler = obj({
   runtime: opt(uint64),
   deadline: opt(uint64),
   period: opt(uint64),
-});
+}));
 
-export const IoPriority = obj({
+export const IoPriority = later(() => obj({
   class: oneOf(IOPRIO_CLASSES),
   // The spec marks it REQUIRED, but runc (Go, no omitempty) reads a missing one as 0; so do we.
   priority: opt(integer("I/O priority", 0n, 7n)),
-});
+}));
 
-export const ExecCPUAffinity = obj({
+export const ExecCPUAffinity = later(() => obj({
   initial: opt(cpuList),
   final: opt(cpuList),
-});
+}));
 
 export const Process = obj({
   terminal: opt(bool),
-  consoleSize: opt(obj({ height: goUint, width: goUint })),
+  consoleSize: opt(later(() => obj({ height: goUint, width: goUint }))),
   user: User,
   args: opt(strings),
   commandLine: opt(str),

@@ -1,7 +1,7 @@
 // runtime-spec v1.3.0 config-linux.md "resources" (LinuxResources): linux.resources in
 // config.json, and the whole document `update -r` reads.
 import * as v from "valibot";
-import { bool, int64, list, map, obj, oneOf, opt, str, stringMap, uint16, uint32, uint64 } from "./kinds.ts";
+import { bool, int64, later, list, map, obj, oneOf, opt, str, stringMap, uint16, uint32, uint64 } from "./kinds.ts";
 
 export const DeviceRule = obj({
   allow: bool,
@@ -11,7 +11,7 @@ export const DeviceRule = obj({
   access: opt(v.pipe(str, v.regex(/^[rwm]*$/, (i) => `expected letters from "rwm", got ${JSON.stringify(i.input)}`))),
 });
 
-export const Memory = obj({
+export const Memory = later(() => obj({
   limit: opt(int64),
   reservation: opt(int64),
   swap: opt(int64),
@@ -21,9 +21,9 @@ export const Memory = obj({
   disableOOMKiller: opt(bool),
   useHierarchy: opt(bool),
   checkBeforeUpdate: opt(bool),
-});
+}));
 
-export const Cpu = obj({
+export const Cpu = later(() => obj({
   shares: opt(uint64),
   quota: opt(int64),
   burst: opt(uint64),
@@ -33,17 +33,17 @@ export const Cpu = obj({
   cpus: opt(str),
   mems: opt(str),
   idle: opt(int64),
-});
+}));
 
-export const Pids = obj({
+export const Pids = later(() => obj({
   limit: opt(int64), // -1 means no limit
-});
+}));
 
 const BlockIODevice = { major: int64, minor: int64 };
-export const WeightDevice = obj({ ...BlockIODevice, weight: opt(uint16), leafWeight: opt(uint16) });
-export const ThrottleDevice = obj({ ...BlockIODevice, rate: uint64 });
+export const WeightDevice = later(() => obj({ ...BlockIODevice, weight: opt(uint16), leafWeight: opt(uint16) }));
+export const ThrottleDevice = later(() => obj({ ...BlockIODevice, rate: uint64 }));
 
-export const BlockIO = obj({
+export const BlockIO = later(() => obj({
   weight: opt(uint16),
   leafWeight: opt(uint16),
   weightDevice: opt(list(WeightDevice)),
@@ -51,16 +51,16 @@ export const BlockIO = obj({
   throttleWriteBpsDevice: opt(list(ThrottleDevice)),
   throttleReadIOPSDevice: opt(list(ThrottleDevice)),
   throttleWriteIOPSDevice: opt(list(ThrottleDevice)),
-});
+}));
 
-export const HugepageLimit = obj({ pageSize: str, limit: uint64 });
+export const HugepageLimit = later(() => obj({ pageSize: str, limit: uint64 }));
 
-export const Network = obj({
+export const Network = later(() => obj({
   classID: opt(uint32),
   priorities: opt(list(obj({ name: str, priority: uint32 }))),
-});
+}));
 
-export const Rdma = obj({ hcaHandles: opt(uint32), hcaObjects: opt(uint32) });
+export const Rdma = later(() => obj({ hcaHandles: opt(uint32), hcaObjects: opt(uint32) }));
 
 export const Resources = obj({
   devices: opt(list(DeviceRule)),

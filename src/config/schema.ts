@@ -6,7 +6,7 @@
 // absent. What one field cannot say alone (absolute paths, duplicates, fields that need each
 // other) is checked afterwards in semantics.ts.
 import * as v from "valibot";
-import { bool, goInt, list, obj, oneOf, opt, str, stringMap, strings, type Int } from "./kinds.ts";
+import { bool, goInt, later, list, obj, oneOf, opt, str, stringMap, strings, type Int } from "./kinds.ts";
 import { IdMapping, Linux } from "./schema-linux.ts";
 import { Process } from "./schema-process.ts";
 import { Resources } from "./schema-resources.ts";
@@ -33,18 +33,18 @@ export const Mount = obj({
   gidMappings: opt(list(IdMapping)),
 });
 
-export const Hook = obj({ path: str, args: opt(strings), env: opt(strings), timeout: opt(goInt) });
+export const Hook = later(() => obj({ path: str, args: opt(strings), env: opt(strings), timeout: opt(goInt) }));
 
 export const HOOK_NAMES = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"] as const;
 
-export const Hooks = obj({
+export const Hooks = later(() => obj({
   prestart: opt(list(Hook)),
   createRuntime: opt(list(Hook)),
   createContainer: opt(list(Hook)),
   startContainer: opt(list(Hook)),
   poststart: opt(list(Hook)),
   poststop: opt(list(Hook)),
-});
+}));
 
 export const Config = obj({
   ociVersion: OciVersion,
@@ -59,7 +59,7 @@ export const Config = obj({
 });
 
 /** `state` output: the OCI state plus runc's rootfs, created and owner. */
-export const State = obj({
+export const State = later(() => obj({
   ociVersion: str,
   id: str,
   status: oneOf(["creating", "created", "running", "paused", "stopped"] as const),
@@ -69,7 +69,7 @@ export const State = obj({
   created: opt(str),
   annotations: opt(stringMap),
   owner: opt(str),
-});
+}));
 
 export type Config = v.InferOutput<typeof Config>;
 export type Mount = v.InferOutput<typeof Mount>;
