@@ -25,3 +25,5 @@ for (const report of reports) {
 if (status !== 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 ? 1 : 0);
+
+export {};

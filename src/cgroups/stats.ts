@@ -124,5 +124,6 @@ export function statsData(s: Stats): Record<string, Json> {
 
 /** JSON with bigints written as exact integers (uint64 limits exceed 2^53). */
 export function encodeJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? JSON.rawJSON(v.toString()) : v));
+  const rawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? rawJson(v.toString()) : v));
 }

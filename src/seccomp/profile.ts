@@ -191,7 +191,7 @@ function syscalls(v: unknown, path: string, p: Profile): void {
     const names = list(s.names, `${at}.names`);
     for (let j = 0; j < names.length; j++) {
       const name = names[j];
-      if (typeof name !== "string" || name === "") fail(`${at}.names[${j}]`, "must be a non-empty syscall name");
+      if (typeof name !== "string" || name === "") return fail(`${at}.names[${j}]`, "must be a non-empty syscall name");
       if (act === RET.USER_NOTIF && HANDOVER_SYSCALLS.has(name)) fail(`${at}.action`, `SCMP_ACT_NOTIFY cannot apply to ${name} (the init needs it to hand the listener over)`);
       for (const set of sets) p.rules.push({ name: name as string, action: act, args: set, syscall: i, nameIndex: j });
     }

@@ -78,7 +78,7 @@ describe(`engines' profiles in real containers${SKIP}`, () => {
     const free = await probeIn(undefined, PODMAN_CALLS);
     const got = await probeIn(podman(), PODMAN_CALLS);
     expect(got.getpid).toBeGreaterThan(0);
-    expect({ ...got, getpid: 1 }).toEqual({ getpid: 1, add_key: -38, bpf: -1, sethostname: -1, personality_9: -38, personality_8: 0, personality_0: 8, unshare: 0, above_all: -38, exit: 0 });
+    expect({ ...got, getpid: 1 } as Record<string, number>).toEqual({ getpid: 1, add_key: -38, bpf: -1, sethostname: -1, personality_9: -38, personality_8: 0, personality_0: 8, unshare: 0, above_all: -38, exit: 0 });
     // Without the filter the blocked calls get past the filter's errno (so the filter made them fail).
     for (const k of ["add_key", "bpf", "sethostname", "personality_9"]) expect(free[k]).not.toBe(got[k]);
     expect(free.unshare).toBe(0);
