@@ -41,7 +41,7 @@ export function createContainerDir(root: string, id: string): string {
   try {
     mkdirSync(dir, { mode: 0o711 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new BunruncError("exists", `container with id exists: ${id}`);
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new BunruncError("exists", "container with given ID already exists");
     throw new BunruncError("system", `create: mkdir ${dir}: ${(e as Error).message}`);
   }
   return dir;

@@ -98,7 +98,7 @@ describe("the per-container lock", () => {
 describe("layout", () => {
   test("ids are checked before touching the disk; existing ids are refused; list skips non-containers", () => {
     const { root, id } = setup();
-    expect(() => createContainerDir(root, id)).toThrow(`container with id exists: ${id}`);
+    expect(() => createContainerDir(root, id)).toThrow("container with given ID already exists");
     for (const bad of ["../x", "a/b", "..", ""]) expect(() => validateId(bad)).toThrow("invalid container ID format");
     mkdirSync(join(root, "no-state"));
     mkdirSync(join(root, "with-state"));

@@ -73,7 +73,9 @@ describe.skipIf(!canRunContainers)(`lifecycle${SKIP_REASON}`, () => {
     const b = sleeper();
     const id = uniqueId("dup");
     await bunrunc.create({ root: b.root, id, bundle: b.bundle });
-    await expect(bunrunc.create({ root: b.root, id, bundle: b.bundle })).rejects.toThrow(`container with id exists: ${id}`);
+    await expect(bunrunc.create({ root: b.root, id, bundle: b.bundle })).rejects.toThrow("container with given ID already exists");
+    // The refused create must not touch the container that has the id.
+    expect(bunrunc.state({ root: b.root, id }).status).toBe("created");
   });
 
   test("a failing step names itself and leaves nothing behind", async () => {
