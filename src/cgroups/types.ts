@@ -96,6 +96,19 @@ export function isSet(v: Int | undefined | null): v is Int {
   return v !== undefined && v !== null && BigInt(v) !== 0n;
 }
 
+const BLOCK_IO_LISTS = ["weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice", "throttleWriteIOPSDevice"] as const;
+
+/** The first linux.resources.blockIO field that needs the block I/O controller (v1 blkio, v2 io). */
+export function blockIoWants(r: Resources): string | undefined {
+  const b = r.blockIO;
+  if (!b) return undefined;
+  const at = `${FIELD}.blockIO`;
+  if (isSet(b.weight)) return `${at}.weight`;
+  if (isSet(b.leafWeight)) return `${at}.leafWeight`;
+  for (const k of BLOCK_IO_LISTS) if ((b[k] ?? []).length) return `${at}.${k}`;
+  return undefined;
+}
+
 export function big(v: Int): bigint {
   return BigInt(v);
 }

@@ -5,6 +5,7 @@ import { CLONE, MS } from "./linux.ts";
 import { devIsBound, emitMounts, CompileError, type CgroupView } from "./mounts.ts";
 import { emitDevices } from "./devices.ts";
 import { fullProcSysMounts, selinuxEnabled } from "./host.ts";
+import { PROPAGATION_OPTIONS } from "./mount-options.ts";
 import { emitNamespaces } from "./namespaces.ts";
 import { emitExecTarget, emitIdentity, emitLsmLabels, emitResetAffinity, emitRlimits, emitScheduling } from "./process.ts";
 import type { Spec, SpecHook } from "./spec.ts";
@@ -57,17 +58,6 @@ export interface Plan {
   /** Capability names the kernel table does not know (ignored, like runc; warn about them). */
   unknownCapabilities: string[];
 }
-
-const PROPAGATION: Readonly<Record<string, number>> = {
-  private: MS.PRIVATE,
-  rprivate: MS.PRIVATE | MS.REC,
-  slave: MS.SLAVE,
-  rslave: MS.SLAVE | MS.REC,
-  shared: MS.SHARED,
-  rshared: MS.SHARED | MS.REC,
-  unbindable: MS.UNBINDABLE,
-  runbindable: MS.UNBINDABLE | MS.REC,
-};
 
 const HOOK_TIMEOUT_NONE = 0;
 // keyctl permission bits (KEY_USR_SEARCH, KEY_OTH_SEARCH).
@@ -147,7 +137,7 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
 function emitRootfs(w: PlanWriter, spec: Spec, opts: CompileOptions, newNamespaces: number): void {
   const linux = spec.linux ?? {};
   const given = linux.rootfsPropagation;
-  const propagation = given ? PROPAGATION[given] : MS.SLAVE | MS.REC;
+  const propagation = given ? PROPAGATION_OPTIONS[given] : MS.SLAVE | MS.REC;
   if (propagation === undefined) throw new CompileError(`linux.rootfsPropagation: unknown propagation ${JSON.stringify(given)}`);
   // As runc: the mount holding the rootfs becomes slave when asked for, else private; an
   // explicit shared/unbindable is applied again to the new "/" once pivot_root made it one.

@@ -49,7 +49,8 @@ const FLAG_OPTIONS: Readonly<Record<string, readonly [boolean, number]>> = {
   sync: [true, MS.SYNCHRONOUS],
 };
 
-const PROPAGATION_OPTIONS: Readonly<Record<string, number>> = {
+/** Propagation option names (also rootfsPropagation's values) -> MS_* flags. */
+export const PROPAGATION_OPTIONS: Readonly<Record<string, number>> = {
   private: MS.PRIVATE,
   rprivate: MS.PRIVATE | MS.REC,
   shared: MS.SHARED,

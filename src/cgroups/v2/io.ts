@@ -3,7 +3,7 @@
 import type { Controller } from "../controller.ts";
 import { hasFile, readControl, writeControl } from "../files.ts";
 import type { BlkioEntry, Stats } from "../stats.ts";
-import { big, CgroupError, FIELD, isSet, type Resources } from "../types.ts";
+import { big, blockIoWants, CgroupError, FIELD, isSet, type Resources } from "../types.ts";
 
 const F = `${FIELD}.blockIO`;
 
@@ -62,14 +62,7 @@ function stats(dir: string, s: Stats): void {
 
 export const io: Controller = {
   name: "io",
-  wants: (r) => {
-    const b = r.blockIO;
-    if (!b) return undefined;
-    if (isSet(b.weight)) return `${F}.weight`;
-    if (isSet(b.leafWeight)) return `${F}.leafWeight`;
-    for (const k of ["weightDevice", ...THROTTLES.map((t) => t[0])] as const) if ((b[k] ?? []).length) return `${F}.${k}`;
-    return undefined;
-  },
+  wants: blockIoWants,
   apply,
   stats,
 };
