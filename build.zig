@@ -5,6 +5,9 @@
 //                               container and exec process (the host binary never runs inside)
 //   zig-out/bin/bunrunc-probe   a static helper the tests copy into rootfs to report what a
 //                               container process sees
+//   zig-out/bin/bunrunc         the front engines exec (zig/front.zig): static, no libc; it
+//                               forwards each call to the resident server (bunrunc-core with
+//                               BUNRUNC_SERVE) or execs bunrunc-core, and clones the init itself
 const std = @import("std");
 
 pub fn build(b: *std.Build) void {
@@ -52,6 +55,24 @@ pub fn build(b: *std.Build) void {
         .strip = optimize != .Debug,
     });
     b.installArtifact(probe);
+
+    // The front clones the container's init itself (zig/spawn.zig), so it gets the init and the
+    // shared modules exactly as the library does.
+    const front = b.addExecutable(.{
+        .name = "bunrunc",
+        .root_source_file = b.path("zig/front.zig"),
+        .target = target,
+        .optimize = optimize,
+        .single_threaded = true,
+        .strip = optimize != .Debug,
+    });
+    // No PT_GNU_STACK size: Zig's start code would otherwise raise RLIMIT_STACK to 16 MiB, and
+    // bunrunc-core, the server and the container (cloned here) would inherit the raised limit.
+    front.stack_size = 0;
+    front.root_module.addAnonymousImport("init_elf", .{ .root_source_file = init.getEmittedBin() });
+    front.root_module.addImport("plan", plan_mod);
+    front.root_module.addImport("sys", sys_mod);
+    b.installArtifact(front);
 
     const unit = b.addTest(.{ .root_source_file = b.path("zig/tests.zig"), .target = target, .optimize = .Debug });
     unit.root_module.addAnonymousImport("init_elf", .{ .root_source_file = init.getEmittedBin() });

@@ -1,0 +1,544 @@
+//! bunrunc: the front. Engines (containerd's shim, conmon, podman, docker) exec this small static
+//! executable with runc's argv; it never parses that argv. It hands the call to the resident
+//! server (bunrunc-core started with BUNRUNC_SERVE, zig/proto.zig) and does only what must
+//! happen in the calling process itself. Why it exists:
+//!   - Bun's start and exit cost about 4 ms and 40 MB RSS per call; a static executable that
+//!     forwards to a warm server pays a connect and a few messages instead.
+//!   - The container's init must be the caller's child, as it is runc's: a subreaper caller (the
+//!     shim, conmon) reaps it and reads its status. So the server sends a Spawn record and the
+//!     front clones the init itself (zig/spawn.zig), then waits for it with signal forwarding.
+//!   - CVE-2019-5736: neither this binary nor bunrunc-core is ever /proc/self/exe of a container
+//!     process; spawn.zig execs the sealed bunrunc-init memfd.
+//! Whenever the server is absent, refuses, or is of no use, the front execs bunrunc-core (next to
+//! it, "<realpath of this binary>-core") with its own argv and environment: the direct path.
+//! Static, no libc, single-threaded, no allocation: every buffer below is a global or on the
+//! stack with an explicit limit.
+const std = @import("std");
+const linux = std.os.linux;
+const sys = @import("sys");
+const plan = @import("plan");
+const ipc = @import("ipc.zig");
+const proto = @import("proto.zig");
+const spawn = @import("spawn.zig");
+
+// The caller's SIGPIPE disposition is passed on to bunrunc-core untouched (our own writes use
+// MSG_NOSIGNAL or go to stderr).
+pub const std_options: std.Options = .{ .keep_sigpipe = true };
+
+/// A panic is a bug in the front: one line, exit 1, no stack walking code in the binary.
+pub const panic = std.debug.FullPanic(crash);
+
+fn crash(msg: []const u8, _: ?usize) noreturn {
+    @branchHint(.cold);
+    fail(&.{ "bunrunc: internal error: ", msg });
+}
+
+/// One message either way: a request (argv and environment) or a Spawn record (48 bytes and a
+/// plan of at most plan.bytes_max).
+const buf_size = plan.bytes_max + 64 * 1024;
+var buf: [buf_size]u8 align(8) = undefined;
+
+comptime {
+    std.debug.assert(buf_size >= @sizeOf(proto.Spawn) + plan.bytes_max);
+    std.debug.assert(@sizeOf(proto.Exit) == 8);
+}
+
+/// "<realpath of /proc/self/exe>-core", NUL-terminated.
+const core_suffix = "-core";
+var core_buf: [linux.PATH_MAX + core_suffix.len + 1]u8 = undefined;
+var core: [:0]const u8 = "";
+
+/// The server's abstract socket name (proto.serverName), and the start lock's ("<name>/start").
+var name_buf: [160]u8 = undefined;
+var name: []const u8 = "";
+
+/// The three fds a request carries: our 0, 1, 2, or /dev/null for one that is closed.
+var stdio_fds: [3]i32 = .{ 0, 1, 2 };
+var null_fd: i32 = -1;
+
+/// The forwarded signals, held (blocked) and read from signal_fd while the front waits.
+var signals_held = false;
+var signal_fd: i32 = -1;
+
+const F_DUPFD_CLOEXEC: i32 = 1030;
+const PR_SET_CHILD_SUBREAPER: i32 = 36;
+const server_path_env = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+pub fn main() noreturn {
+    resolveCore();
+    if (serverDisabled()) execCore();
+
+    // Before any fd is opened: which of 0..2 the caller left open. Nothing of ours may ever sit
+    // at 0..2, where the container would inherit it as stdio.
+    probeStdio();
+
+    var st: linux.Stat = undefined;
+    if (linux.E.init(linux.fstatat(sys.AT_FDCWD, core, &st, 0)) != .SUCCESS) execCore();
+    const mtime_ns: i128 = @as(i128, st.mtim.sec) * std.time.ns_per_s + st.mtim.nsec;
+    name = proto.serverName(&name_buf, st.dev, st.ino, st.size, mtime_ns);
+
+    const sock = connectServer() orelse {
+        // Nobody listens (abstract names answer ECONNREFUSED): start one for the next calls and
+        // run this one directly, without waiting for Bun's start.
+        const errno = sys.last_errno;
+        if (errno == @intFromEnum(linux.E.CONNREFUSED) or errno == @intFromEnum(linux.E.NOENT)) startServer();
+        execCore();
+    };
+    if (!sendRequest(sock, .call, 0)) {
+        sys.close(sock);
+        execCore();
+    }
+    serve(sock);
+}
+
+/// core = readlink(/proc/self/exe) ++ "-core". The kernel's link is already the real path.
+fn resolveCore() void {
+    const room = core_buf.len - core_suffix.len - 1;
+    const rc = linux.readlink("/proc/self/exe", &core_buf, room);
+    if (linux.E.init(rc) != .SUCCESS) failErrno("readlink ", "/proc/self/exe", rc);
+    const len = rc;
+    if (len == 0 or len >= room) fail(&.{"bunrunc: readlink /proc/self/exe: path too long"});
+    @memcpy(core_buf[len..][0..core_suffix.len], core_suffix);
+    core_buf[len + core_suffix.len] = 0;
+    core = core_buf[0 .. len + core_suffix.len :0];
+}
+
+/// BUNRUNC_SERVER=off (or 0): every call takes the direct path.
+fn serverDisabled() bool {
+    const value = getenv("BUNRUNC_SERVER") orelse return false;
+    return std.mem.eql(u8, value, "off") or std.mem.eql(u8, value, "0");
+}
+
+fn getenv(key: []const u8) ?[]const u8 {
+    for (std.os.environ) |entry| {
+        const kv = std.mem.span(entry);
+        if (kv.len > key.len and kv[key.len] == '=' and std.mem.eql(u8, kv[0..key.len], key)) return kv[key.len + 1 ..];
+    }
+    return null;
+}
+
+/// bunrunc-core with our argv (argv[0] as given) and environment: the kernel's own
+/// NULL-terminated arrays, passed on as they are.
+fn execCore() noreturn {
+    const argv: [*:null]const ?[*:0]const u8 = @ptrCast(std.os.argv.ptr);
+    const envp: [*:null]const ?[*:0]const u8 = @ptrCast(std.os.environ.ptr);
+    const rc = linux.execve(core, argv, envp);
+    failErrno("exec ", core, rc);
+}
+
+fn probeStdio() void {
+    for (0..3) |i| {
+        const f: i32 = @intCast(i);
+        if (linux.E.init(linux.fcntl(f, linux.F.GETFD, 0)) == .SUCCESS) continue;
+        stdio_fds[i] = devNull() orelse execCore();
+    }
+}
+
+/// Our /dev/null (O_RDWR, close-on-exec, never at 0..2), opened once.
+fn devNull() ?i32 {
+    if (null_fd >= 0) return null_fd;
+    const f = sys.fd(sys.openat(sys.AT_FDCWD, "/dev/null", sys.O_RDWR, 0)) catch return null;
+    null_fd = raise(f, 3) catch return null;
+    return null_fd;
+}
+
+/// `f` itself if it is at least `floor`, else a close-on-exec copy at floor or above (the old
+/// number is closed).
+fn raise(f: i32, floor: u32) sys.Errno!i32 {
+    std.debug.assert(f >= 0);
+    if (f >= floor) return f;
+    const moved = try sys.fd(linux.fcntl(f, F_DUPFD_CLOEXEC, floor));
+    sys.close(f);
+    std.debug.assert(moved >= floor);
+    return moved;
+}
+
+/// A connection to the server that is ours to trust, or null with sys.last_errno set. Anyone
+/// may bind an abstract name: a server of another uid is a squatter (or another user's
+/// server), and the call, with our stdio, never goes to it.
+fn connectServer() ?i32 {
+    const rc = ipc.connectAbstract(name);
+    if (rc < 0) {
+        sys.last_errno = -rc;
+        return null;
+    }
+    const sock = raise(rc, 3) catch {
+        sys.close(rc);
+        return null;
+    };
+    var cred: [3]u32 = undefined;
+    if (ipc.peerCred(sock, &cred) < 0 or cred[1] != linux.geteuid()) {
+        sys.close(sock);
+        sys.last_errno = @intFromEnum(linux.E.PERM);
+        return null;
+    }
+    return sock;
+}
+
+/// Starts a server in the background, detached from the caller (its own session, a grandchild
+/// reparented away, /dev/null stdio, cwd /, a clean signal state), unless another front is
+/// starting one: the "<name>/start" lock is an abstract name the server holds until it
+/// listens, so a burst of fronts starts one server and the rest run directly meanwhile.
+fn startServer() void {
+    var lock_name_buf: [name_buf.len + 8]u8 = undefined;
+    const lock_name = std.fmt.bufPrint(&lock_name_buf, "{s}/start", .{name}) catch return;
+    const bound = ipc.bindAbstract(lock_name, 0);
+    if (bound < 0) return; // EADDRINUSE: being started
+    // The grandchild puts /dev/null on 0..2; the lock must not be one of them.
+    const lock = raise(bound, 3) catch {
+        sys.close(bound);
+        return;
+    };
+    defer sys.close(lock);
+
+    var serve_buf: [name_buf.len + 16]u8 = undefined;
+    var lock_env_buf: [48]u8 = undefined;
+    const serve_env = std.fmt.bufPrintZ(&serve_buf, "BUNRUNC_SERVE={s}", .{name}) catch return;
+    const lock_env = std.fmt.bufPrintZ(&lock_env_buf, "BUNRUNC_SERVE_LOCK_FD={d}", .{lock}) catch return;
+    const argv = [_:null]?[*:0]const u8{"bunrunc-core"};
+    const envp = [_:null]?[*:0]const u8{ serve_env, lock_env, server_path_env };
+
+    const rc = linux.fork();
+    if (linux.E.init(rc) != .SUCCESS) return;
+    if (rc == 0) {
+        _ = linux.setsid();
+        const grandchild = linux.fork();
+        if (grandchild != 0) linux.exit_group(0);
+        becomeServer(lock, &argv, &envp);
+    }
+    const child: i32 = @intCast(rc);
+    var status: u32 = 0;
+    _ = sys.retry(linux.wait4, .{ child, &status, 0, null }) catch {};
+}
+
+fn becomeServer(lock: i32, argv: [*:null]const ?[*:0]const u8, envp: [*:null]const ?[*:0]const u8) noreturn {
+    const nul = sys.fd(sys.openat(sys.AT_FDCWD, "/dev/null", sys.O_RDWR, 0)) catch linux.exit_group(127);
+    for (0..3) |i| {
+        const target: i32 = @intCast(i);
+        if (nul != target) _ = linux.dup3(nul, target, 0);
+    }
+    // Our 0..2 may have been closed, putting nul itself there (opened close-on-exec).
+    if (nul > 2) sys.close(nul) else _ = linux.fcntl(nul, linux.F.SETFD, 0);
+    _ = linux.chdir("/");
+    // The server lives on: no fd of the caller's (a pipe an engine waits on for EOF, a
+    // --preserve-fds fd) may stay open in it. Only the lock is passed on.
+    _ = sys.closeRange(3, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC);
+    _ = linux.fcntl(lock, linux.F.SETFD, 0);
+    // Nothing the first caller blocked or ignored applies to every later call.
+    sys.resetSignals();
+    _ = linux.execve(core, argv, envp);
+    linux.exit_group(127);
+}
+
+/// Sends a Request: the header, argc argv strings and envc environment strings, each
+/// NUL-terminated, with stdio_fds. False if it does not fit one message or the send failed.
+fn sendRequest(sock: i32, kind: proto.Kind, status: i32) bool {
+    var at: usize = @sizeOf(proto.Request);
+    for (std.os.argv) |s| at = appendZ(at, std.mem.span(s)) orelse return false;
+    for (std.os.environ) |s| at = appendZ(at, std.mem.span(s)) orelse return false;
+    const request = proto.Request{
+        .kind = @intFromEnum(kind),
+        .status = status,
+        .argc = @intCast(std.os.argv.len),
+        .envc = @intCast(std.os.environ.len),
+        .strings = @intCast(at - @sizeOf(proto.Request)),
+    };
+    @memcpy(buf[0..@sizeOf(proto.Request)], std.mem.asBytes(&request));
+    const message = buf[0..at];
+    const sent = ipc.send(sock, message, &stdio_fds);
+    if (sent == @as(i32, @intCast(at))) return true;
+    // The default send buffer (wmem_default) holds any ordinary request; only a huge
+    // environment pays the setsockopt, and growing it first would shrink it for small ones.
+    if (sent != -@as(i32, @intFromEnum(linux.E.MSGSIZE)) and sent != -@as(i32, @intFromEnum(linux.E.NOBUFS))) return false;
+    ipc.growSendBuffer(sock, @intCast(at + 4096));
+    return ipc.send(sock, message, &stdio_fds) == @as(i32, @intCast(at));
+}
+
+fn appendZ(at: usize, s: []const u8) ?usize {
+    if (s.len + 1 > buf.len - at) return null;
+    @memcpy(buf[at..][0..s.len], s);
+    buf[at + s.len] = 0;
+    return at + s.len + 1;
+}
+
+/// The receive loop of a call, until Exit or Fallback; after a Wait it goes on over a new
+/// connection (kind = cont).
+fn serve(first_sock: i32) noreturn {
+    var sock = first_sock;
+    // Once any record arrived the server has acted for this call: running it again directly
+    // would do it twice.
+    var acted = false;
+    var fds: [ipc.fds_max]i32 = undefined;
+    var nfds: u32 = 0;
+    while (true) {
+        const n = ipc.recv(sock, &buf, &fds, &nfds, -1);
+        if (n <= 0) {
+            // A server leaving idle may close a connection it just accepted, having done nothing.
+            if (!acted) {
+                sys.close(sock);
+                execCore();
+            }
+            fail(&.{"bunrunc: the resident server closed the connection mid-call"});
+        }
+        const message = buf[0..@intCast(n)];
+        if (message.len < 4) protocolError("a record shorter than its op");
+        const op = std.mem.readInt(u32, message[0..4], .little);
+        const received = fds[0..nfds];
+        switch (op) {
+            @intFromEnum(proto.Op.fallback) => {
+                closeAll(received);
+                // After a record the call is the server's: a second run would repeat it.
+                if (acted) protocolError("Fallback after the call began");
+                sys.close(sock);
+                execCore();
+            },
+            @intFromEnum(proto.Op.exit) => {
+                closeAll(received);
+                const exit = record(proto.Exit, message);
+                linux.exit_group(exit.code & 0xff);
+            },
+            @intFromEnum(proto.Op.spawn) => {
+                acted = true;
+                sock = spawnInit(sock, message, received);
+            },
+            @intFromEnum(proto.Op.wait) => {
+                acted = true;
+                closeAll(received);
+                const wait = record(proto.Wait, message);
+                const code = waitFor(wait.pid);
+                if (wait.cont == 0) linux.exit_group(code);
+                sys.close(sock);
+                // The server asked to hear the status (cleanup after a foreground run or exec);
+                // if it is gone, the status is still the call's answer.
+                const next = connectServer() orelse linux.exit_group(code);
+                if (!sendRequest(next, .cont, code)) linux.exit_group(code);
+                sock = next;
+            },
+            else => {
+                closeAll(received);
+                var op_buf: [16]u8 = undefined;
+                fail(&.{ "bunrunc: unexpected record ", sys.fmtInt(&op_buf, op), " from the resident server" });
+            },
+        }
+    }
+}
+
+/// A fixed-size record, exactly its size.
+fn record(comptime T: type, message: []const u8) T {
+    if (message.len != @sizeOf(T)) protocolError("a record of the wrong size");
+    return std.mem.bytesToValue(T, message[0..@sizeOf(T)]);
+}
+
+/// Spawn: clone the container's init as our child, answer Spawned. Returns the server socket
+/// (renumbered at or above keep_below).
+fn spawnInit(first_sock: i32, message: []const u8, received: []i32) i32 {
+    if (message.len < @sizeOf(proto.Spawn)) protocolError("a Spawn record shorter than its header");
+    const s = std.mem.bytesToValue(proto.Spawn, message[0..@sizeOf(proto.Spawn)]);
+    const plan_bytes = message[@sizeOf(proto.Spawn)..];
+    if (s.plan_len != plan_bytes.len) protocolError("a Spawn plan_len unlike the record's length");
+    if (s.n_extra > spawn.extra_fds_max or s.n_join > spawn.join_fds_max or s.has_cgroup_fd > 1)
+        protocolError("a Spawn with too many fds");
+    if (s.n_extra + s.n_join + s.has_cgroup_fd != received.len) protocolError("a Spawn whose fds do not match its counts");
+    if (s.keep_below < 3 or s.keep_below > 1024) protocolError("a Spawn keep_below out of range");
+
+    // spawn.zig hands the caller's 3..keep_below-1 to the container (--preserve-fds): nothing
+    // of ours may sit there.
+    var sock = first_sock;
+    var moved = true;
+    sock = raise(sock, s.keep_below) catch blk: {
+        moved = false;
+        break :blk sock;
+    };
+    for (received) |*f| f.* = raise(f.*, s.keep_below) catch blk: {
+        moved = false;
+        break :blk f.*;
+    };
+    if (null_fd >= 0) {
+        const old = null_fd;
+        null_fd = raise(old, s.keep_below) catch blk: {
+            moved = false;
+            break :blk old;
+        };
+        for (&stdio_fds) |*f| if (f.* == old) {
+            f.* = null_fd;
+        };
+    }
+    if (signal_fd >= 0) signal_fd = raise(signal_fd, s.keep_below) catch blk: {
+        moved = false;
+        break :blk signal_fd;
+    };
+    if (!moved) {
+        const rc = failedRc();
+        closeAll(received);
+        replySpawned(sock, .{ .rc = rc, .step = @intFromEnum(spawn.Step.args), .pid = -1 }, &.{});
+        return sock;
+    }
+
+    if (s.subreaper != 0) _ = linux.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    // A caller that ignores SIGCHLD would have the init reaped by the kernel, status lost.
+    defaultSigchld();
+    if (s.hold_signals != 0) holdSignals();
+
+    const extra = received[0..s.n_extra];
+    const join = received[s.n_extra..][0..s.n_join];
+    const cgroup_fd: i32 = if (s.has_cgroup_fd != 0) received[s.n_extra + s.n_join] else -1;
+    var result: spawn.Result = undefined;
+    sys.last_errno = 0;
+    spawn.spawn(.{
+        .plan = plan_bytes,
+        .clone_flags = s.clone_flags,
+        .keep_below = s.keep_below,
+        .extra_fds = extra,
+        .wait_for_parent = s.wait_for_parent != 0,
+        .cgroup_fd = cgroup_fd,
+        .cgroup_join_fds = join,
+    }, &result);
+    closeAll(received);
+    if (result.step != 0) {
+        replySpawned(sock, .{ .rc = failedRc(), .step = result.step, .pid = -1 }, &.{});
+        return sock;
+    }
+    replySpawned(sock, .{ .rc = 0, .step = 0, .pid = result.pid }, &.{ result.pidfd, result.sync_fd });
+    // The server holds its own copies now. The init is our child: we wait with wait4.
+    sys.close(result.sync_fd);
+    sys.close(result.pidfd);
+    return sock;
+}
+
+/// Spawned.rc of a failure: -errno, never 0 even if no errno was recorded.
+fn failedRc() i32 {
+    const errno: i32 = @max(sys.last_errno, 1);
+    return -errno;
+}
+
+/// A failed send is not answered here: the server's next record (or the connection's end) is.
+fn replySpawned(sock: i32, reply: proto.Spawned, fds: []const i32) void {
+    _ = ipc.send(sock, std.mem.asBytes(&reply), fds);
+}
+
+fn closeAll(fds: []const i32) void {
+    for (fds) |f| sys.close(f);
+}
+
+/// The signals a foreground front passes on to the process it waits for, as runc does.
+fn forwardedSet() linux.sigset_t {
+    var set = linux.empty_sigset;
+    inline for (.{ linux.SIG.INT, linux.SIG.TERM, linux.SIG.HUP, linux.SIG.QUIT, linux.SIG.USR1, linux.SIG.USR2, linux.SIG.WINCH }) |sig|
+        linux.sigaddset(&set, sig);
+    return set;
+}
+
+/// Blocks the forwarded set and SIGCHLD: from here on they queue for signal_fd. spawn.zig's
+/// child and the init both reset the mask, so the container does not inherit it.
+fn holdSignals() void {
+    if (signals_held) return;
+    var set = forwardedSet();
+    linux.sigaddset(&set, linux.SIG.CHLD);
+    _ = linux.sigprocmask(linux.SIG.BLOCK, &set, null);
+    signals_held = true;
+}
+
+fn defaultSigchld() void {
+    const act = linux.Sigaction{ .handler = .{ .handler = linux.SIG.DFL }, .mask = linux.empty_sigset, .flags = 0 };
+    _ = linux.sigaction(linux.SIG.CHLD, &act, null);
+}
+
+/// Waits for `pid` (normally our child: the init, or an exec's process) and forwards the held
+/// signals to it. Returns its exit code: the status, or 128 + the terminating signal. Other
+/// children (orphans reparented to us as subreaper) are reaped and ignored.
+fn waitFor(pid: i32) u8 {
+    if (pid <= 0) protocolError("a Wait for no process");
+    holdSignals();
+    if (signal_fd < 0) {
+        var set = forwardedSet();
+        linux.sigaddset(&set, linux.SIG.CHLD);
+        const f = sys.fd(linux.signalfd(-1, &set, linux.SFD.CLOEXEC)) catch fail(&.{"bunrunc: signalfd failed"});
+        signal_fd = raise(f, 3) catch f;
+    }
+    // For forwarding, and for a pid that is not our child: readable once it exits.
+    var pidfd: i32 = sys.fd(linux.pidfd_open(pid, 0)) catch -1;
+    if (pidfd >= 0) pidfd = raise(pidfd, 3) catch pidfd;
+    defer if (pidfd >= 0) sys.close(pidfd);
+
+    // A SIGCHLD that came before the signals were held is not queued: reap first.
+    if (reap(pid)) |code| return code;
+    // Nothing to watch: no pidfd (the pid is gone) and no child that could still become it.
+    if (pidfd < 0 and !haveChildren()) return 0;
+    // The pid exited (its pidfd is readable) without becoming our child: only a process that is
+    // not our descendant does that, or one whose parent (our child) has yet to exit.
+    var exited_elsewhere = false;
+    while (true) {
+        var pfd = [2]linux.pollfd{
+            .{ .fd = signal_fd, .events = linux.POLL.IN, .revents = 0 },
+            .{ .fd = pidfd, .events = linux.POLL.IN, .revents = 0 },
+        };
+        const watched: usize = if (pidfd >= 0 and !exited_elsewhere) 2 else 1;
+        _ = sys.retry(linux.poll, .{ &pfd, watched, -1 }) catch fail(&.{"bunrunc: poll failed while waiting"});
+        if (watched == 2 and pfd[1].revents != 0) {
+            exited_elsewhere = true;
+            if (reap(pid)) |code| return code;
+            if (!haveChildren()) return 0;
+        }
+        if (pfd[0].revents == 0) continue;
+        var infos: [16]linux.signalfd_siginfo = undefined;
+        const got = sys.retry(linux.read, .{ signal_fd, std.mem.sliceAsBytes(&infos).ptr, @sizeOf(@TypeOf(infos)) }) catch continue;
+        const count = got / @sizeOf(linux.signalfd_siginfo);
+        for (infos[0..count]) |info| {
+            if (info.signo == linux.SIG.CHLD) {
+                if (reap(pid)) |code| return code;
+                // No child left and the pid gone: it was never ours to reap.
+                if (exited_elsewhere and !haveChildren()) return 0;
+            } else if (pidfd >= 0) {
+                _ = linux.pidfd_send_signal(pidfd, @intCast(info.signo), null, 0);
+            }
+        }
+        // Not our child and no pidfd to watch: only the children we do have can end the wait.
+        if (pidfd < 0 and !haveChildren()) return 0;
+    }
+}
+
+/// Reaps every child that has exited; the exit code if `pid` was one of them.
+fn reap(pid: i32) ?u8 {
+    while (true) {
+        var status: u32 = 0;
+        const rc = linux.wait4(-1, &status, linux.W.NOHANG, null);
+        const e = linux.E.init(rc);
+        if (e == .INTR) continue;
+        if (e != .SUCCESS or rc == 0) return null; // ECHILD, or none exited yet
+        if (@as(i32, @intCast(rc)) != pid) continue;
+        if (linux.W.IFEXITED(status)) return linux.W.EXITSTATUS(status);
+        return @truncate(128 + linux.W.TERMSIG(status));
+    }
+}
+
+fn haveChildren() bool {
+    var info: linux.siginfo_t = undefined;
+    const rc = linux.waitid(.ALL, 0, &info, linux.W.EXITED | linux.W.NOHANG | linux.W.NOWAIT);
+    return linux.E.init(rc) != .CHILD;
+}
+
+fn protocolError(what: []const u8) noreturn {
+    fail(&.{ "bunrunc: protocol error from the resident server: ", what });
+}
+
+/// "bunrunc: <what><path>: E<NAME>", exit 1.
+fn failErrno(what: []const u8, path: []const u8, rc: usize) noreturn {
+    const e = linux.E.init(rc);
+    var num_buf: [16]u8 = undefined;
+    const errno_name = std.enums.tagName(linux.E, e) orelse sys.fmtInt(&num_buf, @intFromEnum(e));
+    fail(&.{ "bunrunc: ", what, path, ": E", errno_name });
+}
+
+/// One line on stderr (one write, so lines of concurrent calls do not interleave), exit 1.
+fn fail(parts: []const []const u8) noreturn {
+    var line: [linux.PATH_MAX + 256]u8 = undefined;
+    var at: usize = 0;
+    for (parts) |p| {
+        const take = @min(p.len, line.len - 1 - at);
+        @memcpy(line[at..][0..take], p[0..take]);
+        at += take;
+    }
+    line[at] = '\n';
+    _ = linux.write(2, &line, at + 1);
+    linux.exit_group(1);
+}
