@@ -75,7 +75,7 @@ pub fn main() noreturn {
     var st: linux.Stat = undefined;
     if (linux.E.init(linux.fstatat(sys.AT_FDCWD, core, &st, 0)) != .SUCCESS) execCore();
     const mtime_ns: i128 = @as(i128, st.mtim.sec) * std.time.ns_per_s + st.mtim.nsec;
-    name = proto.serverName(&name_buf, st.dev, st.ino, st.size, mtime_ns);
+    name = proto.serverName(&name_buf, linux.geteuid(), st.dev, st.ino, st.size, mtime_ns);
 
     const sock = connectServer() orelse {
         // Nobody listens (abstract names answer ECONNREFUSED): start one for the next calls and

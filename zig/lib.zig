@@ -7,7 +7,7 @@ const sys = @import("sys");
 const plan = @import("plan");
 const spawn_mod = @import("spawn.zig");
 
-pub const abi_version: u32 = 3;
+pub const abi_version: u32 = 4;
 
 comptime {
     std.debug.assert(@sizeOf(spawn_mod.Result) == 16);
@@ -217,6 +217,44 @@ export fn bunrunc_seccomp_compile(in_ptr: [*]const u8, in_len: u32, out: [*]secc
 /// Seccomp filter flags and actions this kernel supports (zig/seccomp/probe.zig bit layout).
 export fn bunrunc_seccomp_probe() u32 {
     return seccomp_probe.probe();
+}
+
+const ipc = @import("ipc.zig");
+
+/// The resident server's listening socket on the abstract name (SOCK_SEQPACKET), or -errno
+/// (-EADDRINUSE: a server already holds it).
+export fn bunrunc_server_listen(name: [*:0]const u8) i32 {
+    return ipc.bindAbstract(std.mem.span(name), 128);
+}
+
+/// The next front's connection, waiting at most timeout_ms; -ETIMEDOUT when idle.
+export fn bunrunc_server_accept(listener: i32, timeout_ms: i32) i32 {
+    return ipc.accept(listener, timeout_ms);
+}
+
+/// One message with its fds (close-on-exec); returns its length (0: the peer closed) or -errno.
+export fn bunrunc_msg_recv(sock: i32, timeout_ms: i32, buf: [*]u8, cap: u32, fds: [*]i32, fds_cap: u32, nfds: *u32) i32 {
+    return ipc.recv(sock, buf[0..cap], fds[0..fds_cap], nfds, timeout_ms);
+}
+
+/// One message with `nfds` fds attached; returns its length or -errno.
+export fn bunrunc_msg_send(sock: i32, buf: [*]const u8, len: u32, fds: [*]const i32, nfds: u32) i32 {
+    const rc = ipc.send(sock, buf[0..len], fds[0..nfds]);
+    // A spawn record with a large seccomp program can outgrow the default buffer: grow, retry once.
+    if (rc != -@as(i32, @intFromEnum(linux.E.MSGSIZE)) and rc != -@as(i32, @intFromEnum(linux.E.NOBUFS))) return rc;
+    ipc.growSendBuffer(sock, len + 4096);
+    return ipc.send(sock, buf[0..len], fds[0..nfds]);
+}
+
+/// SO_PEERCRED: out = {pid, uid, gid} of the process that connected.
+export fn bunrunc_peer_cred(sock: i32, out: *[3]u32) i32 {
+    return ipc.peerCred(sock, out);
+}
+
+/// dup2 (dup3 without flags; same fd is a no-op): the server points its stdio at a caller's.
+export fn bunrunc_dup2(old: i32, new: i32) i32 {
+    if (old == new) return new;
+    return neg(linux.dup3(old, new, 0));
 }
 
 test {
