@@ -32,6 +32,9 @@ pub fn build(b: *std.Build) void {
     });
     init.root_module.addImport("plan", plan_mod);
     init.root_module.addImport("sys", sys_mod);
+    // No PT_GNU_STACK size: Zig's start code would raise RLIMIT_STACK to it (16 MiB), and the
+    // container would inherit that instead of the caller's limit (runc's containers inherit it).
+    init.stack_size = 0;
     b.installArtifact(init);
 
     const lib = b.addSharedLibrary(.{

@@ -103,7 +103,7 @@ pub fn spawn(req: Request, out: *Result) void {
     var old_mask: linux.sigset_t = undefined;
     sys.blockAll(&old_mask);
     const rc = sys.clone3(&args);
-    if (rc == 0) child(sources[0 .. n + 3], pair[1], req.keep_below, req.wait_for_parent, req.cgroup_join_fds, &argv);
+    if (rc == 0) child(sources[0 .. n + 3], pair, req.keep_below, req.wait_for_parent, req.cgroup_join_fds, &argv);
     sys.setMask(&old_mask);
     sys.close(pair[1]);
     _ = sys.check(rc) catch {
@@ -118,11 +118,19 @@ fn fail(out: *Result, step: Step) void {
 }
 
 /// In the clone3 child. `sources`: extra fds, sync, plan, init exe (last, not placed).
-fn child(sources: []i32, sync_orig: i32, keep_below: u32, wait_for_parent: bool, join_fds: []const i32, argv: [*:null]const ?[*:0]const u8) noreturn {
+fn child(sources: []i32, pair: [2]i32, keep_below: u32, wait_for_parent: bool, join_fds: []const i32, argv: [*:null]const ?[*:0]const u8) noreturn {
+    const sync_orig = pair[1];
     for (join_fds) |fd| {
         const rc = linux.write(fd, "0", 1);
         if (linux.E.init(rc) != .SUCCESS) childDie(sync_orig, rc, "join the container's cgroup");
     }
+    // Our own fds may sit in a kept slot the caller left closed (3..keep_below-1): those are
+    // closed below rather than handed to the container with the caller's.
+    var own: [extra_fds_max + 3 + join_fds_max + 1]i32 = undefined;
+    var own_len: usize = 0;
+    for (sources) |s| own_len = addOwn(&own, own_len, s);
+    for (join_fds) |f| own_len = addOwn(&own, own_len, f);
+    own_len = addOwn(&own, own_len, pair[0]);
     const placed: u32 = @intCast(sources.len - 1);
     const end = keep_below + placed;
     // Two passes, so a source already sitting in the target range is never overwritten.
@@ -136,7 +144,13 @@ fn child(sources: []i32, sync_orig: i32, keep_below: u32, wait_for_parent: bool,
         if (linux.E.init(rc) != .SUCCESS) childDie(sync_orig, rc, "start bunrunc-init");
     }
     var kept: i32 = 3;
-    while (kept < keep_below) : (kept += 1) _ = linux.fcntl(kept, linux.F.SETFD, 0);
+    while (kept < keep_below) : (kept += 1) {
+        if (std.mem.indexOfScalar(i32, own[0..own_len], kept) != null) {
+            sys.close(kept);
+        } else {
+            _ = linux.fcntl(kept, linux.F.SETFD, 0);
+        }
+    }
     _ = sys.closeRange(end, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC);
     const sync_fd: i32 = @intCast(keep_below + placed - 2);
     if (wait_for_parent) {
@@ -151,6 +165,12 @@ fn child(sources: []i32, sync_orig: i32, keep_below: u32, wait_for_parent: bool,
     const envp = [_:null]?[*:0]const u8{};
     const rc = sys.execveat(sources[placed], "", argv, &envp, sys.AT_EMPTY_PATH);
     childDie(sync_orig, rc, "start bunrunc-init");
+}
+
+fn addOwn(own: []i32, len: usize, fd: i32) usize {
+    std.debug.assert(len < own.len);
+    own[len] = fd;
+    return len + 1;
 }
 
 /// Tells the runtime why the init could not start (op_index all ones: before the plan's ops).
