@@ -7,7 +7,7 @@ import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./lib/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 3;
+const ABI_VERSION = 4;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
@@ -42,6 +42,12 @@ const symbols = {
   bunrunc_eventfd: { args: [], returns: i32 },
   bunrunc_seccomp_compile: { args: [P, u32, P, u32, P, u32, P], returns: i32 },
   bunrunc_seccomp_probe: { args: [], returns: u32 },
+  bunrunc_server_listen: { args: [P], returns: i32 },
+  bunrunc_server_accept: { args: [i32, i32], returns: i32 },
+  bunrunc_msg_recv: { args: [i32, i32, P, u32, P, u32, P], returns: i32 },
+  bunrunc_msg_send: { args: [i32, P, u32, P, u32], returns: i32 },
+  bunrunc_peer_cred: { args: [i32, P], returns: i32 },
+  bunrunc_dup2: { args: [i32, i32], returns: i32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -125,8 +131,13 @@ export function spawn(req: SpawnRequest): Spawned {
   const join = new Int32Array(req.cgroupJoinFds ?? []);
   const joinPtr = join.length ? ptr(join) : ptr(new Int32Array(1));
   const rc = load().bunrunc_spawn(ptr(req.plan), req.plan.length, BigInt(req.cloneFlags), req.keepFdsBelow ?? 3, extraPtr, extra.length, req.waitForParent ? 1 : 0, req.cgroupFd ?? -1, joinPtr, join.length, ptr(out));
-  if (rc < 0) throw new FfiError(-rc, SPAWN_STEPS[out[3]!] ?? "spawn");
+  if (rc < 0) throw spawnError(-rc, out[3]!);
   return { pid: out[0]!, pidfd: out[1]!, syncFd: out[2]! };
+}
+
+/** A failed spawn, here or in a front process (zig/spawn.zig Step names the failed step). */
+export function spawnError(errno: number, step: number): FfiError {
+  return new FfiError(errno, SPAWN_STEPS[step] ?? "spawn");
 }
 
 export interface SyncMsg {
@@ -334,4 +345,47 @@ export function libraryIdentity(): string {
 /** zig/seccomp/probe.zig: bits 0-7 accepted SECCOMP_FILTER_FLAG_*, bits 16-23 available actions. */
 export function seccompProbe(): number {
   return load().bunrunc_seccomp_probe();
+}
+
+const ETIMEDOUT = 110;
+
+/** The resident server's listening socket (src/server): SOCK_SEQPACKET on an abstract name. */
+export function serverListen(name: string): number {
+  return ok(load().bunrunc_server_listen(ptr(cstr(name))), `listen on @${name}`);
+}
+
+/** The next connection, or null after timeoutMs without one. */
+export function serverAccept(listener: number, timeoutMs: number): number | null {
+  const rc = load().bunrunc_server_accept(listener, timeoutMs);
+  if (rc === -ETIMEDOUT) return null;
+  return ok(rc, "accept");
+}
+
+const MSG_FDS_MAX = 64;
+
+/** One SOCK_SEQPACKET message and the fds that came with it (close-on-exec); null when the peer closed. */
+export function msgRecv(sock: number, timeoutMs: number, capacity: number): { bytes: Uint8Array; fds: number[] } | null {
+  const buf = new Uint8Array(capacity);
+  const fds = new Int32Array(MSG_FDS_MAX);
+  const nfds = new Uint32Array(1);
+  const n = ok(load().bunrunc_msg_recv(sock, timeoutMs, ptr(buf), capacity, ptr(fds), MSG_FDS_MAX, ptr(nfds)), "receive a message");
+  if (n === 0 && nfds[0] === 0) return null;
+  return { bytes: buf.subarray(0, n), fds: Array.from(fds.subarray(0, nfds[0]!)) };
+}
+
+export function msgSend(sock: number, bytes: Uint8Array, fds: readonly number[] = []): void {
+  const f = new Int32Array(fds.length || 1);
+  f.set(fds);
+  ok(load().bunrunc_msg_send(sock, ptr(bytes), bytes.length, ptr(f), fds.length), "send a message");
+}
+
+/** SO_PEERCRED of a connected unix socket. */
+export function peerCred(sock: number): { pid: number; uid: number; gid: number } {
+  const out = new Uint32Array(3);
+  ok(load().bunrunc_peer_cred(sock, ptr(out)), "SO_PEERCRED");
+  return { pid: out[0]!, uid: out[1]!, gid: out[2]! };
+}
+
+export function dup2(oldFd: number, newFd: number): void {
+  ok(load().bunrunc_dup2(oldFd, newFd), `dup2 ${oldFd} ${newFd}`);
 }

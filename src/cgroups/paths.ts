@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statfsSync } from "node:fs";
 import { join, normalize } from "node:path";
 import { CgroupError } from "./types.ts";
+import { caller } from "../lib/caller.ts";
 
 export const CGROUP_ROOT = "/sys/fs/cgroup";
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -104,7 +105,8 @@ export function resolvePaths(id: string, cgroupsPath: string | undefined, opts: 
   const absolute = inner.startsWith("/");
   inner = normalize(`/${inner}`).replace(/\/+$/, "");
   if (inner === "" || inner === "/") throw new CgroupError("linux.cgroupsPath", `${JSON.stringify(cgroupsPath)} names the root cgroup`);
-  const own = absolute ? {} : (opts.own ?? ownCgroups());
+  // Relative to the caller's cgroup: in the resident server, the front's (src/lib/caller.ts).
+  const own = absolute ? {} : (opts.own ?? ownCgroups(readFileSync(`/proc/${caller().pid}/cgroup`, "utf8")));
   if (version === 2) {
     // Our own v2 cgroup holds processes, so a relative path goes next to it, under its parent.
     const base = absolute ? "/" : parentOf(own[""] ?? "/");

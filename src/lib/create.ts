@@ -16,6 +16,7 @@ import { runHooks } from "./hooks.ts";
 import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
 import { rfc3339Nano } from "./format.ts";
 import { ffi, MSG, procStat, type SyncMsg } from "./process.ts";
+import { caller } from "./caller.ts";
 import { phase } from "../timing.ts";
 
 export interface CreateOptions {
@@ -36,6 +37,11 @@ export interface CreateOptions {
   noNewKeyring?: boolean;
   /** --systemd-cgroup: linux.cgroupsPath is systemd's "slice:prefix:name". */
   systemdCgroup?: boolean;
+  /**
+   * `run` in the foreground: the spawner becomes a subreaper (unless noSubreaper) and holds the
+   * forwarded signals from before the clone (only a front does; this process catches them itself).
+   */
+  foreground?: { subreaper: boolean };
   /** Warnings (unknown capabilities, missing seccomp support) go here; the CLI logs them. */
   warn?: (message: string) => void;
   /** Debug lines (seccomp: syscall names no table knows, skipped as runc does); the CLI logs them with --debug. */
@@ -114,12 +120,21 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   // v1: the child joins the cgroup itself (cheap); otherwise the Setup stop adds its pid.
   const joinFds = cg.openJoinFds();
   if (joinFds) fds.push(...joinFds);
-  const child = ffi.spawn({ plan: plan.bytes, cloneFlags: plan.cloneFlags, keepFdsBelow: FIRST_EXTRA_FD + keepFds, extraFds, waitForParent: userNs, cgroupJoinFds: joinFds ?? undefined });
+  const child = caller().spawn({
+    plan: plan.bytes,
+    cloneFlags: plan.cloneFlags,
+    keepFdsBelow: FIRST_EXTRA_FD + keepFds,
+    extraFds,
+    waitForParent: userNs,
+    cgroupJoinFds: joinFds ?? undefined,
+    subreaper: opts.foreground?.subreaper,
+    holdSignals: opts.foreground !== undefined,
+  });
   fds.push(child.syncFd);
   phase("create.spawn");
   cleanup.push(() => {
     ffi.pidfdSendSignal(child.pidfd, 9);
-    ffi.waitPidfd(child.pidfd, false);
+    caller().waitExited(child.pidfd);
     ffi.close(child.pidfd);
   });
   if (userNs) {
@@ -193,7 +208,7 @@ export function compileSeccompIfAny(spec: Spec, _warn?: (m: string) => void, roo
 /** systemd socket activation: fds 3.. handed to us are passed on when LISTEN_PID is us (runc does). */
 function listenFds(): number {
   const n = Number(process.env.LISTEN_FDS ?? 0);
-  if (!(n > 0) || process.env.LISTEN_PID !== String(process.pid)) return 0;
+  if (!(n > 0) || process.env.LISTEN_PID !== String(caller().pid)) return 0;
   return n;
 }
 

@@ -20,6 +20,7 @@ import { BunruncError } from "./errors.ts";
 import { execCgroupDirs } from "./exec-cgroup.ts";
 import { execProcess, fail, type ProcessOverrides } from "./exec-process.ts";
 import { catchSignals, type Foreground } from "./foreground.ts";
+import { caller } from "./caller.ts";
 import { ffi, MSG, openInit } from "./process.ts";
 import { receiveMaster } from "./tty.ts";
 
@@ -95,8 +96,9 @@ export async function exec(opts: ExecOptions): Promise<number> {
     for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
 
     // In the foreground the process (a grandchild once the intermediate exits) must come back to us.
-    if (!opts.detach) {
-      native.setChildSubreaper();
+    // A front (src/lib/caller.ts) holds the signals and waits itself.
+    const foreground = !opts.detach;
+    if (foreground && !caller().waitInCaller) {
       fg = catchSignals();
       const caught = fg;
       undo.push(() => caught.release());
@@ -104,13 +106,13 @@ export async function exec(opts: ExecOptions): Promise<number> {
     // v1: the child joins the cgroup itself (cheap); otherwise the JoinCgroup stop adds its pid.
     const joinFds = saved.bunrunc.cgroupVersion === 1 ? openTasksFiles(cgroupDirs) : null;
     if (joinFds) fds.push(...joinFds);
-    const child = ffi.spawn({ plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds, cgroupJoinFds: joinFds ?? undefined });
+    const child = caller().spawn({ plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds, cgroupJoinFds: joinFds ?? undefined, subreaper: foreground, holdSignals: foreground });
     fds.push(child.syncFd);
     undo.push(() => killAndReap(child.pidfd));
     const pidfd = await walk(child, plan, joinFds ? [] : cgroupDirs, opts.ignorePaused ? -1 : SYNC_TIMEOUT_MS, undo);
     if (plan.forks) {
       // The intermediate exits right after FORKED; once it is reaped the process is reparented.
-      ffi.waitPidfd(child.pidfd, false);
+      caller().waitExited(child.pidfd);
       ffi.close(child.pidfd);
     }
     undo.length = 0;
@@ -236,11 +238,7 @@ function killAndReap(pidfd: number): void {
   try {
     ffi.pidfdSendSignal(pidfd, 9);
   } catch {}
-  try {
-    ffi.waitPidfd(pidfd, false);
-  } catch {
-    // Not our child (the forked process before its reparenting): its reaper collects it.
-  }
+  caller().waitExited(pidfd);
   ffi.close(pidfd);
 }
 
@@ -256,6 +254,12 @@ async function afterStart(opts: ExecOptions, pidfd: number, pid: number, ownEnd:
   }
   if (opts.detach) {
     ffi.close(pidfd);
+    return 0;
+  }
+  const front = caller().waitInCaller;
+  if (front) {
+    ffi.close(pidfd);
+    front(pid, false);
     return 0;
   }
   const master = ownEnd === undefined ? undefined : receiveMaster(ownEnd);

@@ -7,6 +7,7 @@ import { createKeepingPidfd, type CreateOptions } from "./create.ts";
 import { del } from "./delete.ts";
 import { catchSignals, type Foreground } from "./foreground.ts";
 import { ffi } from "./process.ts";
+import { caller } from "./caller.ts";
 import { start } from "./start.ts";
 import { phase } from "../timing.ts";
 
@@ -20,8 +21,10 @@ export interface RunOptions extends CreateOptions {
 
 /** Returns the exit code `bunrunc run` exits with (0 when detached). */
 export async function run(opts: RunOptions): Promise<number> {
-  if (!opts.detach && !opts.noSubreaper) native.setChildSubreaper();
-  const fg = opts.detach ? undefined : catchSignals();
+  const resumed = caller().resumedWith;
+  if (resumed !== undefined) return finishRun(opts, resumed);
+  // A front (src/lib/caller.ts) holds the signals and waits itself.
+  const fg = opts.detach || caller().waitInCaller ? undefined : catchSignals();
   try {
     return await runCaught(opts, fg);
   } catch (e) {
@@ -32,12 +35,14 @@ export async function run(opts: RunOptions): Promise<number> {
 
 async function runCaught(opts: RunOptions, fg: Foreground | undefined): Promise<number> {
   // A foreground terminal comes back on our own socketpair; create uses it only if process.terminal.
-  const pair = !opts.detach && !opts.consoleSocket ? native.socketpair() : undefined;
+  const front = caller().waitInCaller;
+  const pair = !opts.detach && !opts.consoleSocket && !front ? native.socketpair() : undefined;
   let pidfd: number;
   let pid: number;
   let master: number | undefined;
   try {
-    ({ pidfd, state: { pid } } = await createKeepingPidfd({ ...opts, consoleFd: pair?.[1] }));
+    const foreground = opts.detach ? undefined : { subreaper: !opts.noSubreaper };
+    ({ pidfd, state: { pid } } = await createKeepingPidfd({ ...opts, consoleFd: pair?.[1], foreground }));
     // The init sent the master (if any) before it reported created: it is there or never comes.
     if (pair) master = receiveNow(pair[0]);
   } finally {
@@ -56,8 +61,19 @@ async function runCaught(opts: RunOptions, fg: Foreground | undefined): Promise<
     return 0;
   }
   phase("run.started");
+  if (front) {
+    // The front waits and calls again with the status: finishRun then.
+    ffi.close(pidfd);
+    front(pid, true);
+    return 0;
+  }
   const code = await fg!.wait({ pidfd, pid, master });
   phase("run.exited");
+  return finishRun(opts, code);
+}
+
+/** After the container process exited with `code`: the container goes unless --keep. */
+async function finishRun(opts: RunOptions, code: number): Promise<number> {
   if (!opts.keep) await del({ root: opts.root, id: opts.id, force: true, warn: opts.warn });
   return code;
 }

@@ -1,0 +1,92 @@
+// One bunrunc call, argv to exit code, without exiting: src/main.ts runs it once per process,
+// the resident server (src/server/serve.ts) once per front's call. Loads ONE verb module.
+import { phase } from "../timing.ts";
+import { basename } from "node:path";
+import { parseArgv, parseGlobals, type Invocation, type VerbMain } from "./parse.ts";
+import { strerror } from "../lib/errno.ts";
+import { BunruncError } from "../lib/errors.ts";
+import { configureLog, log, logFailure } from "../log.ts";
+import { caller } from "../lib/caller.ts";
+
+const VERB_MODULES: Record<string, () => Promise<{ default: VerbMain }>> = {
+  spec: () => import("./spec.ts"),
+  create: () => import("./create.ts"),
+  start: () => import("./start.ts"),
+  run: () => import("./run.ts"),
+  exec: () => import("./exec.ts"),
+  state: () => import("./state.ts"),
+  list: () => import("./list.ts"),
+  kill: () => import("./kill.ts"),
+  delete: () => import("./delete.ts"),
+  pause: () => import("./pause.ts"),
+  resume: () => import("./resume.ts"),
+  ps: () => import("./ps.ts"),
+  events: () => import("./events.ts"),
+  update: () => import("./update.ts"),
+  features: () => import("./features.ts"),
+  checkpoint: () => import("./checkpoint.ts"),
+  restore: () => import("./restore.ts"),
+};
+
+/** exec's own failures exit 255 so callers can tell them from the process's exit status (runc). */
+const EXEC_RUNTIME_FAILURE = 255;
+
+function exitCodeFor(e: unknown, verb: string | undefined): number {
+  if (e instanceof BunruncError) {
+    if (verb === "exec" && e.code !== "usage" && e.code !== "not-implemented") return EXEC_RUNTIME_FAILURE;
+    return e.exitCode;
+  }
+  return verb === "exec" ? EXEC_RUNTIME_FAILURE : 1;
+}
+
+/** The name arity errors start with (runc prints its os.Args[0]): "bunrunc" unless installed under another name. */
+export function invokedAs(): string {
+  const script = process.argv[1] ?? "";
+  if (script.endsWith(".ts") || script.endsWith(".js")) return "bunrunc";
+  return basename(process.argv0 || "bunrunc");
+}
+
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/** Runs one call; argv0 is the name errors start with (runc prints its os.Args[0]). */
+export async function dispatch(argv: string[], argv0: string = invokedAs()): Promise<number> {
+  phase("main");
+  let global: ReturnType<typeof parseGlobals>["global"] | undefined;
+  try {
+    // Globals first, so even a bad verb line is logged where --log asks.
+    global = parseGlobals(argv).global;
+  } catch {
+    // parseArgv below reports the same error.
+  }
+  if (global) {
+    try {
+      configureLog({ file: global.log, format: global.logFormat, debug: global.debug });
+    } catch (e) {
+      const errno = (e as NodeJS.ErrnoException).errno;
+      logFailure(`--log: open ${global.log}: ${errno ? strerror(errno) : messageOf(e)}`);
+      return 1;
+    }
+    if (global.debug) log.debug(`bunrunc ${argv.join(" ")}${caller().servedBy ? ` (${caller().servedBy})` : ""}`);
+  }
+  let inv: Invocation | undefined;
+  try {
+    inv = parseArgv(argv, { argv0 });
+    if (inv.kind === "version") {
+      (await import("./version.ts")).default();
+      return 0;
+    }
+    if (inv.kind === "help") {
+      await (await import("./commands.ts")).printHelp(inv.verb);
+      return 0;
+    }
+    const verb = await VERB_MODULES[inv.verb]!();
+    phase("verb-loaded");
+    return (await verb.default(inv)) ?? 0;
+  } catch (e) {
+    logFailure(messageOf(e));
+    return exitCodeFor(e, inv?.kind === "verb" ? inv.verb : undefined);
+  }
+}

@@ -1,0 +1,202 @@
+// The resident server: bunrunc-core started by a front (zig/front.zig) with BUNRUNC_SERVE=<name>.
+// It runs the same calls the CLI runs (src/cli/dispatch.ts), one at a time, for fronts that
+// connect to the abstract socket <name>, so a container verb costs a small static executable's
+// start instead of Bun's (bench/README.md). For each call it takes on the caller's working
+// directory, environment, umask and stdio; the container's processes are still cloned by the
+// front (src/lib/caller.ts). Verbs it does not serve — and callers it may not act for
+// (src/server/peer.ts) — get Fallback: the front execs bunrunc-core itself.
+// It leaves after IDLE_MS without a call; a front starts the next one.
+import { openSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import * as ffi from "../ffi.ts";
+import { waitUnreaped, withCaller, type Caller, type SpawnInCaller } from "../lib/caller.ts";
+import { dispatch } from "../cli/dispatch.ts";
+import { parseArgv } from "../cli/parse.ts";
+import { configureLog } from "../log.ts";
+import { contextOf, refusal, umaskOf } from "./peer.ts";
+import { decodeRequest, decodeSpawned, exitRecord, fallbackRecord, Kind, spawnRecord, waitRecord, type Request } from "./proto.ts";
+
+const IDLE_MS = Number(process.env.BUNRUNC_SERVE_IDLE_MS) || 30_000;
+/** A call's argv and environment; a larger one is sent to the direct path by the front. */
+const REQUEST_MAX = 4 << 20;
+const REQUEST_WAIT_MS = 5_000;
+const SPAWN_REPLY_WAIT_MS = 60_000;
+const STDIO = [0, 1, 2];
+
+/** The verbs worth a server round trip; the rest (and help, version) run directly. */
+const SERVED = new Set(["create", "start", "delete", "kill", "state", "run", "exec"]);
+
+export async function serve(name: string): Promise<never> {
+  let listener: number;
+  try {
+    listener = ffi.serverListen(name);
+  } catch {
+    process.exit(0); // another server holds the name
+  }
+  const lockFd = Number(process.env.BUNRUNC_SERVE_LOCK_FD);
+  if (lockFd > 2) ffi.close(lockFd);
+  delete process.env.BUNRUNC_SERVE;
+  delete process.env.BUNRUNC_SERVE_LOCK_FD;
+  leaveStartersCgroups();
+  const own = contextOf("self");
+  const devnull = openSync("/dev/null", "r+");
+  const ownEnv = { ...process.env };
+  for (;;) {
+    const conn = ffi.serverAccept(listener, IDLE_MS);
+    if (conn === null) break;
+    try {
+      await serveCall(conn, own, devnull, ownEnv);
+    } catch {
+      // The front sees the connection close: before any record it runs the call directly.
+    } finally {
+      ffi.close(conn);
+    }
+  }
+  process.exit(0);
+}
+
+async function serveCall(conn: number, own: string, devnull: number, ownEnv: NodeJS.ProcessEnv): Promise<void> {
+  const msg = ffi.msgRecv(conn, REQUEST_WAIT_MS, REQUEST_MAX);
+  if (!msg) return;
+  try {
+    const req = decodeRequest(msg.bytes);
+    const { pid } = ffi.peerCred(conn);
+    if (!req || msg.fds.length !== STDIO.length || refusal(pid, own) !== null) return ffi.msgSend(conn, fallbackRecord());
+    const argv = req.argv.slice(1);
+    const restore = takeOnCaller(pid, req, msg.fds, devnull, ownEnv);
+    let code: number;
+    const front = frontCaller(conn, pid, req);
+    try {
+      if (req.kind === Kind.call && !served(argv)) {
+        restore();
+        return ffi.msgSend(conn, fallbackRecord());
+      }
+      code = await withCaller(front, () => dispatch(argv, basename(req.argv[0]!)));
+    } finally {
+      restore();
+    }
+    if (!front.waiting) ffi.msgSend(conn, exitRecord(code));
+  } finally {
+    for (const fd of msg.fds) ffi.close(fd);
+  }
+}
+
+/** The caller's cwd, environment, umask and stdio for the call; returns what puts ours back. */
+function takeOnCaller(pid: number, req: Request, stdio: number[], devnull: number, ownEnv: NodeJS.ProcessEnv): () => void {
+  process.chdir(`/proc/${pid}/cwd`);
+  const umask = process.umask(umaskOf(pid));
+  replaceEnv(req.env);
+  STDIO.forEach((fd, i) => ffi.dup2(stdio[i]!, fd));
+  return () => {
+    // stdio first: a caller reading our stdout to EOF must not wait on the server's copy.
+    for (const fd of STDIO) ffi.dup2(devnull, fd);
+    configureLog({ file: "", format: "text", debug: false });
+    replaceEnv(ownEnv);
+    process.umask(umask);
+    process.chdir("/");
+  };
+}
+
+function replaceEnv(env: NodeJS.ProcessEnv): void {
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, env);
+}
+
+/** Whether the server runs this call; a terminal the runtime would relay itself stays direct. */
+function served(argv: string[]): boolean {
+  let inv;
+  try {
+    inv = parseArgv(argv);
+  } catch {
+    return false; // the direct path reports it
+  }
+  if (inv.kind !== "verb" || !SERVED.has(inv.verb)) return false;
+  const { flags } = inv;
+  if (inv.verb === "run" && !flags.detach && !flags["console-socket"]) {
+    const bundle = resolve((flags.bundle as string) || ".");
+    return readTerminal(join(bundle, "config.json"), (c) => c.process?.terminal) === false;
+  }
+  if (inv.verb === "exec" && !flags.detach) {
+    if (flags.tty) return false;
+    if (flags.process) return readTerminal(resolve(flags.process as string), (p) => p.terminal) === false;
+  }
+  return true;
+}
+
+/** false when the JSON says no terminal; null when it cannot be read (the direct path reports it). */
+function readTerminal(path: string, pick: (doc: { process?: { terminal?: unknown }; terminal?: unknown }) => unknown): boolean | null {
+  try {
+    return pick(JSON.parse(readFileSync(path, "utf8"))) === true;
+  } catch {
+    return null;
+  }
+}
+
+interface FrontCaller extends Caller {
+  /** A Wait was sent: the front answers the call itself (or calls again). */
+  waiting: boolean;
+}
+
+function frontCaller(conn: number, pid: number, req: Request): FrontCaller {
+  const front: FrontCaller = {
+    pid,
+    servedBy: `served by the resident server, pid ${process.pid}`,
+    waiting: false,
+    spawn: (r) => spawnInFront(conn, r),
+    waitExited: waitUnreaped,
+    waitInCaller(target, thenCallBack) {
+      ffi.msgSend(conn, waitRecord(target, thenCallBack));
+      front.waiting = true;
+    },
+  };
+  if (req.kind === Kind.cont) front.resumedWith = req.status;
+  return front;
+}
+
+function spawnInFront(conn: number, r: SpawnInCaller): ffi.Spawned {
+  const extra = r.extraFds ?? [];
+  const join = r.cgroupJoinFds ?? [];
+  const fds = [...extra, ...join, ...(r.cgroupFd === undefined ? [] : [r.cgroupFd])];
+  ffi.msgSend(
+    conn,
+    spawnRecord({
+      plan: r.plan,
+      cloneFlags: r.cloneFlags,
+      keepBelow: r.keepFdsBelow ?? 3,
+      waitForParent: Boolean(r.waitForParent),
+      nExtra: extra.length,
+      nJoin: join.length,
+      hasCgroupFd: r.cgroupFd !== undefined,
+      subreaper: Boolean(r.subreaper),
+      holdSignals: Boolean(r.holdSignals),
+    }),
+    fds,
+  );
+  const reply = ffi.msgRecv(conn, SPAWN_REPLY_WAIT_MS, 64);
+  const spawned = reply && decodeSpawned(reply.bytes);
+  if (!reply || !spawned) {
+    reply?.fds.forEach((fd) => ffi.close(fd));
+    throw new Error("spawn: the calling bunrunc process did not answer");
+  }
+  if (spawned.rc < 0) {
+    reply.fds.forEach((fd) => ffi.close(fd));
+    throw ffi.spawnError(-spawned.rc, spawned.step);
+  }
+  if (reply.fds.length !== 2) throw new Error("spawn: the calling bunrunc process sent no pidfd and sync socket");
+  return { pid: spawned.pid, pidfd: reply.fds[0]!, syncFd: reply.fds[1]! };
+}
+
+/**
+ * The server outlives the call that started it: it moves to the root of every cgroup hierarchy,
+ * so an engine removing the starter's cgroup (conmon's, a shim's) is not blocked by it.
+ */
+function leaveStartersCgroups(): void {
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const f = line.split(" ");
+    const sep = f.indexOf("-");
+    if (sep < 0 || (f[sep + 1] !== "cgroup" && f[sep + 1] !== "cgroup2") || f[3] !== "/") continue;
+    try {
+      writeFileSync(join(f[4]!, "cgroup.procs"), String(process.pid));
+    } catch {}
+  }
+}
