@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs bunrunc: builds dist/bunrunc when it is missing or older than the sources (running
-# scripts/setup.sh first if the toolchain is absent), then copies it to $PREFIX/sbin (default
-# /usr/local/sbin) atomically, so a running engine never execs a half-written binary.
+# scripts/setup.sh first if the toolchain is absent), then copies dist/bunrunc-core and the front
+# dist/bunrunc (which execs "<its path>-core") to $PREFIX/sbin (default /usr/local/sbin), each
+# atomically and the core first, so a running engine never execs a half-written binary.
 # Usage: bash scripts/install.sh [--prefix DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,8 @@ if stale; then
 fi
 
 install -d "$prefix/sbin"
-install -m 0755 dist/bunrunc "$dest.tmp.$$"
-mv -f "$dest.tmp.$$" "$dest"
+for name in bunrunc-core bunrunc; do
+  install -m 0755 "dist/$name" "$prefix/sbin/$name.tmp.$$"
+  mv -f "$prefix/sbin/$name.tmp.$$" "$prefix/sbin/$name"
+done
 echo "installed $dest ($("$dest" --version 2>/dev/null | head -1 || echo "version unknown"))"
