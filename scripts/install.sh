@@ -28,4 +28,4 @@ for name in bunrunc-core bunrunc; do
   install -m 0755 "dist/$name" "$prefix/sbin/$name.tmp.$$"
   mv -f "$prefix/sbin/$name.tmp.$$" "$prefix/sbin/$name"
 done
-echo "installed $dest ($("$dest" --version 2>/dev/null | head -1 || echo "version unknown"))"
+echo "installed $dest ($(BUNRUNC_SERVER=off "$dest" --version 2>/dev/null | head -1 || echo "version unknown"))"

@@ -100,7 +100,27 @@ function added(before: string[], after: string[]): string[] {
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
+/**
+ * The resident servers this checkout's dist/bunrunc started during the suite (src/server): ended
+ * by pid before the check, as the suite's own processes. Matched by executable and argv, never
+ * by name alone.
+ */
+function stopServers(core: string): void {
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const exe = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, "");
+      if (exe !== core || readFileSync(`/proc/${pid}/cmdline`, "latin1") !== "bunrunc-core\0") continue;
+      process.kill(Number(pid), "SIGTERM");
+    } catch {}
+  }
+}
+
 const [mode, file, report] = process.argv.slice(2);
+if (mode === "stop-servers") {
+  stopServers(file!);
+  process.exit(0);
+}
 if (mode === "snapshot" && file) {
   writeFileSync(file, JSON.stringify(snapshot()));
 } else if (mode === "check" && file && report) {

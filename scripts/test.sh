@@ -13,5 +13,6 @@ bun=node_modules/.bin/bun
 "$bun" scripts/leak-check.ts snapshot .test-results/before.json
 "$bun" test --reporter=junit --reporter-outfile="$report" "$@" 2>&1 | tee .test-results/output.txt
 status=${PIPESTATUS[0]}
+"$bun" scripts/leak-check.ts stop-servers "$PWD/dist/bunrunc-core"
 "$bun" scripts/leak-check.ts check .test-results/before.json "$leaks"
 "$bun" scripts/junit-summary.ts "$status" "$report" "$leaks"
