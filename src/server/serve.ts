@@ -14,6 +14,7 @@ import { dispatch } from "../cli/dispatch.ts";
 import { parseArgv } from "../cli/parse.ts";
 import { configureLog } from "../log.ts";
 import { contextOf, refusal, umaskOf } from "./peer.ts";
+import { phase } from "../timing.ts";
 import { decodeRequest, decodeSpawned, exitRecord, fallbackRecord, Kind, spawnRecord, waitRecord, type Request } from "./proto.ts";
 
 const IDLE_MS = Number(process.env.BUNRUNC_SERVE_IDLE_MS) || 30_000;
@@ -56,6 +57,7 @@ export async function serve(name: string): Promise<never> {
 }
 
 async function serveCall(conn: number, own: string, devnull: number, ownEnv: NodeJS.ProcessEnv): Promise<void> {
+  phase("serve.accepted");
   const msg = ffi.msgRecv(conn, REQUEST_WAIT_MS, REQUEST_MAX);
   if (!msg) return;
   try {
@@ -63,7 +65,9 @@ async function serveCall(conn: number, own: string, devnull: number, ownEnv: Nod
     const { pid } = ffi.peerCred(conn);
     if (!req || msg.fds.length !== STDIO.length || refusal(pid, own) !== null) return ffi.msgSend(conn, fallbackRecord());
     const argv = req.argv.slice(1);
+    phase("serve.peer-checked");
     const restore = takeOnCaller(pid, req, msg.fds, devnull, ownEnv);
+    phase("serve.caller-taken");
     let code: number;
     const front = frontCaller(conn, pid, req);
     try {
@@ -72,6 +76,7 @@ async function serveCall(conn: number, own: string, devnull: number, ownEnv: Nod
         return ffi.msgSend(conn, fallbackRecord());
       }
       code = await withCaller(front, () => dispatch(argv, basename(req.argv[0]!)));
+      phase("serve.dispatched");
     } finally {
       restore();
     }
