@@ -107,7 +107,11 @@ function replaceEnv(env: NodeJS.ProcessEnv): void {
   Object.assign(process.env, env);
 }
 
-/** Whether the server runs this call; a terminal the runtime would relay itself stays direct. */
+/**
+ * Whether the server runs this call. Direct instead: a terminal the runtime would relay itself,
+ * and a container with hooks — calls are served one at a time, and a hook may run for seconds
+ * (the direct path runs it without holding up anyone else's calls).
+ */
 function served(argv: string[]): boolean {
   let inv;
   try {
@@ -116,25 +120,38 @@ function served(argv: string[]): boolean {
     return false; // the direct path reports it
   }
   if (inv.kind !== "verb" || !SERVED.has(inv.verb)) return false;
-  const { flags } = inv;
-  if (inv.verb === "run" && !flags.detach && !flags["console-socket"]) {
-    const bundle = resolve((flags.bundle as string) || ".");
-    return readTerminal(join(bundle, "config.json"), (c) => c.process?.terminal) === false;
+  const { flags, global, args } = inv;
+  if (inv.verb === "run" || inv.verb === "create") {
+    const config = readJson(join(resolve((flags.bundle as string) || "."), "config.json")) as { process?: { terminal?: unknown }; hooks?: unknown } | null;
+    if (!config || hasHooks(config.hooks)) return false;
+    return inv.verb === "create" || Boolean(flags.detach) || Boolean(flags["console-socket"]) || config.process?.terminal !== true;
+  }
+  if (inv.verb === "start" || inv.verb === "delete") {
+    const state = readJson(join(global.root, args[0] ?? "", "state.json")) as { bunrunc?: { hooks?: unknown } } | null;
+    return !hasHooks(state?.bunrunc?.hooks);
   }
   if (inv.verb === "exec" && !flags.detach) {
     if (flags.tty) return false;
-    if (flags.process) return readTerminal(resolve(flags.process as string), (p) => p.terminal) === false;
+    if (flags.process) {
+      const proc = readJson(resolve(flags.process as string)) as { terminal?: unknown } | null;
+      return proc !== null && proc.terminal !== true;
+    }
   }
   return true;
 }
 
-/** false when the JSON says no terminal; null when it cannot be read (the direct path reports it). */
-function readTerminal(path: string, pick: (doc: { process?: { terminal?: unknown }; terminal?: unknown }) => unknown): boolean | null {
+/** null when it cannot be read or parsed (the direct path reports it, or finds no container). */
+function readJson(path: string): unknown {
   try {
-    return pick(JSON.parse(readFileSync(path, "utf8"))) === true;
+    return JSON.parse(readFileSync(path, "utf8"));
   } catch {
     return null;
   }
+}
+
+function hasHooks(hooks: unknown): boolean {
+  if (!hooks || typeof hooks !== "object") return false;
+  return Object.values(hooks).some((list) => Array.isArray(list) && list.length > 0);
 }
 
 interface FrontCaller extends Caller {

@@ -3,7 +3,7 @@
 // it, checked against the same calls made with the server off (BUNRUNC_SERVER=off: the front
 // execs the core directly). `--debug`'s first log line says when a call was served.
 import { afterAll, describe, expect, test } from "bun:test";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { v1Mounts, cgroupVersion } from "../../src/cgroups/paths.ts";
@@ -177,6 +177,25 @@ describe.skipIf(!canRun)(`the front and the resident server${SKIP}`, () => {
       expect({ args, ...served, stderr: scrubTime(served.stderr) }).toEqual({ args, ...off, stderr: scrubTime(off.stderr) });
     }
     expect(readdirSync(b.root).filter((n) => !n.startsWith("@"))).toEqual([]);
+  });
+
+  test("a container with hooks runs directly (a slow hook must not hold up other calls); so does run with a terminal to relay", () => {
+    const marker = join("/tmp", `${uniqueId("srv-hook")}`);
+    const b = bundle(["true"], (s) => {
+      s.hooks = { createRuntime: [{ path: "/bin/sh", args: ["sh", "-c", `echo ran > ${marker}`] }] };
+    });
+    serverUp(b.root);
+    const id = uniqueId("srv");
+    const r = front(["--debug", "--root", b.root, "run", "-b", b.bundle, id]);
+    expect(r.stderr).not.toContain(SERVED);
+    expect(r.code).toBe(0);
+    expect(readFileSync(marker, "utf8")).toBe("ran\n");
+    rmSync(marker);
+    const t = bundle(["true"], (s) => {
+      s.process!.terminal = true;
+    });
+    const tr = front(["--debug", "--root", t.root, "run", "-b", t.bundle, uniqueId("srv")]);
+    expect(tr.stderr).not.toContain(SERVED);
   });
 
   test("a caller in other namespaces is not served: the front runs the call itself", () => {
