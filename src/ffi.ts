@@ -363,14 +363,20 @@ export function serverAccept(listener: number, timeoutMs: number): number | null
 
 const MSG_FDS_MAX = 64;
 
-/** One SOCK_SEQPACKET message and the fds that came with it (close-on-exec); null when the peer closed. */
+/** Receive buffers, kept between calls: the server would otherwise zero megabytes per request. */
+let msgBuf = new Uint8Array(0);
+const msgFds = new Int32Array(MSG_FDS_MAX);
+const msgNfds = new Uint32Array(1);
+
+/**
+ * One SOCK_SEQPACKET message of at most `capacity` bytes and the fds that came with it
+ * (close-on-exec); null when the peer closed. The bytes are a copy the caller may keep.
+ */
 export function msgRecv(sock: number, timeoutMs: number, capacity: number): { bytes: Uint8Array; fds: number[] } | null {
-  const buf = new Uint8Array(capacity);
-  const fds = new Int32Array(MSG_FDS_MAX);
-  const nfds = new Uint32Array(1);
-  const n = ok(load().bunrunc_msg_recv(sock, timeoutMs, ptr(buf), capacity, ptr(fds), MSG_FDS_MAX, ptr(nfds)), "receive a message");
-  if (n === 0 && nfds[0] === 0) return null;
-  return { bytes: buf.subarray(0, n), fds: Array.from(fds.subarray(0, nfds[0]!)) };
+  if (msgBuf.length < capacity) msgBuf = new Uint8Array(capacity);
+  const n = ok(load().bunrunc_msg_recv(sock, timeoutMs, ptr(msgBuf), capacity, ptr(msgFds), MSG_FDS_MAX, ptr(msgNfds)), "receive a message");
+  if (n === 0 && msgNfds[0] === 0) return null;
+  return { bytes: msgBuf.slice(0, n), fds: Array.from(msgFds.subarray(0, msgNfds[0]!)) };
 }
 
 export function msgSend(sock: number, bytes: Uint8Array, fds: readonly number[] = []): void {

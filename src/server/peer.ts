@@ -37,13 +37,17 @@ export function umaskOf(pid: number): number {
   return m ? parseInt(m[1]!, 8) : 0o022;
 }
 
+/** The v1 devices hierarchy's mount point, read once per server ("" when there is none). */
+let devicesMount: string | undefined;
+
 /** cgroup v1: the caller's devices cgroup allows every device (a container's would not). */
 export function devicesUnrestricted(pid: number): boolean {
   const line = readFileSync(`/proc/${pid}/cgroup`, "latin1")
     .split("\n")
     .find((l) => /^\d+:([^:]*,)?devices(,[^:]*)?:/.test(l));
   if (!line) return true; // no v1 devices hierarchy (cgroup v2)
-  const mount = v1Mounts().devices;
+  devicesMount ??= v1Mounts().devices ?? "";
+  const mount = devicesMount;
   if (!mount) return false;
   const path = line.slice(line.indexOf(":", line.indexOf(":") + 1) + 1);
   try {
