@@ -69,7 +69,7 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
       title: `(3) ${n} concurrent: peak sum of RSS`,
       unit: "MiB",
       results: sum(rss),
-      notes: ["runtime processes only: CLI processes and the inits waiting for start; one sampled round"],
+      notes: ["runtime processes only: CLI processes (for bunrunc: the fronts and the resident server), the inits waiting for start; one sampled round"],
       target: { vsRunc: 0.3 },
     },
     {

@@ -30,7 +30,7 @@ export function versionStartup(ctx: Ctx): CaseResult {
     title: "(0) --version (process start + exit)",
     unit: "ms",
     results: interleave(ctx, steps),
-    notes: ["no target: the floor every bunrunc verb pays (Bun start, node:fs, exit) against runc's Go start"],
+    notes: ["no target: what a call the resident server does not serve pays (the front's exec, then Bun start, node:fs, exit) against runc's Go start"],
   };
 }
 

@@ -33,7 +33,7 @@ function runtime(name: string, bin: string, root: string, comms: RegExp): Runtim
   };
 }
 
-/** bunrunc's CLI is named after its executable; its waiting init is the sealed memfd "bunrunc-init". */
+/** bunrunc's processes: the front ("bunrunc"), the resident server ("bunrunc-core") and the sealed memfd init waiting for start ("memfd:bunrunc-init"). */
 export function bunrunc(bin: string, work: string): Runtime {
   return runtime("bunrunc", bin, join(work, "root-bunrunc"), /^(bunrunc|memfd:bunrunc-i)/);
 }
