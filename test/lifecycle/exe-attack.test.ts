@@ -8,7 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { canRunContainers, runIn, SKIP_REASON, type Ran } from "./container-helper.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
-const hostBinaries = [process.execPath, join(REPO, "zig-out/lib/libbunrunc.so"), join(REPO, "dist/bunrunc"), join(REPO, "dist/bunrunc-core")];
+const hostBinaries = [process.execPath, join(REPO, "zig-out/lib/libbunrunc.so"), join(REPO, "dist/bunrunc")];
 const sha = (p: string) => {
   try {
     return createHash("sha256").update(readFileSync(p)).digest("hex");

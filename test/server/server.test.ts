@@ -3,7 +3,7 @@
 // it, checked against the same calls made with the server off (BUNRUNC_SERVER=off: the front
 // execs the core directly). `--debug`'s first log line says when a call was served.
 import { afterAll, describe, expect, test } from "bun:test";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { v1Mounts, cgroupVersion } from "../../src/cgroups/paths.ts";
@@ -76,6 +76,8 @@ describe.skipIf(!canRun)(`the front and the resident server${SKIP}`, () => {
     expect(readFileSync(join(b.dir, "log.json"), "utf8")).toContain(SERVED);
     const pid = Number(readFileSync(join(b.dir, "pid"), "utf8"));
     expect(JSON.parse(front(["--root", b.root, "state", id]).stdout)).toMatchObject({ id, pid, status: "created", bundle: b.bundle });
+    // The front cloned it, and it runs the sealed init: neither host binary is its /proc/self/exe.
+    expect(readlinkSync(`/proc/${pid}/exe`)).toMatch(/^\/memfd:bunrunc-init/);
     // The init is not the server's child: it was the front's, and is now reparented.
     const serverPid = Number(/pid (\d+)/.exec(readFileSync(join(b.dir, "log.json"), "utf8"))![1]);
     expect(ppidOf(pid)).not.toBe(serverPid);
