@@ -38,8 +38,11 @@ export function v1Mounts(mountinfo = readFileSync("/proc/self/mountinfo", "utf8"
   return out;
 }
 
-/** /proc/self/cgroup: v1 controller -> path, and "" -> the v2 path. */
-export function ownCgroups(text = readFileSync("/proc/self/cgroup", "utf8")): Record<string, string> {
+/**
+ * The caller's cgroups (this process's, or in the resident server the front's: src/lib/caller.ts)
+ * from /proc/PID/cgroup: v1 controller -> path, and "" -> the v2 path.
+ */
+export function ownCgroups(text = readFileSync(`/proc/${caller().pid}/cgroup`, "utf8")): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split("\n")) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line);
@@ -105,8 +108,7 @@ export function resolvePaths(id: string, cgroupsPath: string | undefined, opts: 
   const absolute = inner.startsWith("/");
   inner = normalize(`/${inner}`).replace(/\/+$/, "");
   if (inner === "" || inner === "/") throw new CgroupError("linux.cgroupsPath", `${JSON.stringify(cgroupsPath)} names the root cgroup`);
-  // Relative to the caller's cgroup: in the resident server, the front's (src/lib/caller.ts).
-  const own = absolute ? {} : (opts.own ?? ownCgroups(readFileSync(`/proc/${caller().pid}/cgroup`, "utf8")));
+  const own = absolute ? {} : (opts.own ?? ownCgroups());
   if (version === 2) {
     // Our own v2 cgroup holds processes, so a relative path goes next to it, under its parent.
     const base = absolute ? "/" : parentOf(own[""] ?? "/");
