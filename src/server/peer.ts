@@ -10,8 +10,12 @@ const NAMESPACES = ["mnt", "pid", "net", "user", "ipc", "uts", "cgroup", "time"]
 const STATUS_FIELDS = ["Uid", "Gid", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"];
 const UNRESTRICTED_DEVICES = "a *:* rwm";
 
-/** What must match between the server and a caller; null fields are absent on this host. */
-export function contextOf(pid: number | "self"): string {
+/**
+ * What must match between the server and a caller ("-" where this host lacks a field), and the
+ * process's umask (files the server makes for a caller: state, pid file, log), from one read of
+ * its status.
+ */
+export function contextOf(pid: number | "self"): { context: string; umask: number } {
   const parts: string[] = [];
   for (const ns of NAMESPACES) parts.push(`${ns}=${readOr(() => readlinkSync(`/proc/${pid}/ns/${ns}`))}`);
   const status = readFileSync(`/proc/${pid}/status`, "latin1");
@@ -20,7 +24,8 @@ export function contextOf(pid: number | "self"): string {
     parts.push(`${field}=${m ? m[1]!.trim() : "-"}`);
   }
   parts.push(`label=${readOr(() => readFileSync(`/proc/${pid}/attr/current`, "latin1").trim())}`);
-  return parts.join("\n");
+  const umask = /^Umask:\s*([0-7]+)$/m.exec(status);
+  return { context: parts.join("\n"), umask: umask ? parseInt(umask[1]!, 8) : 0o022 };
 }
 
 function readOr(read: () => string): string {
@@ -29,12 +34,6 @@ function readOr(read: () => string): string {
   } catch {
     return "-";
   }
-}
-
-/** The caller's umask (files the server makes for it: state, pid file, log). */
-export function umaskOf(pid: number): number {
-  const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync(`/proc/${pid}/status`, "latin1"));
-  return m ? parseInt(m[1]!, 8) : 0o022;
 }
 
 /** The v1 devices hierarchy's mount point, read once per server ("" when there is none). */
@@ -57,15 +56,14 @@ export function devicesUnrestricted(pid: number): boolean {
   }
 }
 
-/** null when `pid` may be served; else why not (for --debug of the server's own tests). */
-export function refusal(pid: number, own: string): string | null {
-  let theirs: string;
+/** The caller's umask when the server may act for `pid`; null when it may not. */
+export function admit(pid: number, own: string): number | null {
+  let theirs: { context: string; umask: number };
   try {
     theirs = contextOf(pid);
   } catch {
-    return "the caller is gone";
+    return null; // the caller is gone
   }
-  if (theirs !== own) return "the caller's namespaces, credentials or confinement differ from the server's";
-  if (!devicesUnrestricted(pid)) return "the caller's devices cgroup restricts it";
-  return null;
+  if (theirs.context !== own || !devicesUnrestricted(pid)) return null;
+  return theirs.umask;
 }

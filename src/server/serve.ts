@@ -13,7 +13,7 @@ import { waitUnreaped, withCaller, type Caller, type SpawnInCaller } from "../li
 import { dispatch } from "../cli/dispatch.ts";
 import { parseArgv } from "../cli/parse.ts";
 import { configureLog } from "../log.ts";
-import { contextOf, refusal, umaskOf } from "./peer.ts";
+import { admit, contextOf } from "./peer.ts";
 import { phase } from "../timing.ts";
 import { decodeRequest, decodeSpawned, exitRecord, fallbackRecord, Kind, spawnRecord, waitRecord, type Request } from "./proto.ts";
 
@@ -39,7 +39,7 @@ export async function serve(name: string): Promise<never> {
   delete process.env.BUNRUNC_SERVE;
   delete process.env.BUNRUNC_SERVE_LOCK_FD;
   leaveStartersCgroups();
-  const own = contextOf("self");
+  const own = contextOf("self").context;
   const devnull = openSync("/dev/null", "r+");
   const ownEnv = { ...process.env };
   for (;;) {
@@ -57,39 +57,41 @@ export async function serve(name: string): Promise<never> {
 }
 
 async function serveCall(conn: number, own: string, devnull: number, ownEnv: NodeJS.ProcessEnv): Promise<void> {
+  // Before the caller's stderr is ours this mark's line goes to /dev/null; it starts the clock
+  // that serve.caller-taken reads (receive, peer check, taking on the caller).
   phase("serve.accepted");
   const msg = ffi.msgRecv(conn, REQUEST_WAIT_MS, REQUEST_MAX);
   if (!msg) return;
   try {
     const req = decodeRequest(msg.bytes);
     const { pid } = ffi.peerCred(conn);
-    if (!req || msg.fds.length !== STDIO.length || refusal(pid, own) !== null) return ffi.msgSend(conn, fallbackRecord());
+    const umask = req && msg.fds.length === STDIO.length ? admit(pid, own) : null;
+    if (!req || umask === null) return ffi.msgSend(conn, fallbackRecord());
     const argv = req.argv.slice(1);
-    phase("serve.peer-checked");
-    const restore = takeOnCaller(pid, req, msg.fds, devnull, ownEnv);
+    const restore = takeOnCaller(pid, umask, req, msg.fds, devnull, ownEnv);
     phase("serve.caller-taken");
-    let code: number;
     const front = frontCaller(conn, pid, req);
+    // undefined: not served (decided in the caller's cwd, so after taking it on).
+    let code: number | undefined;
     try {
-      if (req.kind === Kind.call && !served(argv)) {
-        restore();
-        return ffi.msgSend(conn, fallbackRecord());
+      if (req.kind === Kind.cont || served(argv)) {
+        code = await withCaller(front, () => dispatch(argv, basename(req.argv[0]!)));
+        phase("serve.dispatched");
       }
-      code = await withCaller(front, () => dispatch(argv, basename(req.argv[0]!)));
-      phase("serve.dispatched");
     } finally {
       restore();
     }
-    if (!front.waiting) ffi.msgSend(conn, exitRecord(code));
+    if (code === undefined) ffi.msgSend(conn, fallbackRecord());
+    else if (!front.waiting) ffi.msgSend(conn, exitRecord(code));
   } finally {
     for (const fd of msg.fds) ffi.close(fd);
   }
 }
 
 /** The caller's cwd, environment, umask and stdio for the call; returns what puts ours back. */
-function takeOnCaller(pid: number, req: Request, stdio: number[], devnull: number, ownEnv: NodeJS.ProcessEnv): () => void {
+function takeOnCaller(pid: number, callerUmask: number, req: Request, stdio: number[], devnull: number, ownEnv: NodeJS.ProcessEnv): () => void {
   process.chdir(`/proc/${pid}/cwd`);
-  const umask = process.umask(umaskOf(pid));
+  const umask = process.umask(callerUmask);
   replaceEnv(req.env);
   STDIO.forEach((fd, i) => ffi.dup2(stdio[i]!, fd));
   return () => {
