@@ -22,14 +22,7 @@ pub fn build(b: *std.Build) void {
     const plan_mod = b.createModule(.{ .root_source_file = b.path("zig/plan.zig"), .target = target, .optimize = optimize });
     const sys_mod = b.createModule(.{ .root_source_file = b.path("zig/sys.zig"), .target = target, .optimize = optimize });
 
-    const init = b.addExecutable(.{
-        .name = "bunrunc-init",
-        .root_source_file = b.path("zig/init/main.zig"),
-        .target = target,
-        .optimize = optimize,
-        .single_threaded = true,
-        .strip = optimize != .Debug,
-    });
+    const init = staticExecutable(b, "bunrunc-init", "zig/init/main.zig", target, optimize);
     init.root_module.addImport("plan", plan_mod);
     init.root_module.addImport("sys", sys_mod);
     // No PT_GNU_STACK size: Zig's start code would raise RLIMIT_STACK to it (16 MiB), and the
@@ -44,43 +37,43 @@ pub fn build(b: *std.Build) void {
         .optimize = optimize,
         .strip = optimize != .Debug,
     });
-    lib.root_module.addAnonymousImport("init_elf", .{ .root_source_file = init.getEmittedBin() });
-    lib.root_module.addImport("plan", plan_mod);
-    lib.root_module.addImport("sys", sys_mod);
+    addSpawnImports(lib, init, plan_mod, sys_mod);
     b.installArtifact(lib);
 
-    const probe = b.addExecutable(.{
-        .name = "bunrunc-probe",
-        .root_source_file = b.path("zig/probe/main.zig"),
-        .target = target,
-        .optimize = optimize,
-        .single_threaded = true,
-        .strip = optimize != .Debug,
-    });
+    const probe = staticExecutable(b, "bunrunc-probe", "zig/probe/main.zig", target, optimize);
     b.installArtifact(probe);
 
     // The front clones the container's init itself (zig/spawn.zig), so it gets the init and the
     // shared modules exactly as the library does.
-    const front = b.addExecutable(.{
-        .name = "bunrunc",
-        .root_source_file = b.path("zig/front.zig"),
+    const front = staticExecutable(b, "bunrunc", "zig/front.zig", target, optimize);
+    // No PT_GNU_STACK size: Zig's start code would otherwise raise RLIMIT_STACK to 16 MiB, and
+    // bunrunc-core, the server and the container (cloned here) would inherit the raised limit.
+    front.stack_size = 0;
+    addSpawnImports(front, init, plan_mod, sys_mod);
+    b.installArtifact(front);
+
+    const unit = b.addTest(.{ .root_source_file = b.path("zig/tests.zig"), .target = target, .optimize = .Debug });
+    addSpawnImports(unit, init, plan_mod, sys_mod);
+    const run_unit = b.addRunArtifact(unit);
+    b.step("test", "Run the Zig unit tests").dependOn(&run_unit.step);
+}
+
+/// A static, single-threaded executable, stripped unless Debug.
+fn staticExecutable(b: *std.Build, name: []const u8, root: []const u8, target: std.Build.ResolvedTarget, optimize: std.builtin.OptimizeMode) *std.Build.Step.Compile {
+    return b.addExecutable(.{
+        .name = name,
+        .root_source_file = b.path(root),
         .target = target,
         .optimize = optimize,
         .single_threaded = true,
         .strip = optimize != .Debug,
     });
-    // No PT_GNU_STACK size: Zig's start code would otherwise raise RLIMIT_STACK to 16 MiB, and
-    // bunrunc-core, the server and the container (cloned here) would inherit the raised limit.
-    front.stack_size = 0;
-    front.root_module.addAnonymousImport("init_elf", .{ .root_source_file = init.getEmittedBin() });
-    front.root_module.addImport("plan", plan_mod);
-    front.root_module.addImport("sys", sys_mod);
-    b.installArtifact(front);
+}
 
-    const unit = b.addTest(.{ .root_source_file = b.path("zig/tests.zig"), .target = target, .optimize = .Debug });
-    unit.root_module.addAnonymousImport("init_elf", .{ .root_source_file = init.getEmittedBin() });
-    unit.root_module.addImport("plan", plan_mod);
-    unit.root_module.addImport("sys", sys_mod);
-    const run_unit = b.addRunArtifact(unit);
-    b.step("test", "Run the Zig unit tests").dependOn(&run_unit.step);
+/// What code that spawns (zig/spawn.zig) imports: the shared plan and sys modules, and the init
+/// ELF it seals into a memfd.
+fn addSpawnImports(c: *std.Build.Step.Compile, init: *std.Build.Step.Compile, plan_mod: *std.Build.Module, sys_mod: *std.Build.Module) void {
+    c.root_module.addAnonymousImport("init_elf", .{ .root_source_file = init.getEmittedBin() });
+    c.root_module.addImport("plan", plan_mod);
+    c.root_module.addImport("sys", sys_mod);
 }
