@@ -7,7 +7,7 @@ import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./lib/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 4;
+const ABI_VERSION = 5;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
@@ -47,6 +47,9 @@ const symbols = {
   bunrunc_msg_recv: { args: [i32, i32, P, u32, P, u32, P], returns: i32 },
   bunrunc_msg_send: { args: [i32, P, u32, P, u32], returns: i32 },
   bunrunc_peer_cred: { args: [i32, P], returns: i32 },
+  bunrunc_peer_pidfd: { args: [i32], returns: i32 },
+  bunrunc_poll_many: { args: [P, u32, P, i32], returns: i32 },
+  bunrunc_set_cloexec: { args: [i32], returns: i32 },
   bunrunc_dup2: { args: [i32, i32], returns: i32 },
 } as const;
 
@@ -349,9 +352,27 @@ export function seccompProbe(): number {
 
 const ETIMEDOUT = 110;
 
-/** The resident server's listening socket (src/server): SOCK_SEQPACKET on an abstract name. */
-export function serverListen(name: string): number {
-  return ok(load().bunrunc_server_listen(ptr(cstr(name))), `listen on @${name}`);
+/** The resident server's listening socket (src/server): SOCK_SEQPACKET, a 0600 file at `path`. */
+export function serverListen(path: string): number {
+  return ok(load().bunrunc_server_listen(ptr(cstr(path))), `listen on ${path}`);
+}
+
+/** Which of `fds` have input or a hangup, waiting at most timeoutMs for the first. */
+export function pollMany(fds: readonly number[], timeoutMs: number): boolean[] {
+  const f = new Int32Array(Math.max(fds.length, 1));
+  f.set(fds);
+  const ready = new Uint8Array(Math.max(fds.length, 1));
+  ok(load().bunrunc_poll_many(ptr(f), fds.length, ptr(ready), timeoutMs), "poll");
+  return Array.from(ready.subarray(0, fds.length), (r) => r !== 0);
+}
+
+/** SO_PEERPIDFD: the connecting process as a pidfd (Linux 6.5+; older kernels throw ENOPROTOOPT). */
+export function peerPidfd(sock: number): number {
+  return ok(load().bunrunc_peer_pidfd(sock), "SO_PEERPIDFD");
+}
+
+export function setCloexec(fd: number): void {
+  ok(load().bunrunc_set_cloexec(fd), "FD_CLOEXEC");
 }
 
 /** The next connection, or null after timeoutMs without one. */

@@ -5,9 +5,9 @@ import { phase } from "./timing.ts";
 import { dispatch, messageOf } from "./cli/dispatch.ts";
 import { logFailure } from "./log.ts";
 
-const serveName = process.env.BUNRUNC_SERVE;
-if (serveName && process.argv.length <= 2 && !process.argv[1]?.endsWith(".ts")) {
-  import("./server/serve.ts").then((m) => m.serve(serveName));
+const servePath = process.env.BUNRUNC_SERVE;
+if (servePath && process.argv.length <= 2 && !process.argv[1]?.endsWith(".ts")) {
+  import("./server/serve.ts").then((m) => m.serve(servePath));
 } else {
   dispatch(process.argv.slice(2)).then(
     (code) => {

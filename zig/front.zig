@@ -20,6 +20,7 @@ const plan = @import("plan");
 const ipc = @import("ipc.zig");
 const proto = @import("proto.zig");
 const spawn = @import("spawn.zig");
+const server_link = @import("server_link.zig");
 
 // The caller's SIGPIPE disposition is passed on to bunrunc-core untouched (our own writes use
 // MSG_NOSIGNAL or go to stderr).
@@ -48,9 +49,15 @@ const core_suffix = "-core";
 var core_buf: [linux.PATH_MAX + core_suffix.len + 1]u8 = undefined;
 var core: [:0]const u8 = "";
 
-/// The server's abstract socket name (proto.serverName), and the start lock's ("<name>/start").
-var name_buf: [160]u8 = undefined;
-var name: []const u8 = "";
+/// The server's socket path (proto.serverPath) and the core binary's identity it names.
+var path_buf: [200]u8 = undefined;
+var server_path: [:0]const u8 = "";
+var core_stat: linux.Stat = undefined;
+
+/// How long a front waits for the server to begin its call (Begin) before it runs the call
+/// directly: a server held up by one call (a stuck init, a slow filesystem) delays nobody else
+/// by more than this. Long enough for a burst of concurrent calls queued behind each other.
+const admit_ms_max = 1000;
 
 /// The three fds a request carries: our 0, 1, 2, or /dev/null for one that is closed.
 var stdio_fds: [3]i32 = .{ 0, 1, 2 };
@@ -62,29 +69,29 @@ var signal_fd: i32 = -1;
 
 const F_DUPFD_CLOEXEC: i32 = 1030;
 const PR_SET_CHILD_SUBREAPER: i32 = 36;
-const server_path_env = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 pub fn main() noreturn {
     resolveCore();
-    if (serverDisabled()) execCore();
+    // Servers are root's only: a user's calls run directly (nothing to gain from a server of
+    // their own until rootless containers need one).
+    if (serverDisabled() or linux.geteuid() != 0) execCore();
 
     // Before any fd is opened: which of 0..2 the caller left open. Nothing of ours may ever sit
     // at 0..2, where the container would inherit it as stdio.
     probeStdio();
 
-    var st: linux.Stat = undefined;
-    if (linux.E.init(linux.fstatat(sys.AT_FDCWD, core, &st, 0)) != .SUCCESS) execCore();
-    const mtime_ns: i128 = @as(i128, st.mtim.sec) * std.time.ns_per_s + st.mtim.nsec;
-    name = proto.serverName(&name_buf, linux.geteuid(), st.dev, st.ino, st.size, mtime_ns);
+    if (linux.E.init(linux.fstatat(sys.AT_FDCWD, core, &core_stat, 0)) != .SUCCESS) execCore();
+    const mtime_ns: i128 = @as(i128, core_stat.mtim.sec) * std.time.ns_per_s + core_stat.mtim.nsec;
+    server_path = proto.serverPath(&path_buf, core_stat.dev, core_stat.ino, core_stat.size, mtime_ns);
 
     const sock = connectServer() orelse {
-        // Nobody listens (abstract names answer ECONNREFUSED): start one for the next calls and
-        // run this one directly, without waiting for Bun's start.
+        // Nobody listens: start one for the next calls and run this one directly, without
+        // waiting for Bun's start.
         const errno = sys.last_errno;
-        if (errno == @intFromEnum(linux.E.CONNREFUSED) or errno == @intFromEnum(linux.E.NOENT)) startServer();
+        if (errno == @intFromEnum(linux.E.CONNREFUSED) or errno == @intFromEnum(linux.E.NOENT)) server_link.startServer(server_path, core);
         execCore();
     };
-    if (!sendRequest(sock, .call, 0)) {
+    if (!sendRequest(sock) or !admitted(sock)) {
         sys.close(sock);
         execCore();
     }
@@ -153,11 +160,11 @@ fn raise(f: i32, floor: u32) sys.Errno!i32 {
     return moved;
 }
 
-/// A connection to the server that is ours to trust, or null with sys.last_errno set. Anyone
-/// may bind an abstract name: a server of another uid is a squatter (or another user's
-/// server), and the call, with our stdio, never goes to it.
+/// A connection to a server that is ours to trust (server_link.zig), or null with
+/// sys.last_errno set (ENOENT/ECONNREFUSED: none listens; EPERM: not one to trust).
 fn connectServer() ?i32 {
-    const rc = ipc.connectAbstract(name);
+    if (!server_link.dirIsPrivate()) return null;
+    const rc = ipc.connectPath(server_path);
     if (rc < 0) {
         sys.last_errno = -rc;
         return null;
@@ -166,8 +173,7 @@ fn connectServer() ?i32 {
         sys.close(rc);
         return null;
     };
-    var cred: [3]u32 = undefined;
-    if (ipc.peerCred(sock, &cred) < 0 or cred[1] != linux.geteuid()) {
+    if (!server_link.trustedServer(sock, &core_stat)) {
         sys.close(sock);
         sys.last_errno = @intFromEnum(linux.E.PERM);
         return null;
@@ -175,70 +181,29 @@ fn connectServer() ?i32 {
     return sock;
 }
 
-/// Starts a server in the background, detached from the caller (its own session, a grandchild
-/// reparented away, /dev/null stdio, cwd /, a clean signal state), unless another front is
-/// starting one: the "<name>/start" lock is an abstract name the server holds until it
-/// listens, so a burst of fronts starts one server and the rest run directly meanwhile.
-fn startServer() void {
-    var lock_name_buf: [name_buf.len + 8]u8 = undefined;
-    const lock_name = std.fmt.bufPrint(&lock_name_buf, "{s}/start", .{name}) catch return;
-    const bound = ipc.bindAbstract(lock_name, 0);
-    if (bound < 0) return; // EADDRINUSE: being started
-    // The grandchild puts /dev/null on 0..2; the lock must not be one of them.
-    const lock = raise(bound, 3) catch {
-        sys.close(bound);
-        return;
-    };
-    defer sys.close(lock);
-
-    var serve_buf: [name_buf.len + 16]u8 = undefined;
-    var lock_env_buf: [48]u8 = undefined;
-    const serve_env = std.fmt.bufPrintZ(&serve_buf, "BUNRUNC_SERVE={s}", .{name}) catch return;
-    const lock_env = std.fmt.bufPrintZ(&lock_env_buf, "BUNRUNC_SERVE_LOCK_FD={d}", .{lock}) catch return;
-    const argv = [_:null]?[*:0]const u8{"bunrunc-core"};
-    const envp = [_:null]?[*:0]const u8{ serve_env, lock_env, server_path_env };
-
-    const rc = linux.fork();
-    if (linux.E.init(rc) != .SUCCESS) return;
-    if (rc == 0) {
-        _ = linux.setsid();
-        const grandchild = linux.fork();
-        if (grandchild != 0) linux.exit_group(0);
-        becomeServer(lock, &argv, &envp);
-    }
-    const child: i32 = @intCast(rc);
-    var status: u32 = 0;
-    _ = sys.retry(linux.wait4, .{ child, &status, 0, null }) catch {};
-}
-
-fn becomeServer(lock: i32, argv: [*:null]const ?[*:0]const u8, envp: [*:null]const ?[*:0]const u8) noreturn {
-    const nul = sys.fd(sys.openat(sys.AT_FDCWD, "/dev/null", sys.O_RDWR, 0)) catch linux.exit_group(127);
-    for (0..3) |i| {
-        const target: i32 = @intCast(i);
-        if (nul != target) _ = linux.dup3(nul, target, 0);
-    }
-    // Our 0..2 may have been closed, putting nul itself there (opened close-on-exec).
-    if (nul > 2) sys.close(nul) else _ = linux.fcntl(nul, linux.F.SETFD, 0);
-    _ = linux.chdir("/");
-    // The server lives on: no fd of the caller's (a pipe an engine waits on for EOF, a
-    // --preserve-fds fd) may stay open in it. Only the lock is passed on.
-    _ = sys.closeRange(3, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC);
-    _ = linux.fcntl(lock, linux.F.SETFD, 0);
-    // Nothing the first caller blocked or ignored applies to every later call.
-    sys.resetSignals();
-    _ = linux.execve(core, argv, envp);
-    linux.exit_group(127);
+/// Waits (at most admit_ms_max) for the server to begin the call, and commits to it with Go.
+/// False: Fallback, no answer in time, or the connection closed — the call has not run and
+/// runs directly. Past Go the call is the server's: it is never run a second time here.
+fn admitted(sock: i32) bool {
+    var fds: [ipc.fds_max]i32 = undefined;
+    var nfds: u32 = 0;
+    const n = ipc.recv(sock, &buf, &fds, &nfds, admit_ms_max);
+    closeAll(fds[0..nfds]);
+    if (n != @sizeOf(proto.Exit)) return false;
+    const op = std.mem.readInt(u32, buf[0..4], .little);
+    if (op != @intFromEnum(proto.Op.begin)) return false;
+    const go = proto.Exit{ .op = @intFromEnum(proto.Op.go) };
+    return ipc.send(sock, std.mem.asBytes(&go), &.{}) == @sizeOf(proto.Exit);
 }
 
 /// Sends a Request: the header, argc argv strings and envc environment strings, each
 /// NUL-terminated, with stdio_fds. False if it does not fit one message or the send failed.
-fn sendRequest(sock: i32, kind: proto.Kind, status: i32) bool {
+fn sendRequest(sock: i32) bool {
     var at: usize = @sizeOf(proto.Request);
     for (std.os.argv) |s| at = appendZ(at, std.mem.span(s)) orelse return false;
     for (std.os.environ) |s| at = appendZ(at, std.mem.span(s)) orelse return false;
     const request = proto.Request{
-        .kind = @intFromEnum(kind),
-        .status = status,
+        .kind = @intFromEnum(proto.Kind.call),
         .argc = @intCast(std.os.argv.len),
         .envc = @intCast(std.os.environ.len),
         .strings = @intCast(at - @sizeOf(proto.Request)),
@@ -261,25 +226,18 @@ fn appendZ(at: usize, s: []const u8) ?usize {
     return at + s.len + 1;
 }
 
-/// The receive loop of a call, until Exit or Fallback; after a Wait it goes on over a new
-/// connection (kind = cont).
+/// The receive loop of a call the server has begun (Go sent), until Exit or Fallback.
 fn serve(first_sock: i32) noreturn {
     var sock = first_sock;
-    // Once any record arrived the server has acted for this call: running it again directly
-    // would do it twice.
+    // Past a Spawn or Wait the server has acted for this call: running it again directly would
+    // do it twice. Before that a Fallback still means it did nothing (a container lock another
+    // call holds); a connection closed at any point after Go means it may have done anything.
     var acted = false;
     var fds: [ipc.fds_max]i32 = undefined;
     var nfds: u32 = 0;
     while (true) {
         const n = ipc.recv(sock, &buf, &fds, &nfds, -1);
-        if (n <= 0) {
-            // A server leaving idle may close a connection it just accepted, having done nothing.
-            if (!acted) {
-                sys.close(sock);
-                execCore();
-            }
-            fail(&.{"bunrunc: the resident server closed the connection mid-call"});
-        }
+        if (n <= 0) fail(&.{"bunrunc: the resident server closed the connection mid-call"});
         const message = buf[0..@intCast(n)];
         if (message.len < 4) protocolError("a record shorter than its op");
         const op = std.mem.readInt(u32, message[0..4], .little);
@@ -307,12 +265,14 @@ fn serve(first_sock: i32) noreturn {
                 const wait = record(proto.Wait, message);
                 const code = waitFor(wait.pid);
                 if (wait.cont == 0) linux.exit_group(code);
-                sys.close(sock);
-                // The server asked to hear the status (cleanup after a foreground run or exec);
-                // if it is gone, the status is still the call's answer.
-                const next = connectServer() orelse linux.exit_group(code);
-                if (!sendRequest(next, .cont, code)) linux.exit_group(code);
-                sock = next;
+                // The server asked to hear the status (cleanup after a foreground run), on this
+                // same connection; if it is gone, the status is still the call's answer.
+                const status = proto.Exit{ .op = @intFromEnum(proto.Op.status), .code = code };
+                if (ipc.send(sock, std.mem.asBytes(&status), &.{}) != @sizeOf(proto.Exit)) linux.exit_group(code);
+                const answer = ipc.recv(sock, &buf, &fds, &nfds, -1);
+                closeAll(fds[0..nfds]);
+                if (answer != @sizeOf(proto.Exit) or std.mem.readInt(u32, buf[0..4], .little) != @intFromEnum(proto.Op.exit)) linux.exit_group(code);
+                linux.exit_group(std.mem.bytesToValue(proto.Exit, buf[0..@sizeOf(proto.Exit)]).code & 0xff);
             },
             else => {
                 closeAll(received);

@@ -88,20 +88,20 @@ pub fn peerCred(sock: i32, out: *[3]u32) i32 {
     return 0;
 }
 
-/// The abstract AF_UNIX address `name` (no leading NUL in `name`); returns the address length.
-pub fn abstractAddr(name: []const u8, addr: *linux.sockaddr.un) ?u32 {
+/// A filesystem AF_UNIX address; null when the path does not fit sun_path.
+fn pathAddr(path: []const u8, addr: *linux.sockaddr.un) ?u32 {
     addr.* = std.mem.zeroes(linux.sockaddr.un);
     addr.family = linux.AF.UNIX;
-    if (name.len + 1 > addr.path.len) return null;
-    @memcpy(addr.path[1 .. 1 + name.len], name);
-    return @intCast(@offsetOf(linux.sockaddr.un, "path") + 1 + name.len);
+    if (path.len == 0 or path.len + 1 > addr.path.len) return null;
+    @memcpy(addr.path[0..path.len], path);
+    return @intCast(@offsetOf(linux.sockaddr.un, "path") + path.len + 1);
 }
 
-/// A SOCK_SEQPACKET socket connected to the abstract address `name`, or -errno
-/// (-ECONNREFUSED: nobody listens there).
-pub fn connectAbstract(name: []const u8) i32 {
+/// A SOCK_SEQPACKET socket connected to the socket file at `path`, or -errno (-ENOENT: no
+/// file, -ECONNREFUSED: a stale file nobody listens on).
+pub fn connectPath(path: []const u8) i32 {
     var addr: linux.sockaddr.un = undefined;
-    const len = abstractAddr(name, &addr) orelse return -@as(i32, @intFromEnum(linux.E.NAMETOOLONG));
+    const len = pathAddr(path, &addr) orelse return -@as(i32, @intFromEnum(linux.E.NAMETOOLONG));
     const s = sys.fd(linux.socket(linux.AF.UNIX, linux.SOCK.SEQPACKET | linux.SOCK.CLOEXEC, 0)) catch return -sys.last_errno;
     _ = sys.retry(linux.connect, .{ s, @as(*const anyopaque, @ptrCast(&addr)), len }) catch {
         sys.close(s);
@@ -110,23 +110,81 @@ pub fn connectAbstract(name: []const u8) i32 {
     return s;
 }
 
-/// A SOCK_SEQPACKET socket bound to the abstract address `name` (listening when backlog > 0),
-/// or -errno (-EADDRINUSE: another process holds the name).
-pub fn bindAbstract(name: []const u8, backlog: u32) i32 {
+/// A listening SOCK_SEQPACKET socket bound at `path` (a file left there is replaced: the
+/// caller holds the lock that makes it the only server for the path), or -errno.
+pub fn listenPath(path: [*:0]const u8, backlog: u32) i32 {
     var addr: linux.sockaddr.un = undefined;
-    const len = abstractAddr(name, &addr) orelse return -@as(i32, @intFromEnum(linux.E.NAMETOOLONG));
+    const len = pathAddr(std.mem.span(path), &addr) orelse return -@as(i32, @intFromEnum(linux.E.NAMETOOLONG));
     const s = sys.fd(linux.socket(linux.AF.UNIX, linux.SOCK.SEQPACKET | linux.SOCK.CLOEXEC, 0)) catch return -sys.last_errno;
-    _ = sys.check(linux.bind(s, @ptrCast(&addr), len)) catch {
+    _ = linux.unlink(path);
+    // The socket file is created 0600 whatever the process's umask (its directory is 0700 too).
+    const old_mask = sys.umask(0o177);
+    const bound = linux.bind(s, @ptrCast(&addr), len);
+    _ = sys.umask(@intCast(old_mask));
+    _ = sys.check(bound) catch {
         sys.close(s);
         return -sys.last_errno;
     };
-    if (backlog > 0) {
-        _ = sys.check(linux.listen(s, backlog)) catch {
-            sys.close(s);
-            return -sys.last_errno;
-        };
-    }
+    _ = sys.check(linux.listen(s, @intCast(backlog))) catch {
+        sys.close(s);
+        return -sys.last_errno;
+    };
     return s;
+}
+
+/// SO_PEERPIDFD (Linux 6.5+): a pidfd of the process that made the peer socket (connect() for
+/// a client, listen() for a server): the peer's identity, immune to pid reuse. -ENOPROTOOPT on
+/// older kernels.
+pub fn peerPidfd(sock: i32) i32 {
+    const SO_PEERPIDFD = 77;
+    var f: i32 = -1;
+    var len: u32 = @sizeOf(i32);
+    const rc = linux.getsockopt(sock, linux.SOL.SOCKET, SO_PEERPIDFD, @ptrCast(&f), &len);
+    if (linux.E.init(rc) != .SUCCESS) return -@as(i32, @intCast(@intFromEnum(linux.E.init(rc))));
+    if (f < 0) return -@as(i32, @intFromEnum(linux.E.SRCH));
+    _ = linux.fcntl(f, linux.F.SETFD, linux.FD_CLOEXEC);
+    return f;
+}
+
+/// Whether this kernel gives SO_PEERPIDFD (asked on a socketpair of our own).
+pub fn peerPidfdSupported() bool {
+    var pair: [2]i32 = undefined;
+    if (linux.E.init(linux.socketpair(linux.AF.UNIX, linux.SOCK.SEQPACKET | linux.SOCK.CLOEXEC, 0, &pair)) != .SUCCESS) return false;
+    defer sys.close(pair[0]);
+    defer sys.close(pair[1]);
+    const f = peerPidfd(pair[0]);
+    if (f < 0) return false;
+    sys.close(f);
+    return true;
+}
+
+/// The pid a pidfd refers to, as this process's pid namespace sees it ("Pid:" in its fdinfo):
+/// > 0, or null (exited: -1, not visible from here: 0, or unreadable).
+pub fn pidOfPidfd(pidfd: i32) ?i32 {
+    var path_buf: [48]u8 = undefined;
+    const path = std.fmt.bufPrintZ(&path_buf, "/proc/self/fdinfo/{d}", .{pidfd}) catch return null;
+    const f = sys.fd(sys.openat(sys.AT_FDCWD, path, sys.O_RDONLY | sys.O_CLOEXEC, 0)) catch return null;
+    defer sys.close(f);
+    var text: [512]u8 = undefined;
+    const n = sys.retry(linux.read, .{ f, &text, text.len }) catch return null;
+    const key = "\nPid:\t";
+    const at = std.mem.indexOf(u8, text[0..n], key) orelse return null;
+    var v: i64 = 0;
+    var i = at + key.len;
+    if (i < n and text[i] == '-') return null;
+    while (i < n and text[i] >= '0' and text[i] <= '9') : (i += 1) {
+        v = v * 10 + (text[i] - '0');
+        if (v > std.math.maxInt(i32)) return null;
+    }
+    if (v <= 0) return null;
+    return @intCast(v);
+}
+
+/// Whether the process behind a pidfd is still running (its pidfd is not yet readable).
+pub fn pidfdAlive(pidfd: i32) bool {
+    var pfd = [_]linux.pollfd{.{ .fd = pidfd, .events = linux.POLL.IN, .revents = 0 }};
+    const ready = sys.retry(linux.poll, .{ &pfd, 1, 0 }) catch return false;
+    return ready == 0;
 }
 
 /// Waits at most timeout_ms for a connection; returns it (close-on-exec), -ETIMEDOUT or -errno.

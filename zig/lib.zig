@@ -7,7 +7,7 @@ const sys = @import("sys");
 const plan = @import("plan");
 const spawn_mod = @import("spawn.zig");
 
-pub const abi_version: u32 = 4;
+pub const abi_version: u32 = 5;
 
 comptime {
     std.debug.assert(@sizeOf(spawn_mod.Result) == 16);
@@ -221,15 +221,38 @@ export fn bunrunc_seccomp_probe() u32 {
 
 const ipc = @import("ipc.zig");
 
-/// The resident server's listening socket on the abstract name (SOCK_SEQPACKET), or -errno
-/// (-EADDRINUSE: a server already holds it).
-export fn bunrunc_server_listen(name: [*:0]const u8) i32 {
-    return ipc.bindAbstract(std.mem.span(name), 128);
+/// The resident server's listening socket at `path` (SOCK_SEQPACKET, a 0600 file replacing any
+/// stale one), or -errno.
+export fn bunrunc_server_listen(path: [*:0]const u8) i32 {
+    return ipc.listenPath(path, 128);
 }
 
-/// The next front's connection, waiting at most timeout_ms; -ETIMEDOUT when idle.
+/// The next front's connection, waiting at most timeout_ms; -ETIMEDOUT when none.
 export fn bunrunc_server_accept(listener: i32, timeout_ms: i32) i32 {
     return ipc.accept(listener, timeout_ms);
+}
+
+/// Polls `n` fds for input (or hangup) at most timeout_ms; ready[i] = 1 for each that has it.
+/// Returns how many are ready, or -errno.
+export fn bunrunc_poll_many(fds: [*]const i32, n: u32, ready: [*]u8, timeout_ms: i32) i32 {
+    const n_max = 1024;
+    if (n > n_max) return -@as(i32, @intFromEnum(linux.E.INVAL));
+    var pfds: [n_max]linux.pollfd = undefined;
+    for (0..n) |i| pfds[i] = .{ .fd = fds[i], .events = linux.POLL.IN, .revents = 0 };
+    const got = sys.retry(linux.poll, .{ &pfds, n, timeout_ms }) catch return -sys.last_errno;
+    for (0..n) |i| ready[i] = @intFromBool(pfds[i].revents != 0);
+    return @intCast(got);
+}
+
+/// SO_PEERPIDFD: a pidfd (close-on-exec) of the process that connected; -ENOPROTOOPT before
+/// Linux 6.5.
+export fn bunrunc_peer_pidfd(sock: i32) i32 {
+    return ipc.peerPidfd(sock);
+}
+
+/// Sets close-on-exec on an inherited fd (the server's start lock must not reach its children).
+export fn bunrunc_set_cloexec(f: i32) i32 {
+    return neg(linux.fcntl(f, linux.F.SETFD, linux.FD_CLOEXEC));
 }
 
 /// One message with its fds (close-on-exec); returns its length (0: the peer closed) or -errno.

@@ -3,34 +3,42 @@
 //! (zig/ipc.zig). src/server/proto.ts mirrors these layouts; `version` is in the server's
 //! abstract socket name, so a front never talks to a server of another build.
 //!
-//! A call: the front connects and sends a Request (fds: its stdin, stdout, stderr). The server
-//! answers with a sequence of records until Exit or Fallback:
-//!   Fallback            only as the first record: the front execs bunrunc-core itself with its
-//!                       own argv (the server did nothing: a verb it leaves to the direct path,
-//!                       or a peer it refuses). A connection closed before any record means the
-//!                       same; closed later, the call failed.
-//!   Exit{code}          the call is over; the front exits with code
-//!   Spawn + plan bytes  the front clones the container's init (zig/spawn.zig) and answers
-//!                       Spawned (fds: pidfd, sync socket); the init is the front's child, as it
-//!                       is runc's, so a subreaper caller (a shim, conmon) reaps it
-//!   Wait{pid}           the front waits for its child pid, forwarding signals, then either
-//!                       exits with its status or (cont = 1) calls again with kind = continue;
-//!                       pid may become the front's child only later (an exec into a pid
-//!                       namespace: the grandchild reparents once the intermediate exits)
+//! A call (one connection from first record to last; no record of a call ever arrives on another
+//! connection):
+//!   front -> Request    argv and environment (fds: its stdin, stdout, stderr)
+//!   server -> Fallback  the front execs bunrunc-core itself with its own argv (the server did
+//!                       nothing: a verb it leaves to the direct path, a peer it refuses, a lock
+//!                       another call holds). Allowed until the first Spawn or Wait.
+//!   server -> Begin     the server is about to run the call. The front answers Go only if
+//!                       Begin came within its admission bound (front.zig admit_ms_max); past
+//!                       it the front closes the connection and runs the call directly, and the
+//!                       server, seeing no Go, never starts it. So a call runs exactly once.
+//!   front -> Go
+//!   server -> Exit{code}          the call is over; the front exits with code
+//!   server -> Spawn + plan bytes  the front clones the container's init (zig/spawn.zig) and
+//!                       answers Spawned (fds: pidfd, sync socket); the init is the front's
+//!                       child, as it is runc's, so a subreaper caller (a shim, conmon) reaps it
+//!   server -> Wait{pid} the front waits for its child pid, forwarding signals, then either
+//!                       exits with its status or (cont = 1) sends Status{code} on the same
+//!                       connection and reads on (the server finishes: run deletes); pid may
+//!                       become the front's child only later (an exec into a pid namespace: the
+//!                       grandchild reparents once the intermediate exits)
+//! Both ends check who is on the other side through the kernel (SO_PEERPIDFD), never by pid
+//! number alone: front.zig `trustedServer`, src/server/admission.ts.
 const std = @import("std");
 
-pub const version: u32 = 1;
+pub const version: u32 = 2;
 
-pub const Op = enum(u32) { fallback = 1, exit = 2, spawn = 3, spawned = 4, wait = 5 };
+pub const Op = enum(u32) { fallback = 1, exit = 2, spawn = 3, spawned = 4, wait = 5, begin = 6, go = 7, status = 8 };
 
-pub const Kind = enum(u32) { call = 1, cont = 2 };
+pub const Kind = enum(u32) { call = 1 };
 
 /// Front -> server. Followed by argc NUL-terminated argv strings (argv[0] included) and envc
 /// NUL-terminated environment strings; `strings` bytes in all.
 pub const Request = extern struct {
     magic: u32 = magic,
     kind: u32,
-    /// kind = cont: the exit code the waited process gave (its status, or 128 + signal).
+    /// Unused (0).
     status: i32 = 0,
     argc: u32,
     envc: u32,
@@ -39,7 +47,8 @@ pub const Request = extern struct {
 
 pub const magic: u32 = 0x31515242; // "BRQ1"
 
-/// Server -> front, Exit and Fallback (code unused).
+/// Server -> front: Exit, Fallback and Begin (code unused); front -> server: Go (code unused)
+/// and Status (code: the waited process's exit code, its status or 128 + signal).
 pub const Exit = extern struct { op: u32, code: i32 = 0 };
 
 /// Server -> front, followed by plan_len plan bytes. fds: n_extra extra fds, then n_join cgroup
@@ -74,9 +83,13 @@ comptime {
     std.debug.assert(@sizeOf(Wait) == 12);
 }
 
-/// The server's abstract socket name for a core binary and user: the binary's identity
-/// (device, inode, size, mtime) so a rebuilt or reinstalled bunrunc never talks to an older
-/// server, and the euid so each user has a server of their own.
-pub fn serverName(buf: []u8, euid: u32, dev: u64, ino: u64, size: i64, mtime_ns: i128) []const u8 {
-    return std.fmt.bufPrint(buf, "bunrunc/{d}/{d}/{x}-{x}-{x}-{x}", .{ version, euid, dev, ino, size, mtime_ns }) catch unreachable;
+/// Where servers listen: a directory only its owner (root) can enter, so nobody else can
+/// connect to a server or put a socket of their own in its place; the front checks it is that
+/// before it connects (front.zig).
+pub const server_dir = "/run/bunrunc-core";
+
+/// The server's socket path for a core binary: the binary's identity (device, inode, size,
+/// mtime) so a rebuilt or reinstalled bunrunc never talks to an older server.
+pub fn serverPath(buf: []u8, dev: u64, ino: u64, size: i64, mtime_ns: i128) [:0]const u8 {
+    return std.fmt.bufPrintZ(buf, "{s}/{d}.{x}.{x}.{x}.{x}.sock", .{ server_dir, version, dev, ino, size, mtime_ns }) catch unreachable;
 }

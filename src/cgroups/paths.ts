@@ -42,7 +42,7 @@ export function v1Mounts(mountinfo = readFileSync("/proc/self/mountinfo", "utf8"
  * The caller's cgroups (this process's, or in the resident server the front's: src/lib/caller.ts)
  * from /proc/PID/cgroup: v1 controller -> path, and "" -> the v2 path.
  */
-export function ownCgroups(text = readFileSync(`/proc/${caller().pid}/cgroup`, "utf8")): Record<string, string> {
+export function ownCgroups(text = caller().cgroups ?? readFileSync(`/proc/${caller().pid}/cgroup`, "utf8")): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split("\n")) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line);

@@ -7,6 +7,7 @@ import { strerror } from "../lib/errno.ts";
 import { BunruncError } from "../lib/errors.ts";
 import { configureLog, log, logFailure } from "../log.ts";
 import { caller } from "../lib/caller.ts";
+import { LockBusy } from "../state/store.ts";
 
 const VERB_MODULES: Record<string, () => Promise<{ default: VerbMain }>> = {
   spec: () => import("./spec.ts"),
@@ -86,6 +87,8 @@ export async function dispatch(argv: string[], argv0: string = invokedAs()): Pro
     phase("verb-loaded");
     return (await verb.default(inv)) ?? 0;
   } catch (e) {
+    // Only in the resident server: the call goes back to its front untouched (src/server/serve.ts).
+    if (e instanceof LockBusy) throw e;
     logFailure(messageOf(e));
     return exitCodeFor(e, inv?.kind === "verb" ? inv.verb : undefined);
   }

@@ -15,6 +15,8 @@ export interface SpawnInCaller extends ffi.SpawnRequest {
 export interface Caller {
   /** The calling process (LISTEN_PID is compared with it). */
   pid: number;
+  /** Its /proc/PID/cgroup, read while it was proven alive (the server's callers); else read when needed. */
+  cgroups?: string;
   /** Clones the container's init in the calling process. */
   spawn(req: SpawnInCaller): ffi.Spawned;
   /** Returns once a process spawn() made has exited, reaping it when it is this process's child. */

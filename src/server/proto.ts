@@ -1,7 +1,7 @@
 // The records of zig/proto.zig (the authoritative layouts and the call's sequence), as the
 // server reads and writes them. Little-endian, one SOCK_SEQPACKET message each.
-export const Op = { fallback: 1, exit: 2, spawn: 3, spawned: 4, wait: 5 } as const;
-export const Kind = { call: 1, cont: 2 } as const;
+export const Op = { fallback: 1, exit: 2, spawn: 3, spawned: 4, wait: 5, begin: 6, go: 7, status: 8 } as const;
+export const Kind = { call: 1 } as const;
 
 const MAGIC = 0x31515242;
 const REQUEST_SIZE = 24;
@@ -9,8 +9,6 @@ const SPAWN_SIZE = 48;
 const SPAWNED_SIZE = 16;
 
 export interface Request {
-  kind: number;
-  status: number;
   /** argv[0] included. */
   argv: string[];
   env: Record<string, string>;
@@ -27,7 +25,7 @@ export function decodeRequest(bytes: Uint8Array): Request | null {
   const argc = v.getUint32(12, true);
   const envc = v.getUint32(16, true);
   const size = v.getUint32(20, true);
-  if ((kind !== Kind.call && kind !== Kind.cont) || REQUEST_SIZE + size !== bytes.length) return null;
+  if (kind !== Kind.call || REQUEST_SIZE + size !== bytes.length) return null;
   const strings = decoder.decode(bytes.subarray(REQUEST_SIZE)).split("\0");
   // Every string ends with a NUL: split leaves one empty string after the last.
   if (strings.length !== argc + envc + 1 || argc < 1) return null;
@@ -36,7 +34,7 @@ export function decodeRequest(bytes: Uint8Array): Request | null {
     const eq = kv.indexOf("=");
     if (eq > 0) env[kv.slice(0, eq)] ??= kv.slice(eq + 1);
   }
-  return { kind, status: v.getInt32(8, true), argv: strings.slice(0, argc), env };
+  return { argv: strings.slice(0, argc), env };
 }
 
 function record(size: number, fill: (v: DataView) => void): Uint8Array {
@@ -46,6 +44,17 @@ function record(size: number, fill: (v: DataView) => void): Uint8Array {
 }
 
 export const fallbackRecord = () => record(8, (v) => v.setUint32(0, Op.fallback, true));
+
+export const beginRecord = () => record(8, (v) => v.setUint32(0, Op.begin, true));
+
+/** The front's 8-byte answers: Go (code unused) and Status (the waited process's exit code). null: neither. */
+export function decodeAnswer(bytes: Uint8Array): { op: typeof Op.go | typeof Op.status; code: number } | null {
+  if (bytes.length !== 8) return null;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const op = v.getUint32(0, true);
+  if (op !== Op.go && op !== Op.status) return null;
+  return { op, code: v.getInt32(4, true) };
+}
 
 export const exitRecord = (code: number) =>
   record(8, (v) => {

@@ -1,107 +1,254 @@
-// The resident server: bunrunc-core started by a front (zig/front.zig) with BUNRUNC_SERVE=<name>.
-// It runs the same calls the CLI runs (src/cli/dispatch.ts), one at a time, for fronts that
-// connect to the abstract socket <name>, so a container verb costs a small static executable's
-// start instead of Bun's (bench/README.md). For each call it takes on the caller's working
-// directory, environment, umask and stdio; the container's processes are still cloned by the
-// front (src/lib/caller.ts). Verbs it does not serve — and callers it may not act for
-// (src/server/peer.ts) — get Fallback: the front execs bunrunc-core itself.
-// It leaves after IDLE_MS without a call; a front starts the next one.
-import { openSync, readFileSync, writeFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+// The resident server: bunrunc-core started by a front (zig/server_link.zig) with
+// BUNRUNC_SERVE=<socket path>. It runs the same calls the CLI runs (src/cli/dispatch.ts) for fronts
+// that connect to that socket, so a container verb costs a small static executable's start
+// instead of Bun's (bench/README.md). For each call it takes on the caller's working directory,
+// environment, umask and stdio; the container's processes are still cloned by the front
+// (src/lib/caller.ts). Who it serves and which calls: src/server/admission.ts.
+//
+// Calls run one at a time (they share this process's cwd, environment and stdio), but nothing a
+// caller does holds up the others: connections are read and admitted as they become ready (a
+// silent one is dropped after READ_REQUEST_MS_MAX, and waiting for it blocks nobody), a front
+// given no Begin within its own bound runs its call directly (zig/front.zig admit_ms_max), a
+// container lock another process holds sends the call back to the front before it did anything,
+// and a foreground run's wait happens in the front. It leaves after IDLE_MS without a call.
+import { lstatSync, openSync, statSync, unlinkSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import * as ffi from "../ffi.ts";
 import { waitUnreaped, withCaller, type Caller, type SpawnInCaller } from "../lib/caller.ts";
 import { dispatch } from "../cli/dispatch.ts";
-import { parseArgv } from "../cli/parse.ts";
 import { configureLog } from "../log.ts";
-import { admit, contextOf } from "./peer.ts";
+import { LockBusy, setLockWaitMsMax } from "../state/store.ts";
+import { admitCaller, contextOf, served, stillAlive, type Admitted } from "./admission.ts";
+import { joinOwnCgroups, leaveOwnCgroups } from "./own-cgroup.ts";
 import { phase } from "../timing.ts";
-import { decodeRequest, decodeSpawned, exitRecord, fallbackRecord, Kind, spawnRecord, waitRecord, type Request } from "./proto.ts";
+import { beginRecord, decodeAnswer, decodeRequest, decodeSpawned, exitRecord, fallbackRecord, Op, spawnRecord, waitRecord, type Request } from "./proto.ts";
 
 const IDLE_MS = Number(process.env.BUNRUNC_SERVE_IDLE_MS) || 30_000;
 /** A call's argv and environment; a larger one is sent to the direct path by the front. */
 const REQUEST_MAX = 4 << 20;
-const REQUEST_WAIT_MS = 5_000;
+/** A connection that has sent no request by then is closed (a front sends it right after connecting). */
+const READ_REQUEST_MS_MAX = 2_000;
+/** Connections not yet read, at most; past it the oldest are closed. */
+const PENDING_MAX = 256;
+/** A front answers Begin at once; one that does not is told Fallback and left. */
+const GO_WAIT_MS = 200;
 const SPAWN_REPLY_WAIT_MS = 60_000;
 const STDIO = [0, 1, 2];
 
-/** The verbs worth a server round trip; the rest (and help, version) run directly. */
-const SERVED = new Set(["create", "start", "delete", "kill", "state", "run", "exec"]);
+interface Call {
+  conn: number;
+  req: Request;
+  stdio: number[];
+  who: Admitted;
+  /** A foreground run's second half: the front sent the process's exit code. */
+  resumedWith?: number;
+}
 
-export async function serve(name: string): Promise<never> {
-  let listener: number;
-  try {
-    listener = ffi.serverListen(name);
-  } catch {
-    process.exit(0); // another server holds the name
-  }
+export async function serve(path: string): Promise<never> {
+  // The start lock (zig/server_link.zig) is held for the server's whole life; none of the
+  // processes it may start inherits it.
   const lockFd = Number(process.env.BUNRUNC_SERVE_LOCK_FD);
-  if (lockFd > 2) ffi.close(lockFd);
+  if (!(lockFd > 2) || !privateDir(dirname(path))) process.exit(1);
+  ffi.setCloexec(lockFd);
+  const listener = ffi.serverListen(path);
+  const socketIno = statSync(path).ino;
   delete process.env.BUNRUNC_SERVE;
   delete process.env.BUNRUNC_SERVE_LOCK_FD;
-  leaveStartersCgroups();
+  // Locks other bunrunc processes hold send the call back to its front rather than wait here.
+  setLockWaitMsMax(0);
+  joinOwnCgroups();
   const own = contextOf("self").context;
   const devnull = openSync("/dev/null", "r+");
   const ownEnv = { ...process.env };
-  for (;;) {
-    const conn = ffi.serverAccept(listener, IDLE_MS);
-    if (conn === null) break;
-    try {
-      await serveCall(conn, own, devnull, ownEnv);
-    } catch {
-      // The front sees the connection close: before any record it runs the call directly.
-    } finally {
-      ffi.close(conn);
-    }
-  }
+  const server = new Server(listener, own, devnull, ownEnv);
+  await server.run();
+  try {
+    if (lstatSync(path).ino === socketIno) unlinkSync(path);
+  } catch {}
+  leaveOwnCgroups();
   process.exit(0);
 }
 
-async function serveCall(conn: number, own: string, devnull: number, ownEnv: NodeJS.ProcessEnv): Promise<void> {
-  // Before the caller's stderr is ours this mark's line goes to /dev/null; it starts the clock
-  // that serve.caller-taken reads (receive, peer check, taking on the caller).
-  phase("serve.accepted");
-  const msg = ffi.msgRecv(conn, REQUEST_WAIT_MS, REQUEST_MAX);
-  if (!msg) return;
+/** The socket's directory: ours, a directory, nobody else's to enter. */
+function privateDir(dir: string): boolean {
   try {
-    const req = decodeRequest(msg.bytes);
-    const { pid } = ffi.peerCred(conn);
-    const umask = req && msg.fds.length === STDIO.length ? admit(pid, own) : null;
-    if (!req || umask === null) return ffi.msgSend(conn, fallbackRecord());
-    const argv = req.argv.slice(1);
-    const restore = takeOnCaller(pid, umask, req, msg.fds, devnull, ownEnv);
-    phase("serve.caller-taken");
-    const front = frontCaller(conn, pid, req);
-    // undefined: not served (decided in the caller's cwd, so after taking it on).
-    let code: number | undefined;
-    try {
-      if (req.kind === Kind.cont || served(argv)) {
-        code = await withCaller(front, () => dispatch(argv, basename(req.argv[0]!)));
-        phase("serve.dispatched");
-      }
-    } finally {
-      restore();
-    }
-    if (code === undefined) ffi.msgSend(conn, fallbackRecord());
-    else if (!front.waiting) ffi.msgSend(conn, exitRecord(code));
-  } finally {
-    for (const fd of msg.fds) ffi.close(fd);
+    const st = lstatSync(dir);
+    return st.isDirectory() && st.uid === process.geteuid!() && (st.mode & 0o077) === 0;
+  } catch {
+    return false;
   }
 }
 
-/** The caller's cwd, environment, umask and stdio for the call; returns what puts ours back. */
-function takeOnCaller(pid: number, callerUmask: number, req: Request, stdio: number[], devnull: number, ownEnv: NodeJS.ProcessEnv): () => void {
-  process.chdir(`/proc/${pid}/cwd`);
-  const umask = process.umask(callerUmask);
-  replaceEnv(req.env);
-  STDIO.forEach((fd, i) => ffi.dup2(stdio[i]!, fd));
-  return () => {
-    // stdio first: a caller reading our stdout to EOF must not wait on the server's copy.
-    for (const fd of STDIO) ffi.dup2(devnull, fd);
-    configureLog({ file: "", format: "text", debug: false });
-    replaceEnv(ownEnv);
-    process.umask(umask);
-    process.chdir("/");
-  };
+class Server {
+  /** Accepted, no request read yet. */
+  private pending: { conn: number; since: number }[] = [];
+  /** Admitted, to be run in order. */
+  private queue: Call[] = [];
+  /** A foreground run whose front waits for the process and will send its status. */
+  private waiting: Call[] = [];
+  private lastActive = Date.now();
+
+  constructor(
+    private readonly listener: number,
+    private readonly own: string,
+    private readonly devnull: number,
+    private readonly ownEnv: NodeJS.ProcessEnv,
+  ) {}
+
+  async run(): Promise<void> {
+    for (;;) {
+      this.dropSilent(Date.now());
+      const idle = !this.pending.length && !this.queue.length && !this.waiting.length;
+      const sinceActive = Date.now() - this.lastActive;
+      if (idle && sinceActive >= IDLE_MS) return;
+      const fds = [this.listener, ...this.pending.map((p) => p.conn), ...this.waiting.map((w) => w.conn)];
+      const ready = ffi.pollMany(fds, this.queue.length ? 0 : this.pollTimeout(sinceActive));
+      const pending = this.pending;
+      const waiting = this.waiting;
+      this.pending = pending.filter((_, i) => !ready[1 + i]);
+      this.waiting = waiting.filter((_, i) => !ready[1 + pending.length + i]);
+      if (ready[0]) this.acceptAll();
+      pending.forEach((p, i) => ready[1 + i] && this.readRequest(p.conn));
+      waiting.forEach((w, i) => ready[1 + pending.length + i] && this.readStatus(w));
+      const call = this.queue.shift();
+      if (call) {
+        await this.runCall(call);
+        this.lastActive = Date.now();
+      }
+    }
+  }
+
+  private pollTimeout(sinceActive: number): number {
+    if (this.pending.length) return Math.max(0, READ_REQUEST_MS_MAX - (Date.now() - this.pending[0]!.since));
+    return Math.max(0, IDLE_MS - sinceActive);
+  }
+
+  private dropSilent(now: number): void {
+    while (this.pending.length && (this.pending.length > PENDING_MAX || now - this.pending[0]!.since >= READ_REQUEST_MS_MAX)) {
+      ffi.close(this.pending.shift()!.conn);
+    }
+  }
+
+  private acceptAll(): void {
+    for (;;) {
+      let conn: number | null;
+      try {
+        conn = ffi.serverAccept(this.listener, 0);
+      } catch {
+        return;
+      }
+      if (conn === null) return;
+      this.pending.push({ conn, since: Date.now() });
+    }
+  }
+
+  /** The request of a connection that became readable: queued if admitted, else Fallback. */
+  private readRequest(conn: number): void {
+    phase("serve.accepted");
+    let msg: { bytes: Uint8Array; fds: number[] } | null = null;
+    try {
+      msg = ffi.msgRecv(conn, 0, REQUEST_MAX);
+    } catch {}
+    const req = msg && decodeRequest(msg.bytes);
+    const who = req && msg!.fds.length === STDIO.length ? admitCaller(conn, this.own) : null;
+    if (!req || !who || !served(req.argv.slice(1), `/proc/${who.pid}/cwd`) || !stillAlive(who.pidfd)) {
+      msg?.fds.forEach((fd) => ffi.close(fd));
+      if (who) ffi.close(who.pidfd);
+      return refuse(conn);
+    }
+    this.queue.push({ conn, req, stdio: msg!.fds, who });
+  }
+
+  /** A waiting front's Status (its process exited): the run's second half is queued. */
+  private readStatus(call: Call): void {
+    let answer = null;
+    try {
+      const msg = ffi.msgRecv(call.conn, 0, 64);
+      msg?.fds.forEach((fd) => ffi.close(fd));
+      answer = msg && decodeAnswer(msg.bytes);
+    } catch {}
+    if (!answer || answer.op !== Op.status) return finish(call);
+    this.queue.push({ ...call, resumedWith: answer.code });
+  }
+
+  private async runCall(call: Call): Promise<void> {
+    if (call.resumedWith === undefined && !begun(call.conn)) return finish(call);
+    const restore = this.takeOnCaller(call);
+    if (!restore) return finish(call);
+    phase("serve.caller-taken");
+    const front = frontCaller(call);
+    let code: number;
+    try {
+      code = await withCaller(front, () => dispatch(call.req.argv.slice(1), basename(call.req.argv[0]!)));
+      phase("serve.dispatched");
+    } catch (e) {
+      restore();
+      // Only a lock another process holds comes here, before the call did anything.
+      if (e instanceof LockBusy && call.resumedWith === undefined) sendOrIgnore(call.conn, fallbackRecord());
+      return finish(call);
+    }
+    restore();
+    if (front.waiting === "status") this.waiting.push(call);
+    else {
+      if (!front.waiting) sendOrIgnore(call.conn, exitRecord(code));
+      finish(call);
+    }
+  }
+
+  /** The caller's cwd, environment, umask and stdio for the call; returns what puts ours back (null: the caller is gone). */
+  private takeOnCaller(call: Call): (() => void) | null {
+    const { who, req, stdio } = call;
+    try {
+      process.chdir(`/proc/${who.pid}/cwd`);
+    } catch {
+      return null;
+    }
+    if (!stillAlive(who.pidfd)) {
+      process.chdir("/");
+      return null;
+    }
+    const umask = process.umask(who.umask);
+    replaceEnv(req.env);
+    STDIO.forEach((fd, i) => ffi.dup2(stdio[i]!, fd));
+    return () => {
+      // stdio first: a caller reading our stdout to EOF must not wait on the server's copy.
+      for (const fd of STDIO) ffi.dup2(this.devnull, fd);
+      configureLog({ file: "", format: "text", debug: false });
+      replaceEnv(this.ownEnv);
+      process.umask(umask);
+      process.chdir("/");
+    };
+  }
+}
+
+/** Begin, then the front's Go: it is still there and has committed to this server running the call. */
+function begun(conn: number): boolean {
+  try {
+    ffi.msgSend(conn, beginRecord());
+    const msg = ffi.msgRecv(conn, GO_WAIT_MS, 64);
+    msg?.fds.forEach((fd) => ffi.close(fd));
+    if (msg && decodeAnswer(msg.bytes)?.op === Op.go) return true;
+  } catch {}
+  // No Go in time: tell it to run the call itself, in case its Go is on the way.
+  sendOrIgnore(conn, fallbackRecord());
+  return false;
+}
+
+function refuse(conn: number): void {
+  sendOrIgnore(conn, fallbackRecord());
+  ffi.close(conn);
+}
+
+function finish(call: Call): void {
+  call.stdio.forEach((fd) => ffi.close(fd));
+  ffi.close(call.who.pidfd);
+  ffi.close(call.conn);
+}
+
+function sendOrIgnore(conn: number, record: Uint8Array): void {
+  try {
+    ffi.msgSend(conn, record);
+  } catch {} // the front is gone
 }
 
 function replaceEnv(env: NodeJS.ProcessEnv): void {
@@ -109,71 +256,26 @@ function replaceEnv(env: NodeJS.ProcessEnv): void {
   Object.assign(process.env, env);
 }
 
-/**
- * Whether the server runs this call. Direct instead: a terminal the runtime would relay itself,
- * and a container with hooks — calls are served one at a time, and a hook may run for seconds
- * (the direct path runs it without holding up anyone else's calls).
- */
-function served(argv: string[]): boolean {
-  let inv;
-  try {
-    inv = parseArgv(argv);
-  } catch {
-    return false; // the direct path reports it
-  }
-  if (inv.kind !== "verb" || !SERVED.has(inv.verb)) return false;
-  const { flags, global, args } = inv;
-  if (inv.verb === "run" || inv.verb === "create") {
-    const config = readJson(join(resolve((flags.bundle as string) || "."), "config.json")) as { process?: { terminal?: unknown }; hooks?: unknown } | null;
-    if (!config || hasHooks(config.hooks)) return false;
-    return inv.verb === "create" || Boolean(flags.detach) || Boolean(flags["console-socket"]) || config.process?.terminal !== true;
-  }
-  if (inv.verb === "start" || inv.verb === "delete") {
-    const state = readJson(join(global.root, args[0] ?? "", "state.json")) as { bunrunc?: { hooks?: unknown } } | null;
-    return !hasHooks(state?.bunrunc?.hooks);
-  }
-  if (inv.verb === "exec" && !flags.detach) {
-    if (flags.tty) return false;
-    if (flags.process) {
-      const proc = readJson(resolve(flags.process as string)) as { terminal?: unknown } | null;
-      return proc !== null && proc.terminal !== true;
-    }
-  }
-  return true;
-}
-
-/** null when it cannot be read or parsed (the direct path reports it, or finds no container). */
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, "utf8"));
-  } catch {
-    return null;
-  }
-}
-
-function hasHooks(hooks: unknown): boolean {
-  if (!hooks || typeof hooks !== "object") return false;
-  return Object.values(hooks).some((list) => Array.isArray(list) && list.length > 0);
-}
-
 interface FrontCaller extends Caller {
-  /** A Wait was sent: the front answers the call itself (or calls again). */
-  waiting: boolean;
+  /** "exit": a Wait was sent and the front exits itself; "status": it sends the status back on this connection. */
+  waiting: false | "exit" | "status";
 }
 
-function frontCaller(conn: number, pid: number, req: Request): FrontCaller {
+function frontCaller(call: Call): FrontCaller {
+  const { conn, who } = call;
   const front: FrontCaller = {
-    pid,
+    pid: who.pid,
+    cgroups: who.cgroups,
     servedBy: `served by the resident server, pid ${process.pid}`,
     waiting: false,
     spawn: (r) => spawnInFront(conn, r),
     waitExited: waitUnreaped,
     waitInCaller(target, thenCallBack) {
       ffi.msgSend(conn, waitRecord(target, thenCallBack));
-      front.waiting = true;
+      front.waiting = thenCallBack ? "status" : "exit";
     },
   };
-  if (req.kind === Kind.cont) front.resumedWith = req.status;
+  if (call.resumedWith !== undefined) front.resumedWith = call.resumedWith;
   return front;
 }
 
@@ -210,17 +312,3 @@ function spawnInFront(conn: number, r: SpawnInCaller): ffi.Spawned {
   return { pid: spawned.pid, pidfd: reply.fds[0]!, syncFd: reply.fds[1]! };
 }
 
-/**
- * The server outlives the call that started it: it moves to the root of every cgroup hierarchy,
- * so an engine removing the starter's cgroup (conmon's, a shim's) is not blocked by it.
- */
-function leaveStartersCgroups(): void {
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const f = line.split(" ");
-    const sep = f.indexOf("-");
-    if (sep < 0 || (f[sep + 1] !== "cgroup" && f[sep + 1] !== "cgroup2") || f[3] !== "/") continue;
-    try {
-      writeFileSync(join(f[4]!, "cgroup.procs"), String(process.pid));
-    } catch {}
-  }
-}

@@ -143,13 +143,32 @@ function tryBind(name: string): ContainerLock | null {
   }
 }
 
+/**
+ * Thrown instead of waiting when the process waits for no lock (setLockWaitMsMax(0)): the
+ * resident server, where a wait would hold up every other call, hands the call back to its
+ * front, which runs it directly and waits there. Nothing was done for the call yet.
+ */
+export class LockBusy extends Error {
+  constructor(id: string) {
+    super(`container ${id}: another bunrunc operation holds it`);
+  }
+}
+
+let lockWaitMsMax = LOCK_WAIT_MS_MAX;
+
+/** How long this process waits for a container's lock (0: not at all, LockBusy instead). */
+export function setLockWaitMsMax(ms: number): void {
+  lockWaitMsMax = ms;
+}
+
 /** Takes the container's lock, waiting (polling with backoff) while another process holds it. */
-export async function lockContainer(root: string, id: string, waitMsMax = LOCK_WAIT_MS_MAX): Promise<ContainerLock> {
+export async function lockContainer(root: string, id: string, waitMsMax = lockWaitMsMax): Promise<ContainerLock> {
   const name = lockName(root, id);
   const deadline = Date.now() + waitMsMax;
   for (let delay = 1; ; delay = Math.min(delay * 2, LOCK_POLL_MS_MAX)) {
     const lock = tryBind(name);
     if (lock) return lock;
+    if (waitMsMax === 0) throw new LockBusy(id);
     if (Date.now() >= deadline) throw new BunruncError("system", `container ${id}: timed out after ${waitMsMax} ms waiting for another bunrunc operation on it`);
     await Bun.sleep(delay * (0.5 + Math.random()));
   }

@@ -1,0 +1,187 @@
+// Who the resident server acts for, and which calls it runs: its whole policy in one file.
+//
+// Who: the server runs as root and acts for whoever reaches its socket, so a caller is admitted
+// only as the kernel identifies it — through a pidfd of the connecting process (SO_PEERPIDFD),
+// never a bare pid that could be reused between the check and the call — and only when it is
+// the same kind of process as the server: same namespaces, same credentials and capability sets,
+// no seccomp filter or no_new_privs the server lacks, the same LSM label, and (cgroup v1) no
+// device restrictions. The /proc reads count only if the pidfd shows the caller still alive after
+// them. The socket's directory (root-only, zig/server_link.zig) already keeps every other user out.
+//
+// Which: the verbs worth a round trip, minus any call that could hold the one-call-at-a-time server
+// for long — a container with hooks (a hook may run for seconds) and a terminal the runtime would
+// relay itself. Everything refused or not served runs directly in the front's process.
+import { closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync, readSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as ffi from "../ffi.ts";
+import { v1Mounts } from "../cgroups/paths.ts";
+import { parseArgv } from "../cli/parse.ts";
+
+const NAMESPACES = ["mnt", "pid", "net", "user", "ipc", "uts", "cgroup", "time"];
+const STATUS_FIELDS = ["Uid", "Gid", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"];
+const UNRESTRICTED_DEVICES = "a *:* rwm";
+const POLLIN = 1;
+
+/** An admitted caller: its pidfd (the server's proof of who it is) and what was read while it was proven alive. */
+export interface Admitted {
+  pid: number;
+  pidfd: number;
+  umask: number;
+  /** Its /proc/PID/cgroup (a relative cgroupsPath is resolved under it). */
+  cgroups: string;
+}
+
+/**
+ * What must match between the server and a caller ("-" where this host lacks a field), and the
+ * process's umask (files the server makes for a caller: state, pid file, log), from one read of
+ * its status.
+ */
+export function contextOf(pid: number | "self"): { context: string; umask: number } {
+  const parts: string[] = [];
+  for (const ns of NAMESPACES) parts.push(`${ns}=${readOr(() => readlinkSync(`/proc/${pid}/ns/${ns}`))}`);
+  const status = readFileSync(`/proc/${pid}/status`, "latin1");
+  for (const field of STATUS_FIELDS) {
+    const m = new RegExp(`^${field}:\\s*(.*)$`, "m").exec(status);
+    parts.push(`${field}=${m ? m[1]!.trim() : "-"}`);
+  }
+  parts.push(`label=${readOr(() => readFileSync(`/proc/${pid}/attr/current`, "latin1").trim())}`);
+  const umask = /^Umask:\s*([0-7]+)$/m.exec(status);
+  return { context: parts.join("\n"), umask: umask ? parseInt(umask[1]!, 8) : 0o022 };
+}
+
+function readOr(read: () => string): string {
+  try {
+    return read();
+  } catch {
+    return "-";
+  }
+}
+
+/** The v1 devices hierarchy's mount point, read once per server ("" when there is none). */
+let devicesMount: string | undefined;
+
+/** cgroup v1: the caller's devices cgroup allows every device (a container's would not). */
+export function devicesUnrestricted(cgroups: string): boolean {
+  const line = cgroups.split("\n").find((l) => /^\d+:([^:]*,)?devices(,[^:]*)?:/.test(l));
+  if (!line) return true; // no v1 devices hierarchy (cgroup v2)
+  devicesMount ??= v1Mounts().devices ?? "";
+  const mount = devicesMount;
+  if (!mount) return false;
+  const path = line.slice(line.indexOf(":", line.indexOf(":") + 1) + 1);
+  try {
+    return readFileSync(`${mount}${path === "/" ? "" : path}/devices.list`, "latin1").trim() === UNRESTRICTED_DEVICES;
+  } catch {
+    return false;
+  }
+}
+
+/** The pid a pidfd refers to in our pid namespace (its fdinfo); 0 when it exited or is not visible from here. */
+function pidOfPidfd(pidfd: number): number {
+  try {
+    const m = /^Pid:\s*(-?\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${pidfd}`, "latin1"));
+    const pid = m ? Number(m[1]) : 0;
+    return pid > 0 ? pid : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The process behind the pidfd has not exited (so /proc/PID still names it, not a successor). */
+export function stillAlive(pidfd: number): boolean {
+  try {
+    return ffi.pollFd(pidfd, POLLIN, 0) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The connecting process, if the server may act for it (`own`: the server's contextOf). null: refused. */
+export function admitCaller(conn: number, own: string): Admitted | null {
+  let pidfd: number;
+  try {
+    pidfd = ffi.peerPidfd(conn);
+  } catch {
+    return null; // no kernel-attested identity (before Linux 6.5): the direct path
+  }
+  try {
+    const pid = pidOfPidfd(pidfd);
+    if (pid) {
+      const theirs = contextOf(pid);
+      const cgroups = readFileSync(`/proc/${pid}/cgroup`, "latin1");
+      if (theirs.context === own && devicesUnrestricted(cgroups) && stillAlive(pidfd)) return { pid, pidfd, umask: theirs.umask, cgroups };
+    }
+  } catch {
+    // the caller is gone
+  }
+  ffi.close(pidfd);
+  return null;
+}
+
+/**
+ * Whether the server runs this call, judged with paths resolved in the caller's working
+ * directory (`cwd`, /proc/PID/cwd). Direct instead: a terminal the runtime would relay itself,
+ * and a container with hooks.
+ */
+export function served(argv: string[], cwd: string): boolean {
+  let inv;
+  try {
+    inv = parseArgv(argv);
+  } catch {
+    return false; // the direct path reports it
+  }
+  if (inv.kind !== "verb" || !SERVED.has(inv.verb)) return false;
+  const { flags, global, args } = inv;
+  if (inv.verb === "run" || inv.verb === "create") {
+    const config = readJson(join(resolve(cwd, (flags.bundle as string) || "."), "config.json")) as { process?: { terminal?: unknown }; hooks?: unknown } | null;
+    if (!config || hasHooks(config.hooks)) return false;
+    return inv.verb === "create" || Boolean(flags.detach) || Boolean(flags["console-socket"]) || config.process?.terminal !== true;
+  }
+  if (inv.verb === "start" || inv.verb === "delete") {
+    const state = readJson(join(resolve(cwd, global.root), args[0] ?? "", "state.json")) as { bunrunc?: { hooks?: unknown } } | null;
+    return !hasHooks(state?.bunrunc?.hooks);
+  }
+  if (inv.verb === "exec" && !flags.detach) {
+    if (flags.tty) return false;
+    if (flags.process) {
+      const proc = readJson(resolve(cwd, flags.process as string)) as { terminal?: unknown } | null;
+      return proc !== null && proc.terminal !== true;
+    }
+  }
+  return true;
+}
+
+/** The verbs worth a server round trip; the rest (and help, version) run directly. */
+const SERVED = new Set(["create", "start", "delete", "kill", "state", "run", "exec"]);
+
+/** A config or state the server decides by; a large one is not read (the direct path reports it). */
+const DECIDING_FILE_MAX = 8 << 20;
+
+/**
+ * null when it cannot be read or parsed (the direct path reports it, or finds no container). Only
+ * a regular file of bounded size is read: a FIFO or a huge file would hold up every other call.
+ */
+function readJson(path: string): unknown {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > DECIDING_FILE_MAX) return null;
+    const bytes = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < bytes.length) {
+      const n = readSync(fd, bytes, got, bytes.length - got, null);
+      if (n === 0) break;
+      got += n;
+    }
+    return JSON.parse(bytes.subarray(0, got).toString("utf8"));
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function hasHooks(hooks: unknown): boolean {
+  if (!hooks || typeof hooks !== "object") return false;
+  return Object.values(hooks).some((list) => Array.isArray(list) && list.length > 0);
+}

@@ -1,0 +1,138 @@
+//! How the front finds a resident server it may hand a call (its argv, environment and stdio)
+//! to, and starts one. The server acts with root's authority for whoever reaches it, so the
+//! front checks the server as strictly as the server checks the front:
+//!   - it listens on a socket file in proto.server_dir, a directory only our euid can enter: no
+//!     other user can connect or put a socket of their own there (an abstract name, what this
+//!     used to be, is open to anyone in the network namespace, containers with --net=host too);
+//!   - through the kernel (SO_PEERPIDFD), the process listening is our own core binary, run by
+//!     our euid, in every namespace we are in, and still that process after the checks.
+//! Anything else, and a kernel without SO_PEERPIDFD (before 6.5), gets the direct path.
+const std = @import("std");
+const linux = std.os.linux;
+const sys = @import("sys");
+const ipc = @import("ipc.zig");
+const proto = @import("proto.zig");
+
+/// The namespaces a server must share with us: its view of mounts, pids, users, cgroups and
+/// the rest is the one the call is made in.
+const namespaces = [_][:0]const u8{ "mnt", "pid", "net", "user", "ipc", "uts", "cgroup", "time" };
+
+const LOCK_EX: i32 = 2;
+const LOCK_NB: i32 = 4;
+const server_path_env = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Whether proto.server_dir is a real directory (not a link) owned by our euid that nobody
+/// else can enter, in a parent (/run) only root can write.
+pub fn dirIsPrivate() bool {
+    var st: linux.Stat = undefined;
+    if (linux.E.init(linux.fstatat(sys.AT_FDCWD, "/run", &st, sys.AT_SYMLINK_NOFOLLOW)) != .SUCCESS) return false;
+    if (!linux.S.ISDIR(st.mode) or st.uid != 0 or st.mode & 0o022 != 0) return false;
+    const rc = linux.fstatat(sys.AT_FDCWD, proto.server_dir, &st, sys.AT_SYMLINK_NOFOLLOW);
+    if (linux.E.init(rc) != .SUCCESS) {
+        sys.last_errno = @intCast(@intFromEnum(linux.E.init(rc)));
+        return false;
+    }
+    sys.last_errno = @intFromEnum(linux.E.PERM);
+    return linux.S.ISDIR(st.mode) and st.uid == linux.geteuid() and st.mode & 0o077 == 0;
+}
+
+/// Whether the process listening behind `sock` is a server we may trust: `core` (device and
+/// inode of the binary we would exec) run by our euid, in all our namespaces, alive after the
+/// checks (so the /proc reads were of that process, not of a later one with its pid).
+pub fn trustedServer(sock: i32, core: *const linux.Stat) bool {
+    const pidfd = ipc.peerPidfd(sock);
+    if (pidfd < 0) return false; // ENOPROTOOPT: no kernel-attested identity, no server
+    defer sys.close(pidfd);
+    var cred: [3]u32 = undefined;
+    if (ipc.peerCred(sock, &cred) < 0 or cred[1] != linux.geteuid()) return false;
+    const pid = ipc.pidOfPidfd(pidfd) orelse return false;
+    var path_buf: [64]u8 = undefined;
+    const exe = std.fmt.bufPrintZ(&path_buf, "/proc/{d}/exe", .{pid}) catch return false;
+    var st: linux.Stat = undefined;
+    if (linux.E.init(linux.fstatat(sys.AT_FDCWD, exe, &st, 0)) != .SUCCESS) return false;
+    if (st.dev != core.dev or st.ino != core.ino) return false;
+    for (namespaces) |ns| if (!sameNamespace(pid, ns)) return false;
+    return ipc.pidfdAlive(pidfd);
+}
+
+fn sameNamespace(pid: i32, ns: [:0]const u8) bool {
+    var theirs_buf: [64]u8 = undefined;
+    var ours_buf: [64]u8 = undefined;
+    const theirs = std.fmt.bufPrintZ(&theirs_buf, "/proc/{d}/ns/{s}", .{ pid, ns }) catch return false;
+    const ours = std.fmt.bufPrintZ(&ours_buf, "/proc/self/ns/{s}", .{ns}) catch return false;
+    var a: linux.Stat = undefined;
+    var b: linux.Stat = undefined;
+    const ra = linux.E.init(linux.fstatat(sys.AT_FDCWD, theirs, &a, 0));
+    const rb = linux.E.init(linux.fstatat(sys.AT_FDCWD, ours, &b, 0));
+    // A namespace kind this kernel lacks is missing for both.
+    if (ra == .NOENT and rb == .NOENT) return true;
+    if (ra != .SUCCESS or rb != .SUCCESS) return false;
+    return a.dev == b.dev and a.ino == b.ino;
+}
+
+/// Starts a server for `path` in the background, detached from the caller (its own session, a
+/// grandchild reparented away, /dev/null stdio, cwd /, a clean signal state), unless one is
+/// being started or runs: "<path>.lock" is flock'ed by the server for its whole life, so a
+/// burst of fronts starts one server and the rest run directly meanwhile.
+pub fn startServer(path: [:0]const u8, core: [:0]const u8) void {
+    // Without kernel-attested identities no front would trust it.
+    if (linux.geteuid() != 0 or !ipc.peerPidfdSupported()) return;
+    _ = linux.mkdirat(sys.AT_FDCWD, proto.server_dir, 0o700);
+    if (!dirIsPrivate()) return;
+    var lock_buf: [256]u8 = undefined;
+    const lock_path = std.fmt.bufPrintZ(&lock_buf, "{s}.lock", .{path}) catch return;
+    const opened = sys.fd(sys.openat(sys.AT_FDCWD, lock_path, sys.O_RDWR | sys.O_CREAT | sys.O_NOFOLLOW | sys.O_CLOEXEC, 0o600)) catch return;
+    // The grandchild puts /dev/null on 0..2; the lock must not be one of them.
+    const lock = raise(opened) orelse return;
+    defer sys.close(lock);
+    if (linux.E.init(linux.flock(lock, LOCK_EX | LOCK_NB)) != .SUCCESS) return; // being started, or running
+
+    var serve_buf: [300]u8 = undefined;
+    var lock_env_buf: [48]u8 = undefined;
+    const serve_env = std.fmt.bufPrintZ(&serve_buf, "BUNRUNC_SERVE={s}", .{path}) catch return;
+    const lock_env = std.fmt.bufPrintZ(&lock_env_buf, "BUNRUNC_SERVE_LOCK_FD={d}", .{lock}) catch return;
+    const argv = [_:null]?[*:0]const u8{"bunrunc-core"};
+    const envp = [_:null]?[*:0]const u8{ serve_env, lock_env, server_path_env };
+
+    const rc = linux.fork();
+    if (linux.E.init(rc) != .SUCCESS) return;
+    if (rc == 0) {
+        _ = linux.setsid();
+        const grandchild = linux.fork();
+        if (grandchild != 0) linux.exit_group(0);
+        becomeServer(lock, core, &argv, &envp);
+    }
+    const child: i32 = @intCast(rc);
+    var status: u32 = 0;
+    _ = sys.retry(linux.wait4, .{ child, &status, 0, null }) catch {};
+}
+
+fn raise(f: i32) ?i32 {
+    if (f >= 3) return f;
+    const F_DUPFD_CLOEXEC: i32 = 1030;
+    const moved = sys.fd(linux.fcntl(f, F_DUPFD_CLOEXEC, 3)) catch {
+        sys.close(f);
+        return null;
+    };
+    sys.close(f);
+    return moved;
+}
+
+fn becomeServer(lock: i32, core: [:0]const u8, argv: [*:null]const ?[*:0]const u8, envp: [*:null]const ?[*:0]const u8) noreturn {
+    const nul = sys.fd(sys.openat(sys.AT_FDCWD, "/dev/null", sys.O_RDWR, 0)) catch linux.exit_group(127);
+    for (0..3) |i| {
+        const target: i32 = @intCast(i);
+        if (nul != target) _ = linux.dup3(nul, target, 0);
+    }
+    // Our 0..2 may have been closed, putting nul itself there (opened close-on-exec).
+    if (nul > 2) sys.close(nul) else _ = linux.fcntl(nul, linux.F.SETFD, 0);
+    _ = linux.chdir("/");
+    // The server lives on: no fd of the caller's (a pipe an engine waits on for EOF, a
+    // --preserve-fds fd) may stay open in it. Only the lock is passed on.
+    _ = sys.closeRange(3, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC);
+    _ = linux.fcntl(lock, linux.F.SETFD, 0);
+    // Nothing the first caller blocked or ignored applies to every later call.
+    sys.resetSignals();
+    _ = linux.execve(core, argv, envp);
+    linux.exit_group(127);
+}
