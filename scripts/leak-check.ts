@@ -1,7 +1,7 @@
 // After the whole suite: no new host mounts, no leftover cgroup dirs, container processes or
 // test temp dirs. `snapshot FILE` before the tests, `check FILE REPORT` after; the check is one
 // JUnit test case in REPORT, so CI counts it like any other test.
-import { existsSync, readdirSync, readlinkSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -106,13 +106,25 @@ const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
  * by name alone.
  */
 function stopServers(core: string): void {
+  const ended: number[] = [];
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const exe = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, "");
       if (exe !== core || readFileSync(`/proc/${pid}/cmdline`, "latin1") !== "bunrunc-core\0") continue;
       process.kill(Number(pid), "SIGTERM");
+      ended.push(Number(pid));
     } catch {}
+  }
+  const deadline = Date.now() + 5_000;
+  while (ended.some((pid) => existsSync(`/proc/${pid}`)) && Date.now() < deadline) Bun.sleepSync(20);
+  // Their own cgroups (src/server/own-cgroup.ts) go once no server is left in them.
+  for (const hierarchy of readdirSync(CGROUP_ROOT)) {
+    for (const dir of [join(CGROUP_ROOT, hierarchy, "bunrunc-core"), join(CGROUP_ROOT, "bunrunc-core")]) {
+      try {
+        rmdirSync(dir);
+      } catch {}
+    }
   }
 }
 

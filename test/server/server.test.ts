@@ -7,37 +7,12 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { join, resolve } from "node:path";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { v1Mounts, cgroupVersion } from "../../src/cgroups/paths.ts";
-
-const REPO = resolve(import.meta.dir, "../..");
-const FRONT = join(REPO, "dist/bunrunc");
-const CORE = join(REPO, "dist/bunrunc-core");
-const canRun = process.getuid?.() === 0 && existsSync(FRONT) && existsSync(CORE);
-const SKIP = canRun ? "" : " [skipped: needs root and a build (scripts/build.sh)]";
-const SERVED = "served by the resident server";
+import { canRun, direct, front, FRONT, ppidOf, scrubTime, serverUp, SERVED, SKIP, waitFor } from "./helpers.ts";
 
 const bundles: TestBundle[] = [];
 afterAll(() => {
   for (const b of bundles.splice(0)) b.cleanup();
 });
-
-interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs dist/bunrunc. `detaches`: the call leaves a container process holding its stdio (create,
- * run -d), so stdout and stderr go to /dev/null instead of pipes nobody would close.
- */
-function front(args: string[], opts: { env?: Record<string, string>; cwd?: string; argv0?: string[]; detaches?: boolean } = {}): Out {
-  const argv = [...(opts.argv0 ?? []), FRONT, ...args];
-  const out = opts.detaches ? "ignore" : "pipe";
-  const r = Bun.spawnSync(argv, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdin: "ignore", stdout: out, stderr: out });
-  return { code: r.exitCode ?? -1, stdout: r.stdout?.toString() ?? "", stderr: r.stderr?.toString() ?? "" };
-}
-
-const direct = { BUNRUNC_SERVER: "off" };
 
 function bundle(args: string[], edit: (s: ReturnType<typeof defaultSpec>) => void = () => {}): TestBundle {
   const spec = defaultSpec(args);
@@ -45,16 +20,6 @@ function bundle(args: string[], edit: (s: ReturnType<typeof defaultSpec>) => voi
   const b = makeBundle(spec);
   bundles.push(b);
   return b;
-}
-
-/** Calls until one is served (the first call of a build starts the server and runs directly). */
-function serverUp(root: string): void {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (front(["--debug", "--root", root, "state", "nothing-here"]).stderr.includes(SERVED)) return;
-    Bun.sleepSync(50);
-  }
-  throw new Error("the resident server never answered");
 }
 
 describe.skipIf(!canRun)(`the front and the resident server${SKIP}`, () => {
@@ -243,19 +208,3 @@ describe.skipIf(!canRun)(`the front and the resident server${SKIP}`, () => {
   });
 });
 
-function ppidOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-}
-
-function waitFor(cond: () => boolean, ms = 10_000): void {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    Bun.sleepSync(20);
-  }
-}
-
-function scrubTime(s: string): string {
-  return s.replace(/time="[^"]*"/g, "time=T");
-}

@@ -1,0 +1,254 @@
+// Attacks on the resident server, each the way issue 12 found it open: an impostor where a front
+// looks for its server, an unprivileged or restricted process acting through root's server, a
+// pid reused under the server's checks, records that skip the server's decisions, and callers
+// stalling everyone else. Real processes, real sockets, a real second container.
+import { afterAll, describe, expect, test } from "bun:test";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
+import { canRun, CORE, FAKE_FRONT, front, peerPidfds, SERVED, serverPids, serverUp, SKIP, socketPath, stopServers, waitFor } from "./helpers.ts";
+
+const bundles: TestBundle[] = [];
+const started: { kill(sig?: number): void; exited: Promise<number> }[] = [];
+afterAll(async () => {
+  for (const p of started.splice(0)) {
+    p.kill(9);
+    await p.exited;
+  }
+  for (const b of bundles.splice(0)) b.cleanup();
+});
+
+function bundle(args: string[], edit: (s: ReturnType<typeof defaultSpec>) => void = () => {}): TestBundle {
+  const spec = defaultSpec(args);
+  edit(spec);
+  const b = makeBundle(spec);
+  bundles.push(b);
+  return b;
+}
+
+function fake(args: string[], opts: { user?: string; group?: string } = {}): { code: number; out: string } {
+  const argv = opts.user ? ["setpriv", `--reuid=${opts.user}`, `--regid=${opts.group ?? opts.user}`, "--clear-groups", "python3", FAKE_FRONT, ...args] : ["python3", FAKE_FRONT, ...args];
+  const r = Bun.spawnSync(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode ?? -1, out: r.stdout.toString().trim() + r.stderr.toString().trim() };
+}
+
+function spawnKept(argv: string[], opts: Parameters<typeof Bun.spawn>[1] = {}) {
+  const p = Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: "ignore", ...opts });
+  started.push(p);
+  return p;
+}
+
+/** The name the front used before this fix: an abstract socket anyone in the network namespace could bind. */
+function oldAbstractName(): string {
+  const st = statSync(CORE, { bigint: true });
+  const hex = (v: bigint) => v.toString(16);
+  return `bunrunc/1/0/${hex(st.dev)}-${hex(st.ino)}-${hex(st.size)}-${hex(st.mtimeNs)}`;
+}
+
+/** A running container of `b` (direct: the server is not what these containers test). */
+function runningContainer(b: TestBundle): string {
+  const id = uniqueId("atk");
+  expect(front(["--root", b.root, "run", "-d", "-b", b.bundle, id], { env: { BUNRUNC_SERVER: "off" }, detaches: true }).code).toBe(0);
+  return id;
+}
+
+function statusOf(root: string, id: string): string {
+  const r = front(["--root", root, "state", id]);
+  return r.code === 0 ? JSON.parse(r.stdout).status : "gone";
+}
+
+/** Best of `n` served `state` calls on an unrelated container root: [ms, stderr]. */
+function quickestState(root: string, n = 3): { ms: number; stderr: string } {
+  let best = { ms: Infinity, stderr: "" };
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const r = front(["--debug", "--root", root, "state", "unrelated"]);
+    const ms = performance.now() - t0;
+    if (ms < best.ms) best = { ms, stderr: r.stderr };
+  }
+  return best;
+}
+
+describe.skipIf(!canRun)(`attacks on the resident server${SKIP}`, () => {
+  test("nobody but root can reach the server: its directory is root's alone, its socket 0600; a user's connect is refused by the kernel", () => {
+    const b = bundle(["true"]);
+    serverUp(b.root);
+    const dir = statSync("/run/bunrunc-core");
+    expect(dir.uid).toBe(0);
+    expect(dir.mode & 0o777).toBe(0o700);
+    expect(statSync(socketPath()).mode & 0o777).toBe(0o600);
+    const r = fake(["request", socketPath(), "1", "bunrunc", "--root", b.root, "state", "x"], { user: "nobody", group: "nogroup" });
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain("Permission denied");
+  });
+
+  test("an impostor in a container that shares the host's network namespace never receives a call or stdio", () => {
+    const b = bundle([]);
+    const log = join(b.dir, "log");
+    mkdirSync(log);
+    const path = socketPath();
+    const spec = defaultSpec(["python3", "/fake/fake-front.py", "impostor", "/log/impostor.log", path, oldAbstractName(), path]);
+    spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "network");
+    spec.mounts!.push(
+      { destination: "/usr", type: "bind", source: "/usr", options: ["rbind", "ro"] },
+      { destination: "/fake", type: "bind", source: join(FAKE_FRONT, ".."), options: ["bind", "ro"] },
+      { destination: "/log", type: "bind", source: log, options: ["bind", "rw"] },
+      { destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev"] },
+    );
+    spec.process!.capabilities = undefined; // root with all it gets by default is enough
+    b.writeSpec(spec);
+    for (const l of ["lib", "lib64"]) if (existsSync(`/usr/${l}`)) symlinkSync(`usr/${l}`, join(b.rootfs, l));
+    const id = runningContainer(b);
+    try {
+      waitFor(() => existsSync(join(log, "impostor.log")) && readFileSync(join(log, "impostor.log"), "utf8").includes("listening"));
+      // The server's idle exit: the moment the old abstract name was free for the taking.
+      stopServers();
+      const calls = [];
+      for (let i = 0; i < 6; i++) {
+        calls.push(front(["--debug", "--root", b.root, "state", "nothing-here"]));
+        Bun.sleepSync(100);
+      }
+      for (const c of calls) {
+        expect(c.code).toBe(1);
+        expect(c.stderr).toContain("container does not exist");
+      }
+      // The first started the real server; the later ones reached it, not the impostor.
+      expect(calls.some((c) => c.stderr.includes(SERVED))).toBe(true);
+      expect(readFileSync(join(log, "impostor.log"), "utf8")).toBe("listening\n");
+    } finally {
+      front(["--root", b.root, "delete", "-f", id], { env: { BUNRUNC_SERVER: "off" } });
+    }
+  });
+
+  test("an impostor at the server's own path, not our core binary, gets a connection and nothing on it; the call runs directly", () => {
+    const b = bundle(["true"]);
+    const log = join(b.dir, "impostor.log");
+    stopServers();
+    spawnKept(["python3", FAKE_FRONT, "impostor", log, socketPath()]);
+    waitFor(() => existsSync(log) && readFileSync(log, "utf8").includes("listening"));
+    const r = front(["--debug", "--root", b.root, "state", "nothing-here"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("container does not exist");
+    expect(r.stderr).not.toContain(SERVED);
+    const lines = readFileSync(log, "utf8").trim().split("\n");
+    expect(lines).toEqual(["listening", "connection: 0 bytes, 0 fds"]);
+  });
+
+  test("our own core binary serving from other mount and pid namespaces is not trusted", () => {
+    const b = bundle(["true"]);
+    stopServers();
+    const lockPath = `${socketPath()}.lock`;
+    const lock = openSync(lockPath, "a+", 0o600);
+    const p = spawnKept(["unshare", "--mount", "--pid", "--fork", "--kill-child", CORE], {
+      env: { BUNRUNC_SERVE: socketPath(), BUNRUNC_SERVE_LOCK_FD: "3", PATH: process.env.PATH! },
+      stdio: ["ignore", "ignore", "ignore", lock],
+    });
+    closeSync(lock);
+    try {
+      waitFor(() => serverPids().length > 0 && existsSync(socketPath()));
+      Bun.sleepSync(200);
+      const r = front(["--debug", "--root", b.root, "state", "nothing-here"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("container does not exist");
+      expect(r.stderr).not.toContain(SERVED);
+    } finally {
+      p.kill(9);
+    }
+  });
+
+  test("a request whose sender died before admission is refused though a full-root process now holds its pid", () => {
+    const b = bundle(["sleep", "100"]);
+    serverUp(b.root);
+    const id = runningContainer(b);
+    try {
+      const r = fake(["reuse", socketPath(), "bunrunc", "--root", b.root, "kill", id, "KILL"]);
+      expect(r.out).toMatch(/^pid \d+ reused; fallback$/);
+      Bun.sleepSync(100);
+      expect(statusOf(b.root, id)).toBe("running");
+    } finally {
+      front(["--root", b.root, "delete", "-f", id]);
+    }
+  });
+
+  test("no record skips the server's decisions: the old 'continue' request and a Status on a fresh connection are refused", () => {
+    const b = bundle(["sleep", "100"]);
+    serverUp(b.root);
+    const id = runningContainer(b);
+    try {
+      // A continue once ran any argv without the served-verb decision (a delete's poststop hook in the server).
+      expect(fake(["request", socketPath(), "2", "bunrunc", "--root", b.root, "kill", id, "KILL"]).out).toBe("fallback");
+      expect(fake(["status-first", socketPath()]).out).toBe("fallback");
+      // The control: a plain call is begun (and, with no Go from this fake front, never run).
+      expect(fake(["request", socketPath(), "1", "bunrunc", "--root", b.root, "kill", id, "KILL"]).out).toBe("begin");
+      Bun.sleepSync(100);
+      expect(statusOf(b.root, id)).toBe("running");
+    } finally {
+      front(["--root", b.root, "delete", "-f", id]);
+    }
+  });
+
+  test("silent connections from root and connects from a user hold up no one: an unrelated state is served at once", () => {
+    const b = bundle(["true"]);
+    serverUp(b.root);
+    const silent = spawnKept(["python3", FAKE_FRONT, "silent", socketPath(), "20", "8"], { stdout: "pipe" });
+    const users = spawnKept(["sh", "-c", `for i in $(seq 50); do setpriv --reuid=nobody --regid=nogroup --clear-groups python3 ${FAKE_FRONT} request ${socketPath()} 1 x 2>/dev/null; done`]);
+    Bun.sleepSync(300);
+    const best = quickestState(b.root);
+    expect(best.stderr).toContain(SERVED);
+    // A generous bound that only catches blocking: each silent connection once held the server 5 s.
+    expect(best.ms).toBeLessThan(100);
+    silent.kill(9);
+    users.kill(9);
+  });
+
+  test("a container whose create hook is slow holds up no call for another container; a call on it waits directly, not in the server", async () => {
+    const other = bundle(["sleep", "100"]);
+    serverUp(other.root);
+    const otherId = runningContainer(other);
+    const slow = bundle(["sleep", "100"]);
+    const marker = join(slow.dir, "hook-running");
+    const spec = JSON.parse(readFileSync(join(slow.bundle, "config.json"), "utf8"));
+    spec.hooks = { createRuntime: [{ path: "/bin/sh", args: ["sh", "-c", `touch ${marker}; sleep 3`] }] };
+    writeFileSync(join(slow.bundle, "config.json"), JSON.stringify(spec));
+    const slowId = uniqueId("atk-slow");
+    const create = Bun.spawn([join(CORE, "../bunrunc"), "--root", slow.root, "create", "-b", slow.bundle, slowId], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    try {
+      waitFor(() => existsSync(marker));
+      // The hooked container's kill waits for its lock — directly, handed back by the server.
+      const killSlow = Bun.spawn([join(CORE, "../bunrunc"), "--debug", "--root", slow.root, "kill", slowId, "KILL"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      Bun.sleepSync(100);
+      const best = quickestState(other.root);
+      expect(best.stderr).toContain(SERVED);
+      expect(best.ms).toBeLessThan(100);
+      const t0 = performance.now();
+      const k = front(["--debug", "--root", other.root, "kill", otherId, "KILL"]);
+      expect(performance.now() - t0).toBeLessThan(500);
+      expect(k.stderr).toContain(SERVED);
+      expect(k.code).toBe(0);
+      expect(await create.exited).toBe(0);
+      expect(await killSlow.exited).toBe(0);
+      // The server tried it, found the lock held, and handed it back: its last --debug line is the direct run's.
+      const lines = (await new Response(killSlow.stderr).text()).trim().split("\n");
+      expect(lines[0]).toContain(SERVED);
+      expect(lines.at(-1)).toContain(`kill ${slowId} KILL"`);
+    } finally {
+      create.kill(9);
+      front(["--root", slow.root, "delete", "-f", slowId]);
+      front(["--root", other.root, "delete", "-f", otherId]);
+    }
+  });
+});
+
+describe.skipIf(peerPidfds || process.getuid?.() !== 0)("a kernel without SO_PEERPIDFD [runs only where the kernel lacks it]", () => {
+  test("every call runs directly and no server is started", () => {
+    const b = bundle(["true"]);
+    for (let i = 0; i < 3; i++) {
+      const r = front(["--debug", "--root", b.root, "state", "nothing-here"]);
+      expect(r.stderr).toContain("container does not exist");
+      expect(r.stderr).not.toContain(SERVED);
+      Bun.sleepSync(100);
+    }
+    expect(serverPids()).toEqual([]);
+  });
+});
+
