@@ -98,15 +98,19 @@ fn pathAddr(path: []const u8, addr: *linux.sockaddr.un) ?u32 {
 }
 
 /// A SOCK_SEQPACKET socket connected to the socket file at `path`, or -errno (-ENOENT: no
-/// file, -ECONNREFUSED: a stale file nobody listens on).
+/// file, -ECONNREFUSED: a stale file nobody listens on, -EAGAIN: its backlog is full — the
+/// connect never waits for a server that is not accepting).
 pub fn connectPath(path: []const u8) i32 {
     var addr: linux.sockaddr.un = undefined;
     const len = pathAddr(path, &addr) orelse return -@as(i32, @intFromEnum(linux.E.NAMETOOLONG));
-    const s = sys.fd(linux.socket(linux.AF.UNIX, linux.SOCK.SEQPACKET | linux.SOCK.CLOEXEC, 0)) catch return -sys.last_errno;
+    const s = sys.fd(linux.socket(linux.AF.UNIX, linux.SOCK.SEQPACKET | linux.SOCK.CLOEXEC | linux.SOCK.NONBLOCK, 0)) catch return -sys.last_errno;
     _ = sys.retry(linux.connect, .{ s, @as(*const anyopaque, @ptrCast(&addr)), len }) catch {
         sys.close(s);
         return -sys.last_errno;
     };
+    // Blocking from here on: sends wait for room, receives are bounded by poll.
+    const flags = linux.fcntl(s, linux.F.GETFL, 0);
+    _ = linux.fcntl(s, linux.F.SETFL, flags & ~@as(usize, 0o4000));
     return s;
 }
 

@@ -201,6 +201,33 @@ describe.skipIf(!canRun)(`attacks on the resident server${SKIP}`, () => {
     users.kill(9);
   });
 
+  test("a server stuck in a call delays a front by its admission bound at most, then the call runs directly; a full backlog not even that", () => {
+    const b = bundle(["true"]);
+    serverUp(b.root);
+    const [pid] = serverPids();
+    process.kill(pid!, "SIGSTOP");
+    try {
+      let t0 = performance.now();
+      let r = front(["--debug", "--root", b.root, "state", "nothing-here"]);
+      expect(performance.now() - t0).toBeLessThan(5_000);
+      expect(r.stderr).toContain("container does not exist");
+      expect(r.stderr).not.toContain(SERVED);
+      // Fill the listen backlog: a connect then fails at once instead of waiting for room.
+      const hold = spawnKept(["python3", FAKE_FRONT, "silent", socketPath(), "200", "20"], { stdout: "pipe" });
+      Bun.sleepSync(500);
+      t0 = performance.now();
+      r = front(["--debug", "--root", b.root, "state", "nothing-here"]);
+      expect(performance.now() - t0).toBeLessThan(1_000);
+      expect(r.stderr).toContain("container does not exist");
+      expect(r.stderr).not.toContain(SERVED);
+      hold.kill(9);
+    } finally {
+      process.kill(pid!, "SIGCONT");
+    }
+    // Back at work, the server drops what the holder left and serves again.
+    serverUp(b.root);
+  });
+
   test("a container whose create hook is slow holds up no call for another container; a call on it waits directly, not in the server", async () => {
     const other = bundle(["sleep", "100"]);
     serverUp(other.root);
