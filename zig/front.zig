@@ -192,12 +192,15 @@ fn admitted(sock: i32) bool {
     if (n != @sizeOf(proto.Exit)) return false;
     const op = std.mem.readInt(u32, buf[0..4], .little);
     if (op != @intFromEnum(proto.Op.begin)) return false;
+    // Our stdio travels only now: fds in flight in a server's unread queue would keep the
+    // caller's pipes open (an engine reading them to EOF would wait on a server that never ran
+    // the call).
     const go = proto.Exit{ .op = @intFromEnum(proto.Op.go) };
-    return ipc.send(sock, std.mem.asBytes(&go), &.{}) == @sizeOf(proto.Exit);
+    return ipc.send(sock, std.mem.asBytes(&go), &stdio_fds) == @sizeOf(proto.Exit);
 }
 
 /// Sends a Request: the header, argc argv strings and envc environment strings, each
-/// NUL-terminated, with stdio_fds. False if it does not fit one message or the send failed.
+/// NUL-terminated (no fds: stdio goes with Go). False if it does not fit one message or the send failed.
 fn sendRequest(sock: i32) bool {
     var at: usize = @sizeOf(proto.Request);
     for (std.os.argv) |s| at = appendZ(at, std.mem.span(s)) orelse return false;
@@ -210,13 +213,13 @@ fn sendRequest(sock: i32) bool {
     };
     @memcpy(buf[0..@sizeOf(proto.Request)], std.mem.asBytes(&request));
     const message = buf[0..at];
-    const sent = ipc.send(sock, message, &stdio_fds);
+    const sent = ipc.send(sock, message, &.{});
     if (sent == @as(i32, @intCast(at))) return true;
     // The default send buffer (wmem_default) holds any ordinary request; only a huge
     // environment pays the setsockopt, and growing it first would shrink it for small ones.
     if (sent != -@as(i32, @intFromEnum(linux.E.MSGSIZE)) and sent != -@as(i32, @intFromEnum(linux.E.NOBUFS))) return false;
     ipc.growSendBuffer(sock, @intCast(at + 4096));
-    return ipc.send(sock, message, &stdio_fds) == @as(i32, @intCast(at));
+    return ipc.send(sock, message, &.{}) == @as(i32, @intCast(at));
 }
 
 fn appendZ(at: usize, s: []const u8) ?usize {

@@ -5,7 +5,7 @@
 //!
 //! A call (one connection from first record to last; no record of a call ever arrives on another
 //! connection):
-//!   front -> Request    argv and environment (fds: its stdin, stdout, stderr)
+//!   front -> Request    argv and environment
 //!   server -> Fallback  the front execs bunrunc-core itself with its own argv (the server did
 //!                       nothing: a verb it leaves to the direct path, a peer it refuses, a lock
 //!                       another call holds). Allowed until the first Spawn or Wait.
@@ -13,7 +13,8 @@
 //!                       Begin came within its admission bound (front.zig admit_ms_max); past
 //!                       it the front closes the connection and runs the call directly, and the
 //!                       server, seeing no Go, never starts it. So a call runs exactly once.
-//!   front -> Go
+//!   front -> Go         (fds: its stdin, stdout, stderr — only now, so a server that never
+//!                       begins the call never holds the caller's pipes open)
 //!   server -> Exit{code}          the call is over; the front exits with code
 //!   server -> Spawn + plan bytes  the front clones the container's init (zig/spawn.zig) and
 //!                       answers Spawned (fds: pidfd, sync socket); the init is the front's

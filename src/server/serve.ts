@@ -149,14 +149,14 @@ class Server {
     try {
       msg = ffi.msgRecv(conn, 0, REQUEST_MAX);
     } catch {}
+    msg?.fds.forEach((fd) => ffi.close(fd)); // a request carries none: stdio comes with Go
     const req = msg && decodeRequest(msg.bytes);
-    const who = req && msg!.fds.length === STDIO.length ? admitCaller(conn, this.own) : null;
+    const who = req && !msg!.fds.length ? admitCaller(conn, this.own) : null;
     if (!req || !who || !served(req.argv.slice(1), `/proc/${who.pid}/cwd`) || !stillAlive(who.pidfd)) {
-      msg?.fds.forEach((fd) => ffi.close(fd));
       if (who) ffi.close(who.pidfd);
       return refuse(conn);
     }
-    this.queue.push({ conn, req, stdio: msg!.fds, who });
+    this.queue.push({ conn, req, stdio: [], who });
   }
 
   /** A waiting front's Status (its process exited): the run's second half is queued. */
@@ -172,7 +172,11 @@ class Server {
   }
 
   private async runCall(call: Call): Promise<void> {
-    if (call.resumedWith === undefined && !begun(call.conn)) return finish(call);
+    if (call.resumedWith === undefined) {
+      const stdio = begun(call.conn);
+      if (!stdio) return finish(call);
+      call.stdio = stdio;
+    }
     const restore = this.takeOnCaller(call);
     if (!restore) return finish(call);
     phase("serve.caller-taken");
@@ -221,17 +225,20 @@ class Server {
   }
 }
 
-/** Begin, then the front's Go: it is still there and has committed to this server running the call. */
-function begun(conn: number): boolean {
+/**
+ * Begin, then the front's Go with its stdio: it is still there and has committed to this server
+ * running the call. null: no Go in time (the front runs the call itself).
+ */
+function begun(conn: number): number[] | null {
   try {
     ffi.msgSend(conn, beginRecord());
     const msg = ffi.msgRecv(conn, GO_WAIT_MS, 64);
+    if (msg && decodeAnswer(msg.bytes)?.op === Op.go && msg.fds.length === STDIO.length) return msg.fds;
     msg?.fds.forEach((fd) => ffi.close(fd));
-    if (msg && decodeAnswer(msg.bytes)?.op === Op.go) return true;
   } catch {}
   // No Go in time: tell it to run the call itself, in case its Go is on the way.
   sendOrIgnore(conn, fallbackRecord());
-  return false;
+  return null;
 }
 
 function refuse(conn: number): void {

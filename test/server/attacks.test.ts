@@ -178,6 +178,7 @@ describe.skipIf(!canRun)(`attacks on the resident server${SKIP}`, () => {
       // A continue once ran any argv without the served-verb decision (a delete's poststop hook in the server).
       expect(fake(["request", socketPath(), "2", "bunrunc", "--root", b.root, "kill", id, "KILL"]).out).toBe("fallback");
       expect(fake(["status-first", socketPath()]).out).toBe("fallback");
+      expect(fake(["request-fds", socketPath(), "bunrunc", "--root", b.root, "kill", id, "KILL"]).out).toBe("fallback");
       // The control: a plain call is begun (and, with no Go from this fake front, never run).
       expect(fake(["request", socketPath(), "1", "bunrunc", "--root", b.root, "kill", id, "KILL"]).out).toBe("begin");
       Bun.sleepSync(100);
@@ -201,7 +202,7 @@ describe.skipIf(!canRun)(`attacks on the resident server${SKIP}`, () => {
     users.kill(9);
   });
 
-  test("a server stuck in a call delays a front by its admission bound at most, then the call runs directly; a full backlog not even that", () => {
+  test("a server stuck in a call delays a front by its admission bound at most, then the call runs directly (its stdio never held by the server); a full backlog not even that", () => {
     const b = bundle(["true"]);
     serverUp(b.root);
     const [pid] = serverPids();

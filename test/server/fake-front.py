@@ -4,8 +4,9 @@
   impostor LOG PATH|- [ABSTRACT_NAME...]   listen where a server might be looked for; log what
                                            each connection delivers (bytes, fds), until killed
   silent PATH N SECONDS                    hold N connections open without a word
-  request PATH KIND ARG...                 a Request of KIND (1 call, 2 the old "continue") with
-                                           our stdio; prints the server's first record's op
+  request PATH KIND ARG...                 a Request of KIND (1 call, 2 the old "continue");
+                                           prints the server's first record's op
+  request-fds PATH ARG...                  a call Request carrying our stdio (fds belong to Go)
   status-first PATH                        a Status record instead of a Request; prints the reply
   reuse PATH ARG...                        pid reuse: connect (the server's pidfd names us), fork
                                            a sender, exit, let a full-root process take our pid
@@ -29,6 +30,7 @@ def connect(path):
 
 
 def send_with_stdio(s, payload):
+    """A Request, with our stdio attached as an older front sent it (the server must refuse that too)."""
     fds = array.array("i", [0, 1, 2])
     s.sendmsg([payload], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
 
@@ -119,7 +121,7 @@ def reuse(path, argv):
             ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)
             os.close(w)
             os.read(r, 1)
-            send_with_stdio(s, request(1, argv))
+            s.send(request(1, argv))
             os.write(out_w, first_reply(s).encode())
             os._exit(0)
         os._exit(0)
@@ -144,10 +146,14 @@ def main():
         silent(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
     elif cmd == "request":
         s = connect(sys.argv[2])
-        send_with_stdio(s, request(int(sys.argv[3]), sys.argv[4:]))
+        s.send(request(int(sys.argv[3]), sys.argv[4:]))
         print(first_reply(s), flush=True)
     elif cmd == "reuse":
         reuse(sys.argv[2], sys.argv[3:])
+    elif cmd == "request-fds":
+        s = connect(sys.argv[2])
+        send_with_stdio(s, request(1, sys.argv[3:]))
+        print(first_reply(s), flush=True)
     elif cmd == "status-first":
         s = connect(sys.argv[2])
         s.send(struct.pack("<Ii", 8, 0))
