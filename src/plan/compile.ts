@@ -78,6 +78,9 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
 
   w.op(Op.WaitParent, "wait for the runtime's setup (cgroup)").u32(WaitTag.Setup);
   emitResetAffinity(w, p);
+  // Before any join: a joined user namespace would cost the init its rights over the network
+  // namespace clone3 made (owned by the caller's user namespace or by the new one).
+  if (newNetNamespace(spec)) w.op(Op.LoopbackUp, "bring the loopback device up");
   const ns = emitNamespaces(w, spec);
   if (!(ns.listed & CLONE.NEWNS)) throw new CompileError("linux.namespaces: a mount namespace is required to set up the rootfs");
   emitRootfs(w, spec, opts, ns.created);
@@ -149,6 +152,11 @@ function emitRootfs(w: PlanWriter, spec: Spec, opts: CompileOptions, newNamespac
   const userNs = (linux.namespaces ?? []).some((n) => n.type === "user");
   emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(newNamespaces & CLONE.NEWCGROUP), userNs });
   emitDevices(w, linux.devices, devIsBound(mounts));
+}
+
+/** The config asks for a network namespace of its own (one joined by path is left as it is). */
+function newNetNamespace(spec: Spec): boolean {
+  return (spec.linux?.namespaces ?? []).some((n) => n.type === "network" && !n.path);
 }
 
 /** A sysctl key names a file under /proc/sys: plain names separated by dots, nothing that could climb out. */

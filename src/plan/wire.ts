@@ -3,7 +3,7 @@
 // Layout is described in docs/ARCHITECTURE.md ("Plan wire format").
 
 export const PLAN_MAGIC = 0x4c505242; // "BRPL"
-export const PLAN_VERSION = 2;
+export const PLAN_VERSION = 3;
 export const PLAN_BYTES_MAX = 4 * 1024 * 1024;
 export const PLAN_OPS_MAX = 4096;
 export const PLAN_STRING_BYTES_MAX = 4096;
@@ -112,6 +112,8 @@ export enum Op {
   ExecAttr = 39,
   /** path str (absolute, after pivot) — mkdir -p with mode 0755 (process.cwd, as runc makes it). */
   MkdirAll = 40,
+  /** (none) — set the loopback device "lo" up (a network namespace the container creates; runc does it too). */
+  LoopbackUp = 41,
 }
 
 /** Builds one plan. Each op call also records a human description for error messages. */

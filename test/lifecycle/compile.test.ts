@@ -76,6 +76,20 @@ describe("compilePlan", () => {
     expect(plan.descriptions.slice(2, 6)).toEqual(["join user namespace /proc/1/ns/user", "join network namespace /proc/1/ns/net", "join pid namespace /proc/1/ns/pid", "fork into the joined pid namespace"]);
   });
 
+  test("a network namespace of its own gets lo up, before any join; a joined one or none does not", () => {
+    const own = defaultSpec();
+    own.linux!.namespaces = [{ type: "mount" }, { type: "network" }, { type: "user", path: "/proc/1/ns/user" }];
+    const k = kinds(compilePlan(own, base).bytes);
+    expect(k.filter((o) => o === Op.LoopbackUp).length).toBe(1);
+    expect(k.indexOf(Op.LoopbackUp)).toBeLessThan(k.indexOf(Op.SetnsPath));
+    const joined = defaultSpec();
+    joined.linux!.namespaces = [{ type: "mount" }, { type: "network", path: "/proc/1/ns/net" }];
+    expect(kinds(compilePlan(joined, base).bytes)).not.toContain(Op.LoopbackUp);
+    const none = defaultSpec();
+    none.linux!.namespaces = [{ type: "mount" }];
+    expect(kinds(compilePlan(none, base).bytes)).not.toContain(Op.LoopbackUp);
+  });
+
   test("--no-pivot, console, preserve-fds and --no-new-keyring", () => {
     const spec = defaultSpec();
     spec.process!.terminal = true;

@@ -14,6 +14,7 @@ const root = @import("root.zig");
 const exec = @import("exec.zig");
 const hook = @import("hook.zig");
 const console = @import("console.zig");
+const net = @import("net.zig");
 
 pub const std_options: std.Options = .{ .keep_sigpipe = true };
 
@@ -111,6 +112,7 @@ fn dispatch(kind: plan.Op, r: *plan.Reader) ctx.Error!void {
         .exec => try exec.exec(),
         .keep_fds => try exec.keepFds(r),
         .non_dumpable => try proc.nonDumpable(),
+        .loopback_up => try net.loopbackUp(),
         _ => return error.BadPlan,
     }
 }
