@@ -7,6 +7,7 @@ import { compilePlan, CompileError, hasCreateHooks, WaitTag, type Plan } from ".
 import { handOverListener, type ListenerTarget } from "../seccomp/listener.ts";
 import { CLONE } from "../plan/linux.ts";
 import type { Spec } from "../plan/spec.ts";
+import { kernelMemoryWarning, type Resources } from "../cgroups/types.ts";
 import { cgroupFor, type LifecycleCgroup } from "./cgroup.ts";
 import { loadSpec, rootfsOf } from "./config.ts";
 import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
@@ -93,6 +94,8 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   fds.push(fifoFd);
   phase("create.state-dir+fifo");
 
+  const kmem = kernelMemoryWarning(spec.linux?.resources as Resources | undefined);
+  if (kmem) opts.warn?.(kmem);
   const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup });
   cg.create();
   cleanup.push(() => cg.destroy());

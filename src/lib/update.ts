@@ -2,7 +2,7 @@
 // LinuxResources JSON document (-r FILE, or "-" for stdin: what containerd and docker send);
 // only the fields given are written, devices are left alone (runc does the same).
 import { readFileSync } from "node:fs";
-import { CgroupError, type Resources } from "../cgroups/types.ts";
+import { CgroupError, kernelMemoryWarning, type Resources } from "../cgroups/types.ts";
 import { parseResourcesJson } from "../config/load.ts";
 import { loadCgroup } from "./cgroup.ts";
 import { readState, refresh } from "./container.ts";
@@ -12,11 +12,15 @@ export interface UpdateOptions {
   root: string;
   id: string;
   resources: Resources;
+  /** Warnings (kernel memory limits, ignored) go here; the CLI logs them. */
+  warn?: (message: string) => void;
 }
 
 export function update(opts: UpdateOptions): void {
   const saved = readState(opts.root, opts.id);
   if (refresh(opts.root, saved).status === "stopped") throw new BunruncError("bad-state", "container not running");
+  const kmem = kernelMemoryWarning(opts.resources);
+  if (kmem) opts.warn?.(kmem);
   try {
     loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths).apply(opts.resources, { update: true });
   } catch (e) {

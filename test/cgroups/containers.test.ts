@@ -137,7 +137,7 @@ describe.skipIf(!canRunContainers)(`containers under cgroup v${version}${SKIP_RE
   });
 
   test("a limit the host cannot apply fails create naming the field, leaving nothing", async () => {
-    const r = version === 1 ? { unified: { "memory.high": "1000000" } } : { memory: { kernelTCP: 4096 * 10 } };
+    const r = version === 1 ? { unified: { "memory.high": "1000000" } } : { memory: { swappiness: 30 } };
     const spec = defaultSpec(["true"]);
     const b = makeBundle(spec);
     cleanups.push(() => b.cleanup());
@@ -145,7 +145,7 @@ describe.skipIf(!canRunContainers)(`containers under cgroup v${version}${SKIP_RE
     b.writeSpec(spec);
     const id = uniqueId("bad");
     const err = await bunrunc.create({ root: b.root, id, bundle: b.bundle }).catch((e) => e as Error);
-    expect(String((err as Error).message)).toMatch(version === 1 ? /^create: linux\.resources\.unified: / : /^create: linux\.resources\.memory\.kernelTCP: /);
+    expect(String((err as Error).message)).toMatch(version === 1 ? /^create: linux\.resources\.unified: / : /^create: linux\.resources\.memory\.swappiness: /);
     expect(existsSync(join(b.root, id))).toBe(false);
   });
 

@@ -20,12 +20,17 @@ export interface FrontResult {
   stderr: string;
 }
 
-/** Runs dist/bunrunc with `args` on `path`; stdout/stderr captured (use for calls that end). */
-export function front(path: Path, args: string[], opts: { cwd?: string } = {}): FrontResult {
+/**
+ * Runs dist/bunrunc with `args` on `path`, stdout/stderr captured. `detaches`: the call leaves a
+ * container process holding its stdio (create, run -d), so they go to /dev/null instead of pipes
+ * nobody would close.
+ */
+export function front(path: Path, args: string[], opts: { cwd?: string; detaches?: boolean } = {}): FrontResult {
   const env = path === "direct" ? { ...process.env, BUNRUNC_SERVER: "off" } : { ...process.env };
   if (path === "served") delete env.BUNRUNC_SERVER;
-  const r = Bun.spawnSync([FRONT, ...args], { cwd: opts.cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  const out = opts.detaches ? "ignore" : "pipe";
+  const r = Bun.spawnSync([FRONT, ...args], { cwd: opts.cwd, env, stdin: "ignore", stdout: out, stderr: out });
+  return { code: r.exitCode ?? -1, stdout: r.stdout?.toString() ?? "", stderr: r.stderr?.toString() ?? "" };
 }
 
 /** Calls until one is served (the first call of a build starts the server and runs directly). */
