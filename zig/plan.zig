@@ -55,6 +55,8 @@ pub const Op = enum(u16) {
     exec_attr = 39,
     mkdir_all = 40,
     loopback_up = 41,
+    bind_rootfs_private = 42,
+    chroot_rootfs = 43,
     _,
 };
 

@@ -114,6 +114,14 @@ export enum Op {
   MkdirAll = 40,
   /** (none) — set the loopback device "lo" up (a network namespace the container creates; runc does it too). */
   LoopbackUp = 41,
+  /**
+   * rootfs str — no mount namespace of the container's own: bind the rootfs onto itself
+   * (MS_BIND|MS_REC) in the runtime's mount namespace, make that bind rprivate (nothing mounted
+   * under it propagates) and open it as the rootfs dirfd; the host's mounts keep their propagation.
+   */
+  BindRootfsPrivate = 42,
+  /** (none) — chroot into the rootfs dirfd (no mount namespace: no pivot_root). */
+  ChrootRootfs = 43,
 }
 
 /** Builds one plan. Each op call also records a human description for error messages. */

@@ -15,6 +15,7 @@ const exec = @import("exec.zig");
 const hook = @import("hook.zig");
 const console = @import("console.zig");
 const net = @import("net.zig");
+const noms = @import("noms.zig");
 
 pub const std_options: std.Options = .{ .keep_sigpipe = true };
 
@@ -113,6 +114,8 @@ fn dispatch(kind: plan.Op, r: *plan.Reader) ctx.Error!void {
         .keep_fds => try exec.keepFds(r),
         .non_dumpable => try proc.nonDumpable(),
         .loopback_up => try net.loopbackUp(),
+        .bind_rootfs_private => try noms.bindRootfsPrivate(r),
+        .chroot_rootfs => try noms.chrootRootfs(),
         _ => return error.BadPlan,
     }
 }
