@@ -92,7 +92,7 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   if (hasCreateHooks(spec)) w.op(Op.WaitParent, "wait for prestart/createRuntime/createContainer hooks").u32(WaitTag.Hooks);
   if (inRuntimeMountNs) {
     // Neither pivot_root nor --no-pivot's MS_MOVE may touch the runtime's "/": chroot, as runc.
-    w.op(Op.ChrootRootfs, `chroot into ${opts.rootfs}`);
+    w.op(Op.ChrootRootfs, `chroot into ${opts.rootfs}`).i32(-1);
   } else if (opts.noPivot) {
     const hide = (opts.host?.procSysMounts ?? fullProcSysMounts)(opts.rootfs);
     w.op(Op.MoveRoot, `move ${opts.rootfs} onto / and chroot`).strs(hide);

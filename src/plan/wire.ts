@@ -120,7 +120,10 @@ export enum Op {
    * under it propagates) and open it as the rootfs dirfd; the host's mounts keep their propagation.
    */
   BindRootfsPrivate = 42,
-  /** (none) — chroot into the rootfs dirfd (no mount namespace: no pivot_root). */
+  /**
+   * fd i32 — no mount namespace: chroot into the rootfs dirfd (-1; create, instead of pivot_root)
+   * or into the directory fd given (exec: the container init's root), then chdir("/").
+   */
   ChrootRootfs = 43,
 }
 

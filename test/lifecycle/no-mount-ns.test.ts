@@ -118,3 +118,21 @@ describe.skipIf(!canRunFront)(`no mount namespace through dist/bunrunc${FRONT_SK
     });
   }
 });
+
+describe.skipIf(!canRunContainers)(`exec without a mount namespace${SKIP_REASON}`, () => {
+  test("exec runs in the container's rootfs (chrooted like its init), not the host's /", async () => {
+    const b = bundleWithoutMountNs(["sleep", "100"]);
+    const id = uniqueId("nomnt");
+    await bunrunc.create({ root: b.root, id, bundle: b.bundle });
+    try {
+      await bunrunc.start({ root: b.root, id });
+      // /dev/shm is the container's tmpfs, mounted under the rootfs bind: the host reads it there.
+      const code = await bunrunc.exec({ root: b.root, id, args: ["sh", "-c", "(cat /marker; pwd) > /dev/shm/exec-out"] });
+      expect(code).toBe(0);
+      expect(readFileSync(join(b.rootfs, "dev/shm/exec-out"), "utf8")).toBe("rootfs of this bundle\n/\n");
+    } finally {
+      await bunrunc.delete({ root: b.root, id, force: true });
+    }
+    expect(mountsUnder(b.dir)).toEqual([]);
+  });
+});

@@ -115,7 +115,7 @@ fn dispatch(kind: plan.Op, r: *plan.Reader) ctx.Error!void {
         .non_dumpable => try proc.nonDumpable(),
         .loopback_up => try net.loopbackUp(),
         .bind_rootfs_private => try noms.bindRootfsPrivate(r),
-        .chroot_rootfs => try noms.chrootRootfs(),
+        .chroot_rootfs => try noms.chrootRootfs(r),
         _ => return error.BadPlan,
     }
 }

@@ -29,10 +29,14 @@ pub fn bindRootfsPrivate(r: *Reader) Error!void {
     ctx.root_fd = try sys.open(rootfs, sys.O_PATH | sys.O_DIRECTORY);
 }
 
-/// (no payload) — chroot into the rootfs dirfd and chdir to its "/".
-pub fn chrootRootfs() Error!void {
-    std.debug.assert(ctx.root_fd >= 0);
-    _ = try sys.check(linux.fchdir(ctx.root_fd));
+/// fd i32 — chroot into the directory fd (exec: the container init's root, opened by the
+/// runtime), or into the rootfs dirfd when -1 (create), and chdir to its "/".
+pub fn chrootRootfs(r: *Reader) Error!void {
+    const given = try r.i32_();
+    if (given < -1) return error.BadPlan;
+    const dir = if (given == -1) ctx.root_fd else given;
+    std.debug.assert(dir >= 0);
+    _ = try sys.check(linux.fchdir(dir));
     _ = try sys.check(linux.chroot("."));
     _ = try sys.check(linux.chdir("/"));
 }
