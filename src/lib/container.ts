@@ -25,6 +25,11 @@ export interface Internal {
    * runtime's mount namespace, with every container mount under it; `delete` detaches it.
    */
   rootfsMount?: { path: string; id: number };
+  /**
+   * linux.resources as applied: the config's at create, each `update` merged in
+   * (resources-record.ts). Written with exact integers; read back through JSON.parse.
+   */
+  resources?: unknown;
 }
 
 export interface ContainerState {

@@ -19,6 +19,7 @@ import { rfc3339Nano } from "./format.ts";
 import { ffi, MSG, procStat, type SyncMsg } from "./process.ts";
 import { caller } from "./caller.ts";
 import { detachRootfsMount, mountIdsAt, newRootfsMount, realRootfs } from "./rootfs-mount.ts";
+import { resourcesForState } from "./resources-record.ts";
 import { phase } from "../timing.ts";
 
 export interface CreateOptions {
@@ -160,6 +161,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
     bunrunc: { initStartTime: "", cgroupPaths: cg.paths, cgroupVersion: cg.version, hooks: spec.hooks, ownPidNs: Boolean(plan.cloneFlags & CLONE.NEWPID) },
   };
   if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
+  if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources as Resources);
   await walkInit(child.syncFd, plan, state, spec, joinFds ? null : cg);
   phase("create.init-walked");
   if (rootfsMount) state.bunrunc.rootfsMount = rootfsMount.made();

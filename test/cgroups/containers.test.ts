@@ -2,7 +2,7 @@
 // config.json enforced inside, and the verbs acting on a live container. Runs on the v1 host and
 // in the cgroup v2 VM tier.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Resources } from "../../src/cgroups/types.ts";
 import * as bunrunc from "../../src/lib/index.ts";
@@ -134,6 +134,24 @@ describe.skipIf(!canRunContainers)(`containers under cgroup v${version}${SKIP_RE
     const dirs = Object.values(c.state().bunrunc.cgroupPaths);
     await bunrunc.delete({ root: c.root, id: c.id, force: true });
     expect(dirs.filter((d) => existsSync(d))).toEqual([]);
+  });
+
+  test("the state records linux.resources exactly (int64 literals too), then each update merged in", async () => {
+    const spec = defaultSpec(["sleep", "100"]);
+    const b = makeBundle(spec);
+    cleanups.push(() => b.cleanup());
+    withResources({ memory: { limit: 1 }, pids: { limit: 100 } })(spec);
+    b.writeSpec(spec);
+    // 2^63-1 (unlimited) has no exact JavaScript number: it must reach the state as written.
+    const config = join(b.bundle, "config.json");
+    writeFileSync(config, readFileSync(config, "utf8").replace(/"limit": 1\b/, '"limit": 9223372036854775807'));
+    const id = uniqueId("cgc");
+    await bunrunc.create({ root: b.root, id, bundle: b.bundle });
+    cleanups.push(() => bunrunc.delete({ root: b.root, id, force: true }));
+    const stateText = () => readFileSync(join(b.root, id, "state.json"), "utf8");
+    expect(stateText()).toContain('"memory":{"limit":9223372036854775807}');
+    bunrunc.update({ root: b.root, id, resources: { memory: { limit: 48 * MiB }, pids: { limit: 0 } } });
+    expect(JSON.parse(stateText()).bunrunc.resources).toMatchObject({ memory: { limit: 48 * MiB }, pids: { limit: 100 } });
   });
 
   test("a limit the host cannot apply fails create naming the field, leaving nothing", async () => {

@@ -110,6 +110,20 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
     expect(readFileSync(join(pidsDir(f), "pids.max"), "utf8").trim()).toBe("7");
   });
 
+  test("update records the limits in the container's state: flags and JSON merged, docker's zeros change nothing", async () => {
+    const f = await fakeContainer("exec sleep 60", { memory: { limit: 64 * MiB }, pids: { limit: 100 } });
+    const recorded = () => JSON.parse(readFileSync(join(f.root, f.id, "state.json"), "utf8")).bunrunc.resources;
+    expect(recorded()).toBeUndefined();
+    expect(cli(["--root", f.root, "update", "--memory", "40m", "--pids-limit", "7", f.id]).code).toBe(0);
+    expect(recorded()).toEqual({ memory: { limit: 40 * MiB }, pids: { limit: 7 } });
+    const json = JSON.stringify({ memory: { limit: 32 * MiB, reservation: 0, swap: 0 }, cpu: { shares: 0, quota: 0, period: 0, cpus: "", mems: "" }, blockIO: { weight: 0 }, pids: { limit: 0 } });
+    expect(cli(["--root", f.root, "update", "--resources=-", f.id], json).code).toBe(0);
+    expect(recorded()).toEqual({ memory: { limit: 32 * MiB }, pids: { limit: 7 } });
+    // A refused update records nothing.
+    expect(cli(["--root", f.root, "update", "-r", "-", f.id], JSON.stringify({ memory: { swappiness: 101 } })).code).toBe(1);
+    expect(recorded()).toEqual({ memory: { limit: 32 * MiB }, pids: { limit: 7 } });
+  });
+
   test("update refuses bad input in one line naming the field, and leaves the limits", async () => {
     const f = await fakeContainer("exec sleep 60", { memory: { limit: 64 * MiB } });
     const bad = cli(["--root", f.root, "update", "-r", "-", f.id], JSON.stringify({ memory: { limit: "lots" } }));
