@@ -67,12 +67,23 @@ describe.skipIf(!canRunContainers)(`containers under cgroup v${version}${SKIP_RE
     expect(r.out).not.toContain("survived");
   });
 
-  test("events reports the OOM kill, then ends when the container stops", async () => {
+  test("events reports the OOM kill, streams on after the stop, ends when delete removes the cgroup", async () => {
     const c = await started("sleep 1; x=$(busybox head -c 200000000 /dev/zero | busybox tr '\\0' a); echo survived", { memory: { limit: 16 * MiB, swap: 16 * MiB } });
     const seen: string[] = [];
-    for await (const e of bunrunc.events({ root: c.root, id: c.id, intervalMs: 60_000 })) seen.push(e.type);
-    expect(seen).toContain("oom");
-    expect(bunrunc.state({ root: c.root, id: c.id }).status).toBe("stopped");
+    let ended = false;
+    const stream = (async () => {
+      for await (const e of bunrunc.events({ root: c.root, id: c.id, intervalMs: 50 })) seen.push(e.type);
+      ended = true;
+    })();
+    expect(await waitFor(() => bunrunc.state({ root: c.root, id: c.id }).status === "stopped", 30_000)).toBe(true);
+    expect(await waitFor(() => seen.includes("oom"))).toBe(true);
+    // Stats of the stopped container's cgroup keep coming until it is deleted.
+    const after = seen.length;
+    expect(await waitFor(() => seen.length >= after + 2)).toBe(true);
+    expect(ended).toBe(false);
+    await bunrunc.delete({ root: c.root, id: c.id });
+    await stream;
+    expect(ended).toBe(true);
   });
 
   test("a pids limit makes fork fail inside", async () => {

@@ -190,13 +190,14 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
     expect(code).toBe(137);
     expect(await waitFor(() => seen.includes("oom"), 3000)).toBe(true);
     expect(seen.filter((t) => t === "stats").length).toBeGreaterThanOrEqual(2);
-    // The stream ends by itself once the container stops.
+    // The stream ends by itself once the container's cgroup is gone.
     process.kill(f.pid, 9);
+    await f.t.cleanup();
     await done;
     ac.abort();
   });
 
-  test("events --interval takes a Go duration and streams until the container stops", async () => {
+  test("events --interval takes a Go duration and streams past the init's exit until delete removes the cgroup", async () => {
     const f = await fakeContainer();
     const p = Bun.spawn([process.execPath, join(REPO, "src/main.ts"), "--root", f.root, "events", "--interval", "150ms", f.id], { stdout: "pipe", stderr: "pipe" });
     // Read until two events arrived (the CLI may start slowly, e.g. under TCG), then stop the init.
@@ -208,6 +209,15 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
       out += new TextDecoder().decode(value);
     }
     process.kill(f.pid, 9);
+    expect(await waitFor(() => bunrunc.state({ root: f.root, id: f.id }).status === "stopped")).toBe(true);
+    // Stopped, and still streaming: two more events arrive before the cgroup goes.
+    const before = out.split("\n").length;
+    while (out.split("\n").length < before + 2) {
+      const { value, done } = await reader.read();
+      expect(done).toBe(false);
+      out += new TextDecoder().decode(value);
+    }
+    expect(cli(["--root", f.root, "delete", f.id]).code).toBe(0);
     for (let r = await reader.read(); !r.done; r = await reader.read()) out += new TextDecoder().decode(r.value);
     expect(await p.exited).toBe(0);
     const lines = out.split("\n").filter(Boolean).map((l) => JSON.parse(l));
