@@ -131,12 +131,12 @@ export async function exec(opts: ExecOptions): Promise<number> {
   }
 }
 
+const POLLIN = 1;
+
 /**
  * The init's root (the rootfs bind create chrooted it into), for a container without a mount
  * namespace. Opened by pid, then the pidfd says the init is still alive: the pid was not reused.
  */
-const POLLIN = 1;
-
 function openInitRoot(pid: number, initPidfd: number): number {
   const fd = openSync(`/proc/${pid}/root`, constants.O_RDONLY | constants.O_DIRECTORY);
   if (ffi.pollFd(initPidfd, POLLIN, 0) !== 0) {
