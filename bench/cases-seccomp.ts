@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { CaseResult } from "./context.ts";
 import { summarize } from "./spawn.ts";
 
-const FIXTURE = join(import.meta.dir, "../../shared/fixtures/podman-4.3-config.json");
+const FIXTURE = join(import.meta.dir, "../spec-fixtures/valid/podman-4.3.json");
 
 const WARMUP = 20;
 

@@ -7,7 +7,7 @@ import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./lib/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 5;
+const ABI_VERSION = 6;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
@@ -27,6 +27,7 @@ const symbols = {
   bunrunc_poll_fd: { args: [i32, i16, i32], returns: i32 },
   bunrunc_close: { args: [i32], returns: i32 },
   bunrunc_mkfifo: { args: [P, u32], returns: i32 },
+  bunrunc_umount_detach: { args: [P], returns: i32 },
   bunrunc_unix_connect: { args: [P], returns: i32 },
   bunrunc_flock: { args: [i32, i32], returns: i32 },
   bunrunc_set_child_subreaper: { args: [], returns: i32 },
@@ -203,6 +204,11 @@ export function close(fd: number): void {
 
 export function mkfifo(path: string, mode: number): void {
   ok(load().bunrunc_mkfifo(ptr(cstr(path)), mode), `mkfifo ${path}`);
+}
+
+/** umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW): the topmost mount at path, with its submounts. */
+export function umountDetach(path: string): void {
+  ok(load().bunrunc_umount_detach(ptr(cstr(path))), `unmount ${path}`);
 }
 
 export function unixConnect(path: string): number {

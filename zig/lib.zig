@@ -7,7 +7,7 @@ const sys = @import("sys");
 const plan = @import("plan");
 const spawn_mod = @import("spawn.zig");
 
-pub const abi_version: u32 = 5;
+pub const abi_version: u32 = 6;
 
 comptime {
     std.debug.assert(@sizeOf(spawn_mod.Result) == 16);
@@ -99,6 +99,13 @@ export fn bunrunc_close(fd: i32) i32 {
 
 export fn bunrunc_mkfifo(path: [*:0]const u8, mode: u32) i32 {
     return neg(sys.mknodat(sys.AT_FDCWD, path, linux.S.IFIFO | mode, 0));
+}
+
+/// Lazily detaches the topmost mount at `path` and everything under it (a container without a
+/// mount namespace: its rootfs bind, at delete). UMOUNT_NOFOLLOW: a symlink is never followed.
+export fn bunrunc_umount_detach(path: [*:0]const u8) i32 {
+    const UMOUNT_NOFOLLOW: u32 = 8;
+    return neg(linux.umount2(path, sys.MNT_DETACH | UMOUNT_NOFOLLOW));
 }
 
 /// A connected AF_UNIX stream socket (close-on-exec) for --console-socket.

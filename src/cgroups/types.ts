@@ -91,6 +91,18 @@ export class CgroupError extends Error {
 
 export const FIELD = "linux.resources";
 
+/**
+ * Kernel memory limits (memory.kernel, memory.kernelTCP) are deprecated by the runtime-spec;
+ * kernels since 5.16 accept and ignore kmem limits on v1 and v2 has no such files. runc ignores
+ * both with one warning, and so does bunrunc: no controller writes them. The warning, when the
+ * resources set either (0 is the spec's "unset", what docker's update sends for every field).
+ */
+export function kernelMemoryWarning(r: Resources | undefined): string | undefined {
+  const m = r?.memory;
+  const set = (["kernel", "kernelTCP"] as const).filter((k) => isSet(m?.[k])).map((k) => `${FIELD}.memory.${k}`);
+  return set.length ? `${set.join(", ")}: kernel memory limits are deprecated and ignored (as runc does)` : undefined;
+}
+
 /** Present and not the spec's "unset" zero. */
 export function isSet(v: Int | undefined | null): v is Int {
   return v !== undefined && v !== null && BigInt(v) !== 0n;

@@ -1,4 +1,4 @@
-// `events [--stats] [--interval D] <id>`: JSON lines {type, id, data} until the container stops.
+// `events [--stats] [--interval D] <id>`: JSON lines {type, id, data} until the container's cgroup is gone.
 import type { VerbInvocation } from "./parse.ts";
 import { eventLine, events } from "../lib/events.ts";
 import { writeStdout } from "./output.ts";

@@ -20,6 +20,16 @@ export interface Internal {
   hooks?: SpecHooks;
   /** The container has its own pid namespace: killing the init kills everything. */
   ownPidNs: boolean;
+  /**
+   * No mount namespace: the private bind of the rootfs (host path, mount id) the init made in the
+   * runtime's mount namespace, with every container mount under it; `delete` detaches it.
+   */
+  rootfsMount?: { path: string; id: number };
+  /**
+   * linux.resources as applied: the config's at create, each `update` merged in
+   * (resources-record.ts). Written with exact integers; read back through JSON.parse.
+   */
+  resources?: unknown;
 }
 
 export interface ContainerState {

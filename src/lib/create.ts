@@ -7,6 +7,7 @@ import { compilePlan, CompileError, hasCreateHooks, WaitTag, type Plan } from ".
 import { handOverListener, type ListenerTarget } from "../seccomp/listener.ts";
 import { CLONE } from "../plan/linux.ts";
 import type { Spec } from "../plan/spec.ts";
+import { kernelMemoryWarning, type Resources } from "../cgroups/types.ts";
 import { cgroupFor, type LifecycleCgroup } from "./cgroup.ts";
 import { loadSpec, rootfsOf } from "./config.ts";
 import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
@@ -17,6 +18,8 @@ import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
 import { rfc3339Nano } from "./format.ts";
 import { ffi, MSG, procStat, type SyncMsg } from "./process.ts";
 import { caller } from "./caller.ts";
+import { detachRootfsMount, mountIdsAt, newRootfsMount, realRootfs } from "./rootfs-mount.ts";
+import { resourcesForState } from "./resources-record.ts";
 import { phase } from "../timing.ts";
 
 export interface CreateOptions {
@@ -93,6 +96,8 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   fds.push(fifoFd);
   phase("create.state-dir+fifo");
 
+  const kmem = kernelMemoryWarning(spec.linux?.resources as Resources | undefined);
+  if (kmem) opts.warn?.(kmem);
   const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup });
   cg.create();
   cleanup.push(() => cg.destroy());
@@ -120,6 +125,8 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   // v1: the child joins the cgroup itself (cheap); otherwise the Setup stop adds its pid.
   const joinFds = cg.openJoinFds();
   if (joinFds) fds.push(...joinFds);
+  const rootfsMount = plan.inRuntimeMountNs ? mountsBefore(rootfs) : undefined;
+  if (rootfsMount) cleanup.push(() => rootfsMount.detachNew());
   const child = caller().spawn({
     plan: plan.bytes,
     cloneFlags: plan.cloneFlags,
@@ -154,8 +161,10 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
     bunrunc: { initStartTime: "", cgroupPaths: cg.paths, cgroupVersion: cg.version, hooks: spec.hooks, ownPidNs: Boolean(plan.cloneFlags & CLONE.NEWPID) },
   };
   if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
+  if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources as Resources);
   await walkInit(child.syncFd, plan, state, spec, joinFds ? null : cg);
   phase("create.init-walked");
+  if (rootfsMount) state.bunrunc.rootfsMount = rootfsMount.made();
 
   const st = procStat(state.pid);
   if (!st) throw new BunruncError("system", "create: the container process exited before it was created");
@@ -165,6 +174,23 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
   phase("create.state-written");
   return { state, pidfd: child.pidfd };
+}
+
+/** No mount namespace: what is mounted at the rootfs before the init binds it, to find its bind after. */
+function mountsBefore(rootfs: string): { made(): { path: string; id: number } | undefined; detachNew(): void } {
+  const path = realRootfs(rootfs);
+  const before = mountIdsAt(path);
+  const made = () => {
+    const id = newRootfsMount(path, before);
+    return id === undefined ? undefined : { path, id };
+  };
+  return {
+    made,
+    detachNew() {
+      const m = made();
+      if (m) detachRootfsMount(m.path, m.id);
+    },
+  };
 }
 
 function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined): Plan {

@@ -7,6 +7,7 @@ import { hookState, readState, refresh, removeStateDir, stateDir, type Container
 import { BunruncError } from "./errors.ts";
 import { runHooksWarn } from "./hooks.ts";
 import { reapIfChild, signalInit, waitGone } from "./process.ts";
+import { detachRootfsMount } from "./rootfs-mount.ts";
 import { phase } from "../timing.ts";
 
 export interface DeleteOptions {
@@ -46,6 +47,15 @@ export async function del(opts: DeleteOptions): Promise<void> {
   }
   reapIfChild(saved.pid);
   phase("delete.killed+reaped");
+  // Before the state goes: a failure here leaves the container to delete again.
+  const m = saved.bunrunc.rootfsMount;
+  if (m) {
+    try {
+      detachRootfsMount(m.path, m.id);
+    } catch (e) {
+      throw new BunruncError("system", `delete: container ${opts.id}: ${(e as Error).message}`);
+    }
+  }
   if (!removeIfEmpty(saved.bunrunc.cgroupPaths)) {
     const cg = cgroupOf(saved);
     await emptyCgroup(cg);

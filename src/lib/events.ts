@@ -1,6 +1,8 @@
 // `events`: the container's statistics in runc's shape, once (--stats) or every interval, and an
 // `oom` event whenever the kernel's OOM killer acts in its cgroup. Each event is one JSON line
-// {type, id, data}; the stream ends when the container stops.
+// {type, id, data}; the stream ends when the container's cgroup is gone (`delete` removed it),
+// not when its init exits: as runc, a stopped container's cgroup still has stats to report.
+import { existsSync } from "node:fs";
 import { watchOom } from "../cgroups/oom.ts";
 import { encodeJson, statsData } from "../cgroups/stats.ts";
 import { loadCgroup } from "./cgroup.ts";
@@ -36,6 +38,16 @@ function statsEvent(s: ContainerState): ContainerEvent {
   return { type: "stats", id: s.id, data };
 }
 
+/** Every directory of the container's cgroup is gone (delete removes them one by one). */
+function cgroupGone(s: ContainerState): boolean {
+  return Object.values(s.bunrunc.cgroupPaths).every((d) => !existsSync(d));
+}
+
+/** Any directory gone: a read that failed meanwhile was the removal, not an error. */
+function cgroupGoing(s: ContainerState): boolean {
+  return Object.values(s.bunrunc.cgroupPaths).some((d) => !existsSync(d));
+}
+
 export async function* events(opts: EventsOptions): AsyncGenerator<ContainerEvent> {
   const intervalMs = opts.intervalMs ?? 5000;
   if (!(intervalMs > 0)) throw new BunruncError("usage", "duration interval must be greater than 0");
@@ -49,12 +61,19 @@ export async function* events(opts: EventsOptions): AsyncGenerator<ContainerEven
   try {
     let nextStats = performance.now() + intervalMs;
     while (!opts.signal?.aborted) {
-      // Status first, then OOM: an OOM kill that stops the container is still reported.
-      const stopped = refresh(opts.root, saved).status === "stopped";
+      // Removal first, then OOM: an OOM kill just before the cgroup went is still reported.
+      const gone = cgroupGone(saved);
       for (let n = oom.poll(); n > 0; n--) yield { type: "oom", id: opts.id };
-      if (stopped) return;
+      if (gone) return;
       if (performance.now() >= nextStats) {
-        yield statsEvent(saved);
+        let e: ContainerEvent;
+        try {
+          e = statsEvent(saved);
+        } catch (err) {
+          if (cgroupGoing(saved)) return;
+          throw err;
+        }
+        yield e;
         nextStats += intervalMs;
       }
       await Bun.sleep(Math.max(1, Math.min(OOM_POLL_MS, nextStats - performance.now())));

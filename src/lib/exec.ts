@@ -4,7 +4,7 @@
 // again so we can hold a pidfd of the process, then shapes and execs it. Its exec closes the
 // sync socket: EOF is success, an ERROR record is the one-line failure. Exit code: the process's
 // own in the foreground, 0 detached; runtime failures make the CLI exit 255 (runc's contract).
-import { statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, openSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as native from "../ffi.ts";
 import { openTasksFiles } from "../cgroups/files.ts";
@@ -79,6 +79,12 @@ export async function exec(opts: ExecOptions): Promise<number> {
     const namespaces = namespacesOf(saved.pid);
     const keepBelow = FIRST_EXTRA_FD + (opts.preserveFds ?? 0);
     const extraFds = [initPidfd];
+    let rootFd: number | undefined;
+    if (saved.bunrunc.rootfsMount) {
+      extraFds.push(openInitRoot(saved.pid, initPidfd));
+      fds.push(extraFds[1]!);
+      rootFd = keepBelow + 1;
+    }
     let ownEnd: number | undefined;
     let consoleSocketFd: number | undefined;
     if (proc.terminal) {
@@ -91,7 +97,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
       extraFds.push(theirs);
     }
     const plan = compile(() =>
-      compileExecPlan({ id: saved.id, process: proc, linux: spec.linux, namespaces, initPidfdFd: keepBelow, consoleSocketFd, keepFds: opts.preserveFds, seccomp, newKeyring: true, selinuxEnabled }),
+      compileExecPlan({ id: saved.id, process: proc, linux: spec.linux, namespaces, initPidfdFd: keepBelow, consoleSocketFd, keepFds: opts.preserveFds, seccomp, newKeyring: true, selinuxEnabled, rootFd }),
     );
     for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
 
@@ -123,6 +129,21 @@ export async function exec(opts: ExecOptions): Promise<number> {
   } finally {
     for (const fd of fds) ffi.close(fd);
   }
+}
+
+const POLLIN = 1;
+
+/**
+ * The init's root (the rootfs bind create chrooted it into), for a container without a mount
+ * namespace. Opened by pid, then the pidfd says the init is still alive: the pid was not reused.
+ */
+function openInitRoot(pid: number, initPidfd: number): number {
+  const fd = openSync(`/proc/${pid}/root`, constants.O_RDONLY | constants.O_DIRECTORY);
+  if (ffi.pollFd(initPidfd, POLLIN, 0) !== 0) {
+    closeSync(fd);
+    throw new BunruncError("bad-state", "exec failed: cannot exec in a stopped container");
+  }
+  return fd;
 }
 
 function checkStatus(s: ContainerState, opts: ExecOptions): void {

@@ -1,28 +1,37 @@
 // `update`: change a running container's limits. The delta comes from runc's flags or from a
 // LinuxResources JSON document (-r FILE, or "-" for stdin: what containerd and docker send);
-// only the fields given are written, devices are left alone (runc does the same).
+// only the fields given are written, devices are left alone (runc does the same); the state
+// records the merged limits.
 import { readFileSync } from "node:fs";
-import { CgroupError, type Resources } from "../cgroups/types.ts";
+import { CgroupError, kernelMemoryWarning, type Resources } from "../cgroups/types.ts";
 import { parseResourcesJson } from "../config/load.ts";
 import { loadCgroup } from "./cgroup.ts";
-import { readState, refresh } from "./container.ts";
+import { readState, refresh, writeState } from "./container.ts";
+import { mergeResources, resourcesForState } from "./resources-record.ts";
 import { BunruncError } from "./errors.ts";
 
 export interface UpdateOptions {
   root: string;
   id: string;
   resources: Resources;
+  /** Warnings (kernel memory limits, ignored) go here; the CLI logs them. */
+  warn?: (message: string) => void;
 }
 
 export function update(opts: UpdateOptions): void {
   const saved = readState(opts.root, opts.id);
   if (refresh(opts.root, saved).status === "stopped") throw new BunruncError("bad-state", "container not running");
+  const kmem = kernelMemoryWarning(opts.resources);
+  if (kmem) opts.warn?.(kmem);
   try {
     loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths).apply(opts.resources, { update: true });
   } catch (e) {
     if (e instanceof CgroupError) throw new BunruncError("system", `update: ${e.message}`);
     throw e;
   }
+  // As runc's state after an update: the limits the container now runs with.
+  saved.bunrunc.resources = resourcesForState(mergeResources(saved.bunrunc.resources as Resources | undefined, opts.resources));
+  writeState(opts.root, saved);
 }
 
 /** The -r document: a file, or "-" for stdin. */

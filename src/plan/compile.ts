@@ -57,6 +57,11 @@ export interface Plan {
   forks: boolean;
   /** Capability names the kernel table does not know (ignored, like runc; warn about them). */
   unknownCapabilities: string[];
+  /**
+   * No mount namespace listed: the rootfs bind (Op.BindRootfsPrivate) and every mount under it
+   * are made in the runtime's mount namespace, and stay there until `delete` detaches the bind.
+   */
+  inRuntimeMountNs: boolean;
 }
 
 const HOOK_TIMEOUT_NONE = 0;
@@ -78,11 +83,17 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
 
   w.op(Op.WaitParent, "wait for the runtime's setup (cgroup)").u32(WaitTag.Setup);
   emitResetAffinity(w, p);
+  // Before any join: a joined user namespace would cost the init its rights over the network
+  // namespace clone3 made (owned by the caller's user namespace or by the new one).
+  if (newNetNamespace(spec)) w.op(Op.LoopbackUp, "bring the loopback device up");
   const ns = emitNamespaces(w, spec);
-  if (!(ns.listed & CLONE.NEWNS)) throw new CompileError("linux.namespaces: a mount namespace is required to set up the rootfs");
-  emitRootfs(w, spec, opts, ns.created);
+  const inRuntimeMountNs = !(ns.listed & CLONE.NEWNS);
+  emitRootfs(w, spec, opts, ns.created, inRuntimeMountNs);
   if (hasCreateHooks(spec)) w.op(Op.WaitParent, "wait for prestart/createRuntime/createContainer hooks").u32(WaitTag.Hooks);
-  if (opts.noPivot) {
+  if (inRuntimeMountNs) {
+    // Neither pivot_root nor --no-pivot's MS_MOVE may touch the runtime's "/": chroot, as runc.
+    w.op(Op.ChrootRootfs, `chroot into ${opts.rootfs}`).i32(-1);
+  } else if (opts.noPivot) {
     const hide = (opts.host?.procSysMounts ?? fullProcSysMounts)(opts.rootfs);
     w.op(Op.MoveRoot, `move ${opts.rootfs} onto / and chroot`).strs(hide);
   } else {
@@ -131,24 +142,35 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   w.op(Op.Exec, `exec ${p.args![0]}`);
 
   const { bytes, descriptions } = w.finish();
-  return { bytes, descriptions, cloneFlags: ns.cloneFlags, newNamespaces: ns.created, forks: ns.forks, unknownCapabilities };
+  return { bytes, descriptions, cloneFlags: ns.cloneFlags, newNamespaces: ns.created, forks: ns.forks, unknownCapabilities, inRuntimeMountNs };
 }
 
-function emitRootfs(w: PlanWriter, spec: Spec, opts: CompileOptions, newNamespaces: number): void {
+function emitRootfs(w: PlanWriter, spec: Spec, opts: CompileOptions, newNamespaces: number, inRuntimeMountNs: boolean): void {
   const linux = spec.linux ?? {};
   const given = linux.rootfsPropagation;
-  const propagation = given ? PROPAGATION_OPTIONS[given] : MS.SLAVE | MS.REC;
-  if (propagation === undefined) throw new CompileError(`linux.rootfsPropagation: unknown propagation ${JSON.stringify(given)}`);
-  // As runc: the mount holding the rootfs becomes slave when asked for, else private; an
-  // explicit shared/unbindable is applied again to the new "/" once pivot_root made it one.
-  const parent = given && propagation & MS.SLAVE ? MS.SLAVE : MS.PRIVATE;
-  const final = given && !(propagation & (MS.PRIVATE | MS.SLAVE)) ? propagation : 0;
-  w.op(Op.RootPropagation, `make / ${given ?? "rslave"}`).u64(propagation).u64(final);
-  w.op(Op.BindRootfs, `bind the rootfs ${opts.rootfs}`).str(opts.rootfs).u64(parent);
+  if (inRuntimeMountNs) {
+    // runc would apply it to the host's "/"; bunrunc leaves the host's mounts alone.
+    if (given) throw new CompileError("linux.rootfsPropagation: needs a mount namespace (linux.namespaces has none, and bunrunc does not change the host's mount propagation)");
+    w.op(Op.BindRootfsPrivate, `bind the rootfs ${opts.rootfs} (no mount namespace: in the runtime's)`).str(opts.rootfs);
+  } else {
+    const propagation = given ? PROPAGATION_OPTIONS[given] : MS.SLAVE | MS.REC;
+    if (propagation === undefined) throw new CompileError(`linux.rootfsPropagation: unknown propagation ${JSON.stringify(given)}`);
+    // As runc: the mount holding the rootfs becomes slave when asked for, else private; an
+    // explicit shared/unbindable is applied again to the new "/" once pivot_root made it one.
+    const parent = given && propagation & MS.SLAVE ? MS.SLAVE : MS.PRIVATE;
+    const final = given && !(propagation & (MS.PRIVATE | MS.SLAVE)) ? propagation : 0;
+    w.op(Op.RootPropagation, `make / ${given ?? "rslave"}`).u64(propagation).u64(final);
+    w.op(Op.BindRootfs, `bind the rootfs ${opts.rootfs}`).str(opts.rootfs).u64(parent);
+  }
   const mounts = spec.mounts ?? [];
   const userNs = (linux.namespaces ?? []).some((n) => n.type === "user");
   emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(newNamespaces & CLONE.NEWCGROUP), userNs });
   emitDevices(w, linux.devices, devIsBound(mounts));
+}
+
+/** The config asks for a network namespace of its own (one joined by path is left as it is). */
+function newNetNamespace(spec: Spec): boolean {
+  return (spec.linux?.namespaces ?? []).some((n) => n.type === "network" && !n.path);
 }
 
 /** A sysctl key names a file under /proc/sys: plain names separated by dots, nothing that could climb out. */

@@ -2,7 +2,8 @@
 // waits), then all of the container's namespaces at once through a pidfd of the container's
 // init, forks into the pid namespace, and shapes the process like create does (console or
 // setsid, keyring, rlimits, scheduling, seccomp, identity, cwd, exec). No mounts: the mount
-// namespace it joins is already the container's, and setns put its root and cwd there.
+// namespace it joins is already the container's, and setns put its root and cwd there (a
+// container without one: the process chroots into its init's root).
 import { CLONE } from "./linux.ts";
 import { CompileError } from "./mounts.ts";
 import { emitExecTarget, emitFinalAffinity, emitIdentity, emitInitialAffinity, emitLsmLabels, emitRlimits, emitScheduling } from "./process.ts";
@@ -38,6 +39,11 @@ export interface ExecPlanOptions {
   newKeyring: boolean;
   /** SELinux is enabled on this host (a label without it is refused). */
   selinuxEnabled: () => boolean;
+  /**
+   * fd number, in the init, of the container init's root directory: the container has no mount
+   * namespace to join, so the process chroots there instead (create chrooted its init too).
+   */
+  rootFd?: number;
 }
 
 export interface ExecPlan {
@@ -81,6 +87,7 @@ export function compileExecPlan(o: ExecPlanOptions): ExecPlan {
       .u32(o.namespaces)
       .i32(o.initPidfdFd);
   }
+  if (o.rootFd !== undefined) w.op(Op.ChrootRootfs, "chroot into the container's root").i32(o.rootFd);
   if (forks) {
     // setns(CLONE_NEWPID) only moves future children: fork so the process is inside.
     w.op(Op.Fork, "fork into the container's pid namespace");

@@ -3,7 +3,7 @@
 // Layout is described in docs/ARCHITECTURE.md ("Plan wire format").
 
 export const PLAN_MAGIC = 0x4c505242; // "BRPL"
-export const PLAN_VERSION = 2;
+export const PLAN_VERSION = 3;
 export const PLAN_BYTES_MAX = 4 * 1024 * 1024;
 export const PLAN_OPS_MAX = 4096;
 export const PLAN_STRING_BYTES_MAX = 4096;
@@ -112,6 +112,19 @@ export enum Op {
   ExecAttr = 39,
   /** path str (absolute, after pivot) — mkdir -p with mode 0755 (process.cwd, as runc makes it). */
   MkdirAll = 40,
+  /** (none) — set the loopback device "lo" up (a network namespace the container creates; runc does it too). */
+  LoopbackUp = 41,
+  /**
+   * rootfs str — no mount namespace of the container's own: bind the rootfs onto itself
+   * (MS_BIND|MS_REC) in the runtime's mount namespace, make that bind rprivate (nothing mounted
+   * under it propagates) and open it as the rootfs dirfd; the host's mounts keep their propagation.
+   */
+  BindRootfsPrivate = 42,
+  /**
+   * fd i32 — no mount namespace: chroot into the rootfs dirfd (-1; create, instead of pivot_root)
+   * or into the directory fd given (exec: the container init's root), then chdir("/").
+   */
+  ChrootRootfs = 43,
 }
 
 /** Builds one plan. Each op call also records a human description for error messages. */

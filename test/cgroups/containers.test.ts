@@ -2,7 +2,7 @@
 // config.json enforced inside, and the verbs acting on a live container. Runs on the v1 host and
 // in the cgroup v2 VM tier.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Resources } from "../../src/cgroups/types.ts";
 import * as bunrunc from "../../src/lib/index.ts";
@@ -67,12 +67,23 @@ describe.skipIf(!canRunContainers)(`containers under cgroup v${version}${SKIP_RE
     expect(r.out).not.toContain("survived");
   });
 
-  test("events reports the OOM kill, then ends when the container stops", async () => {
+  test("events reports the OOM kill, streams on after the stop, ends when delete removes the cgroup", async () => {
     const c = await started("sleep 1; x=$(busybox head -c 200000000 /dev/zero | busybox tr '\\0' a); echo survived", { memory: { limit: 16 * MiB, swap: 16 * MiB } });
     const seen: string[] = [];
-    for await (const e of bunrunc.events({ root: c.root, id: c.id, intervalMs: 60_000 })) seen.push(e.type);
-    expect(seen).toContain("oom");
-    expect(bunrunc.state({ root: c.root, id: c.id }).status).toBe("stopped");
+    let ended = false;
+    const stream = (async () => {
+      for await (const e of bunrunc.events({ root: c.root, id: c.id, intervalMs: 50 })) seen.push(e.type);
+      ended = true;
+    })();
+    expect(await waitFor(() => bunrunc.state({ root: c.root, id: c.id }).status === "stopped", 30_000)).toBe(true);
+    expect(await waitFor(() => seen.includes("oom"))).toBe(true);
+    // Stats of the stopped container's cgroup keep coming until it is deleted.
+    const after = seen.length;
+    expect(await waitFor(() => seen.length >= after + 2)).toBe(true);
+    expect(ended).toBe(false);
+    await bunrunc.delete({ root: c.root, id: c.id });
+    await stream;
+    expect(ended).toBe(true);
   });
 
   test("a pids limit makes fork fail inside", async () => {
@@ -136,8 +147,26 @@ describe.skipIf(!canRunContainers)(`containers under cgroup v${version}${SKIP_RE
     expect(dirs.filter((d) => existsSync(d))).toEqual([]);
   });
 
+  test("the state records linux.resources exactly (int64 literals too), then each update merged in", async () => {
+    const spec = defaultSpec(["sleep", "100"]);
+    const b = makeBundle(spec);
+    cleanups.push(() => b.cleanup());
+    withResources({ memory: { limit: 1 }, pids: { limit: 100 } })(spec);
+    b.writeSpec(spec);
+    // 2^63-1 (unlimited) has no exact JavaScript number: it must reach the state as written.
+    const config = join(b.bundle, "config.json");
+    writeFileSync(config, readFileSync(config, "utf8").replace(/"limit": 1\b/, '"limit": 9223372036854775807'));
+    const id = uniqueId("cgc");
+    await bunrunc.create({ root: b.root, id, bundle: b.bundle });
+    cleanups.push(() => bunrunc.delete({ root: b.root, id, force: true }));
+    const stateText = () => readFileSync(join(b.root, id, "state.json"), "utf8");
+    expect(stateText()).toContain('"memory":{"limit":9223372036854775807}');
+    bunrunc.update({ root: b.root, id, resources: { memory: { limit: 48 * MiB }, pids: { limit: 0 } } });
+    expect(JSON.parse(stateText()).bunrunc.resources).toMatchObject({ memory: { limit: 48 * MiB }, pids: { limit: 100 } });
+  });
+
   test("a limit the host cannot apply fails create naming the field, leaving nothing", async () => {
-    const r = version === 1 ? { unified: { "memory.high": "1000000" } } : { memory: { kernelTCP: 4096 * 10 } };
+    const r = version === 1 ? { unified: { "memory.high": "1000000" } } : { memory: { swappiness: 30 } };
     const spec = defaultSpec(["true"]);
     const b = makeBundle(spec);
     cleanups.push(() => b.cleanup());
@@ -145,7 +174,7 @@ describe.skipIf(!canRunContainers)(`containers under cgroup v${version}${SKIP_RE
     b.writeSpec(spec);
     const id = uniqueId("bad");
     const err = await bunrunc.create({ root: b.root, id, bundle: b.bundle }).catch((e) => e as Error);
-    expect(String((err as Error).message)).toMatch(version === 1 ? /^create: linux\.resources\.unified: / : /^create: linux\.resources\.memory\.kernelTCP: /);
+    expect(String((err as Error).message)).toMatch(version === 1 ? /^create: linux\.resources\.unified: / : /^create: linux\.resources\.memory\.swappiness: /);
     expect(existsSync(join(b.root, id))).toBe(false);
   });
 

@@ -1,12 +1,15 @@
 // Every linux.resources field written through the manager into a throwaway cgroup and read back
 // from the kernel's files, on whichever version this host runs (v1 here, v2 in the VM tier).
-// A field the host cannot apply must fail with an error naming it.
+// A field the host cannot apply must fail with an error naming it (kernel memory limits excepted:
+// deprecated, ignored as runc ignores them).
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cgroupDevicesCount } from "../../src/ffi.ts";
 import type { CgroupManager } from "../../src/cgroups/manager.ts";
-import { CgroupError, type Resources } from "../../src/cgroups/types.ts";
+import { CgroupError, kernelMemoryWarning, type Resources } from "../../src/cgroups/types.ts";
+import { memory as memoryV1 } from "../../src/cgroups/v1/memory.ts";
+import { memory as memoryV2 } from "../../src/cgroups/v2/memory.ts";
 import { sharesToWeight } from "../../src/cgroups/v2/cpu.ts";
 import { blkioToIoWeight } from "../../src/cgroups/v2/io.ts";
 import { CG_SKIP, canCgroup, throwaway, version, type Throwaway } from "./helpers.ts";
@@ -96,14 +99,16 @@ describe.skipIf(!canCgroup)(`resources on cgroup v${version}${CG_SKIP}`, () => {
     }
   });
 
-  test("memory: kernelTCP applies on v1; kernel limits the kernel ignores are refused by name", () => {
+  test("memory: kernel memory limits are ignored (no kmem file written, no error); the limit beside them applies", () => {
     const mgr = fresh();
-    if (version === 1) {
-      mgr.apply({ memory: { kernelTCP: 256 * 4096 } });
-      expect(read(mgr, "memory", "memory.kmem.tcp.limit_in_bytes")).toBe(String(256 * 4096));
-    } else fails(mgr, { memory: { kernelTCP: 256 * 4096 } }, "linux.resources.memory.kernelTCP");
-    // Since Linux 5.16 memory.kmem.limit_in_bytes is accepted and ignored; v2 has no such file.
-    fails(mgr, { memory: { kernel: 64 * MiB } }, "linux.resources.memory.kernel");
+    const kmem = version === 1 ? [read(mgr, "memory", "memory.kmem.limit_in_bytes"), read(mgr, "memory", "memory.kmem.tcp.limit_in_bytes")] : [];
+    mgr.apply({ memory: { limit: 64 * MiB, kernel: 16 * MiB, kernelTCP: 256 * 4096 } });
+    expect(read(mgr, "memory", version === 1 ? "memory.limit_in_bytes" : "memory.max")).toBe(String(64 * MiB));
+    if (version === 1) expect([read(mgr, "memory", "memory.kmem.limit_in_bytes"), read(mgr, "memory", "memory.kmem.tcp.limit_in_bytes")]).toEqual(kmem);
+    // Alone they do not even need the memory controller.
+    for (const memory of [memoryV1, memoryV2]) expect(memory.wants({ memory: { kernel: 16 * MiB, kernelTCP: 4096 } })).toBeUndefined();
+    expect(kernelMemoryWarning({ memory: { limit: 64 * MiB, kernel: 0, kernelTCP: 0 } })).toBeUndefined();
+    expect(kernelMemoryWarning({ memory: { kernel: 16 * MiB, kernelTCP: 4096 } })).toBe("linux.resources.memory.kernel, linux.resources.memory.kernelTCP: kernel memory limits are deprecated and ignored (as runc does)");
   });
 
   test("memory: checkBeforeUpdate refuses a limit below current usage", async () => {

@@ -110,6 +110,20 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
     expect(readFileSync(join(pidsDir(f), "pids.max"), "utf8").trim()).toBe("7");
   });
 
+  test("update records the limits in the container's state: flags and JSON merged, docker's zeros change nothing", async () => {
+    const f = await fakeContainer("exec sleep 60", { memory: { limit: 64 * MiB }, pids: { limit: 100 } });
+    const recorded = () => JSON.parse(readFileSync(join(f.root, f.id, "state.json"), "utf8")).bunrunc.resources;
+    expect(recorded()).toBeUndefined();
+    expect(cli(["--root", f.root, "update", "--memory", "40m", "--pids-limit", "7", f.id]).code).toBe(0);
+    expect(recorded()).toEqual({ memory: { limit: 40 * MiB }, pids: { limit: 7 } });
+    const json = JSON.stringify({ memory: { limit: 32 * MiB, reservation: 0, swap: 0 }, cpu: { shares: 0, quota: 0, period: 0, cpus: "", mems: "" }, blockIO: { weight: 0 }, pids: { limit: 0 } });
+    expect(cli(["--root", f.root, "update", "--resources=-", f.id], json).code).toBe(0);
+    expect(recorded()).toEqual({ memory: { limit: 32 * MiB }, pids: { limit: 7 } });
+    // A refused update records nothing.
+    expect(cli(["--root", f.root, "update", "-r", "-", f.id], JSON.stringify({ memory: { swappiness: 101 } })).code).toBe(1);
+    expect(recorded()).toEqual({ memory: { limit: 32 * MiB }, pids: { limit: 7 } });
+  });
+
   test("update refuses bad input in one line naming the field, and leaves the limits", async () => {
     const f = await fakeContainer("exec sleep 60", { memory: { limit: 64 * MiB } });
     const bad = cli(["--root", f.root, "update", "-r", "-", f.id], JSON.stringify({ memory: { limit: "lots" } }));
@@ -176,13 +190,14 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
     expect(code).toBe(137);
     expect(await waitFor(() => seen.includes("oom"), 3000)).toBe(true);
     expect(seen.filter((t) => t === "stats").length).toBeGreaterThanOrEqual(2);
-    // The stream ends by itself once the container stops.
+    // The stream ends by itself once the container's cgroup is gone.
     process.kill(f.pid, 9);
+    await f.t.cleanup();
     await done;
     ac.abort();
   });
 
-  test("events --interval takes a Go duration and streams until the container stops", async () => {
+  test("events --interval takes a Go duration and streams past the init's exit until delete removes the cgroup", async () => {
     const f = await fakeContainer();
     const p = Bun.spawn([process.execPath, join(REPO, "src/main.ts"), "--root", f.root, "events", "--interval", "150ms", f.id], { stdout: "pipe", stderr: "pipe" });
     // Read until two events arrived (the CLI may start slowly, e.g. under TCG), then stop the init.
@@ -194,6 +209,15 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
       out += new TextDecoder().decode(value);
     }
     process.kill(f.pid, 9);
+    expect(await waitFor(() => bunrunc.state({ root: f.root, id: f.id }).status === "stopped")).toBe(true);
+    // Stopped, and still streaming: two more events arrive before the cgroup goes.
+    const before = out.split("\n").length;
+    while (out.split("\n").length < before + 2) {
+      const { value, done } = await reader.read();
+      expect(done).toBe(false);
+      out += new TextDecoder().decode(value);
+    }
+    expect(cli(["--root", f.root, "delete", f.id]).code).toBe(0);
     for (let r = await reader.read(); !r.done; r = await reader.read()) out += new TextDecoder().decode(r.value);
     expect(await p.exited).toBe(0);
     const lines = out.split("\n").filter(Boolean).map((l) => JSON.parse(l));

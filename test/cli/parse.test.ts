@@ -1,4 +1,4 @@
-// runc's grammar: every invocation real clients were seen sending (../shared/fixtures/
+// runc's grammar: every invocation real clients were seen sending (test/fixtures/
 // client-invocations.md, read here line by line) parses to the right verb, flags and positionals;
 // then Go `flag` edge cases one by one, and runc's error texts.
 import { describe, expect, test } from "bun:test";
@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { parseArgv, type Invocation } from "../../src/cli/parse.ts";
 import { defaultRoot } from "../../src/state/store.ts";
 
-const FIXTURE = resolve(import.meta.dir, "../../../shared/fixtures/client-invocations.md");
+const FIXTURE = resolve(import.meta.dir, "../fixtures/client-invocations.md");
 
 const ID = "4f1c2a9b7d3e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8";
 const EXECID = "exec-7d3e";

@@ -19,7 +19,7 @@ const cgroupParent = uniqueName("bunrunc-e2e-podman-");
 
 function writeConfig(d: string): void {
   for (const sub of ["storage", "run", "tmp", "net"]) mkdirSync(join(d, sub), { recursive: true });
-  // The settings these machines need (see /work/shared/fixtures/client-invocations.md): cgroupfs
+  // The settings these machines need (see test/fixtures/client-invocations.md): cgroupfs
   // (no systemd), a file event log, no network, rlimits without CAP_SYS_RESOURCE, JSON log flags.
   writeFileSync(
     join(d, "containers.conf"),

@@ -1,5 +1,5 @@
 // Detached exec as engines drive it: the exact exec lines of containerd's shim and podman/conmon
-// (../shared/fixtures/client-invocations.md), --pid-file, the console socket receiving the pty
+// (test/fixtures/client-invocations.md), --pid-file, the console socket receiving the pty
 // master, and --pidfd-socket receiving a pidfd of the process.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";

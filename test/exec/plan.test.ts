@@ -119,6 +119,14 @@ describe("compileExecPlan", () => {
     expect(k.slice(-3)).toEqual([Op.KeepFds, Op.Seccomp, Op.Exec]);
   });
 
+  test("a container without a mount namespace: chroot into the init's root after the setns, before the process ops", () => {
+    const k = ops(compileExecPlan(base(container(), { namespaces: CLONE.NEWPID, rootFd: 4 })).bytes).map(([o]) => o);
+    expect(k.filter((o) => o === Op.ChrootRootfs).length).toBe(1);
+    expect(k.indexOf(Op.ChrootRootfs)).toBeGreaterThan(k.indexOf(Op.SetnsPidfd));
+    expect(k.indexOf(Op.ChrootRootfs)).toBeLessThan(k.indexOf(Op.Identity));
+    expect(ops(compileExecPlan(base(container())).bytes).map(([o]) => o)).not.toContain(Op.ChrootRootfs);
+  });
+
   test("a terminal without a console socket fd, or no args, is a compile error", () => {
     expect(() => compileExecPlan(base(execProcess(container(), { args: ["sh"], tty: true })))).toThrow("console socket");
     expect(() => compileExecPlan(base({ ...container(), args: [] }))).toThrow("process.args");

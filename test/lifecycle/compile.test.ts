@@ -76,6 +76,36 @@ describe("compilePlan", () => {
     expect(plan.descriptions.slice(2, 6)).toEqual(["join user namespace /proc/1/ns/user", "join network namespace /proc/1/ns/net", "join pid namespace /proc/1/ns/pid", "fork into the joined pid namespace"]);
   });
 
+  test("a network namespace of its own gets lo up, before any join; a joined one or none does not", () => {
+    const own = defaultSpec();
+    own.linux!.namespaces = [{ type: "mount" }, { type: "network" }, { type: "user", path: "/proc/1/ns/user" }];
+    const k = kinds(compilePlan(own, base).bytes);
+    expect(k.filter((o) => o === Op.LoopbackUp).length).toBe(1);
+    expect(k.indexOf(Op.LoopbackUp)).toBeLessThan(k.indexOf(Op.SetnsPath));
+    const joined = defaultSpec();
+    joined.linux!.namespaces = [{ type: "mount" }, { type: "network", path: "/proc/1/ns/net" }];
+    expect(kinds(compilePlan(joined, base).bytes)).not.toContain(Op.LoopbackUp);
+    const none = defaultSpec();
+    none.linux!.namespaces = [{ type: "mount" }];
+    expect(kinds(compilePlan(none, base).bytes)).not.toContain(Op.LoopbackUp);
+  });
+
+  test("no mount namespace: a private bind of the rootfs and chroot; the runtime's / is never touched", () => {
+    const spec = defaultSpec();
+    spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "mount");
+    for (const noPivot of [false, true]) {
+      const plan = compilePlan(spec, { ...base, noPivot });
+      const k = kinds(plan.bytes);
+      expect(plan.inRuntimeMountNs).toBe(true);
+      expect(plan.cloneFlags & CLONE.NEWNS).toBe(0);
+      for (const op of [Op.RootPropagation, Op.BindRootfs, Op.PivotRoot, Op.MoveRoot]) expect(k).not.toContain(op);
+      expect(k.indexOf(Op.BindRootfsPrivate)).toBeLessThan(k.indexOf(Op.Mount));
+      expect(k.indexOf(Op.ChrootRootfs)).toBeGreaterThan(k.lastIndexOf(Op.Mount));
+      expect(k.indexOf(Op.ChrootRootfs)).toBeLessThan(k.indexOf(Op.MaskPath));
+    }
+    expect(compilePlan(defaultSpec(), base).inRuntimeMountNs).toBe(false);
+  });
+
   test("--no-pivot, console, preserve-fds and --no-new-keyring", () => {
     const spec = defaultSpec();
     spec.process!.terminal = true;
@@ -98,7 +128,8 @@ describe("compilePlan", () => {
     expect(() => compilePlan(idmap, base)).toThrow("mounts[7].options: option \"idmap\" is not supported by bunrunc");
     const noMnt = defaultSpec();
     noMnt.linux!.namespaces = [{ type: "pid" }];
-    expect(() => compilePlan(noMnt, base)).toThrow("linux.namespaces: a mount namespace is required");
+    noMnt.linux!.rootfsPropagation = "private";
+    expect(() => compilePlan(noMnt, base)).toThrow("linux.rootfsPropagation: needs a mount namespace");
     const rl = defaultSpec();
     rl.process!.rlimits = [{ type: "RLIMIT_BOGUS", soft: 1, hard: 1 }];
     expect(() => compilePlan(rl, base)).toThrow("process.rlimits[0].type: unknown rlimit");

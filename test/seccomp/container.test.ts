@@ -11,10 +11,10 @@ import { execIn, startContainer } from "../exec/helpers.ts";
 import { DOCKER_DEFAULT_CAPS, mobyToSpec } from "./moby.ts";
 import { installSysprobe, removeSysprobe, sysprobe } from "./sysprobe.ts";
 
-const FIXTURES = join(import.meta.dir, "../../../shared/fixtures");
-const readJson = (f: string) => JSON.parse(readFileSync(join(FIXTURES, f), "utf8"));
-const podman = () => readJson("podman-4.3-config.json").linux.seccomp;
-const moby = () => mobyToSpec(readJson("moby-default-seccomp.json"), { goarch: "amd64", scmpArch: "SCMP_ARCH_X86_64", caps: DOCKER_DEFAULT_CAPS, kernel: [6, 1] });
+// Copies kept in the repo: test/fixtures/README.md and spec-fixtures/README.md say where each came from.
+const readJson = (path: string) => JSON.parse(readFileSync(join(import.meta.dir, "../..", path), "utf8"));
+const podman = () => readJson("spec-fixtures/valid/podman-4.3.json").linux.seccomp;
+const moby = () => mobyToSpec(readJson("test/fixtures/moby-default-seccomp.json"), { goarch: "amd64", scmpArch: "SCMP_ARCH_X86_64", caps: DOCKER_DEFAULT_CAPS, kernel: [6, 1] });
 const isX86_64 = process.arch === "x64";
 const SKIP = SKIP_REASON || (isX86_64 ? "" : " [skipped: the probe's syscall numbers are x86_64's]");
 

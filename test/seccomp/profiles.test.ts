@@ -8,10 +8,10 @@ import { compile, NR, retOf, run, type TestArch } from "./helpers.ts";
 import { DOCKER_DEFAULT_CAPS, mobyToSpec } from "./moby.ts";
 import { expectedRet } from "./oracle.ts";
 
-const FIXTURES = join(import.meta.dir, "../../../shared/fixtures");
-const readJson = (f: string) => JSON.parse(readFileSync(join(FIXTURES, f), "utf8"));
-const podman = () => readJson("podman-4.3-config.json").linux.seccomp;
-const moby = (caps = DOCKER_DEFAULT_CAPS) => mobyToSpec(readJson("moby-default-seccomp.json"), { goarch: "amd64", scmpArch: "SCMP_ARCH_X86_64", caps, kernel: [6, 1] });
+// Copies kept in the repo: test/fixtures/README.md and spec-fixtures/README.md say where each came from.
+const readJson = (path: string) => JSON.parse(readFileSync(join(import.meta.dir, "../..", path), "utf8"));
+const podman = () => readJson("spec-fixtures/valid/podman-4.3.json").linux.seccomp;
+const moby = (caps = DOCKER_DEFAULT_CAPS) => mobyToSpec(readJson("test/fixtures/moby-default-seccomp.json"), { goarch: "amd64", scmpArch: "SCMP_ARCH_X86_64", caps, kernel: [6, 1] });
 
 const ARG_PROBES = [[], [0n], [8n], [0x20000n], [0x20008n], [0xffff_ffffn], [1n], [0x1_0000_0000n], [0x1_0000_0008n], [10n], [38n], [39n], [40n], [41n], [0x7e02_0000n], [0x1_0000_0000n | 17n]];
 

@@ -14,6 +14,8 @@ const root = @import("root.zig");
 const exec = @import("exec.zig");
 const hook = @import("hook.zig");
 const console = @import("console.zig");
+const net = @import("net.zig");
+const noms = @import("noms.zig");
 
 pub const std_options: std.Options = .{ .keep_sigpipe = true };
 
@@ -111,6 +113,9 @@ fn dispatch(kind: plan.Op, r: *plan.Reader) ctx.Error!void {
         .exec => try exec.exec(),
         .keep_fds => try exec.keepFds(r),
         .non_dumpable => try proc.nonDumpable(),
+        .loopback_up => try net.loopbackUp(),
+        .bind_rootfs_private => try noms.bindRootfsPrivate(r),
+        .chroot_rootfs => try noms.chrootRootfs(r),
         _ => return error.BadPlan,
     }
 }

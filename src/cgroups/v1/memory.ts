@@ -1,5 +1,6 @@
-// v1 memory: limit and memsw (written in the order the kernel accepts), soft limit, kmem,
-// swappiness, OOM killer, hierarchy; stats from memory.stat and the usage files.
+// v1 memory: limit and memsw (written in the order the kernel accepts), soft limit, swappiness,
+// OOM killer, hierarchy; stats from memory.stat and the usage files (kmem included). Kernel
+// memory limits are ignored (types.ts kernelMemoryWarning).
 import type { Controller } from "../controller.ts";
 import { EBUSY, hasFile, readKeyValues, readUint, tryWrite, writeControl } from "../files.ts";
 import type { Stats } from "../stats.ts";
@@ -16,19 +17,6 @@ function writeLimit(dir: string, limit: bigint): void {
     throw new CgroupError(`${F}.limit`, `cannot set the memory limit to ${limit}: current usage ${readUint(dir, "memory.usage_in_bytes")} (peak ${readUint(dir, "memory.max_usage_in_bytes")}) is above it`);
   }
   writeControl(dir, LIMIT, limit, `${F}.limit`);
-}
-
-const PAGE = 4096n;
-
-/**
- * Kernels since 5.16 accept kmem limits and ignore them: read back, and refuse what did not take
- * (allowing the kernel's rounding down to a page).
- */
-function writeChecked(dir: string, file: string, value: bigint, field: string): void {
-  writeControl(dir, file, value, field);
-  const got = readUint(dir, file);
-  const want = value < 0n ? null : value - (value % PAGE);
-  if (want === null ? got < 2n ** 62n : got !== want) throw new CgroupError(field, `this kernel does not apply it (${file} reads ${got} after writing ${value})`);
 }
 
 function setLimitAndSwap(dir: string, m: MemoryResources): void {
@@ -53,8 +41,6 @@ function apply(dir: string, r: Resources, ctx: ApplyContext): void {
   }
   setLimitAndSwap(dir, m);
   if (isSet(m.reservation)) writeControl(dir, "memory.soft_limit_in_bytes", big(m.reservation), `${F}.reservation`);
-  if (isSet(m.kernel)) writeChecked(dir, "memory.kmem.limit_in_bytes", big(m.kernel), `${F}.kernel`);
-  if (isSet(m.kernelTCP)) writeChecked(dir, "memory.kmem.tcp.limit_in_bytes", big(m.kernelTCP), `${F}.kernelTCP`);
   if (m.swappiness !== undefined && m.swappiness !== null && big(m.swappiness) !== -1n) {
     const v = big(m.swappiness);
     if (v < 0n || v > 100n) throw new CgroupError(`${F}.swappiness`, `${v} is out of range (0-100)`);
@@ -88,7 +74,7 @@ export const memory: Controller = {
   wants: (r) => {
     const m = r.memory;
     if (!m) return undefined;
-    for (const k of ["limit", "reservation", "swap", "kernel", "kernelTCP"] as const) if (isSet(m[k])) return `${F}.${k}`;
+    for (const k of ["limit", "reservation", "swap"] as const) if (isSet(m[k])) return `${F}.${k}`;
     if (m.swappiness !== undefined && m.swappiness !== null && big(m.swappiness) !== -1n) return `${F}.swappiness`;
     if (m.disableOOMKiller) return `${F}.disableOOMKiller`;
     return undefined;

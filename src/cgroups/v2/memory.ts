@@ -1,5 +1,6 @@
 // v2 memory: memory.max, memory.swap.max (the spec's swap is memory+swap: converted), memory.low.
-// v1-only knobs (kernel, kernelTCP, swappiness, disableOOMKiller) have no v2 file: an error.
+// v1-only knobs (swappiness, disableOOMKiller) have no v2 file: an error. Kernel memory limits
+// are ignored on both versions (types.ts kernelMemoryWarning).
 import type { Controller } from "../controller.ts";
 import { hasFile, readKeyValues, readUint, UINT64_MAX, writeControl } from "../files.ts";
 import type { Stats } from "../stats.ts";
@@ -29,8 +30,6 @@ function swapValue(dir: string, m: MemoryResources): bigint | null {
 }
 
 function refuseV1Only(m: MemoryResources): void {
-  if (isSet(m.kernel)) throw new CgroupError(`${F}.kernel`, "kernel memory limits do not exist on cgroup v2");
-  if (isSet(m.kernelTCP)) throw new CgroupError(`${F}.kernelTCP`, "kernel TCP memory limits do not exist on cgroup v2");
   if (m.swappiness !== undefined && m.swappiness !== null && big(m.swappiness) !== -1n) throw new CgroupError(`${F}.swappiness`, "cgroup v2 has no per-cgroup swappiness");
   if (m.disableOOMKiller) throw new CgroupError(`${F}.disableOOMKiller`, "cgroup v2 cannot disable the OOM killer");
   if (m.useHierarchy === false) throw new CgroupError(`${F}.useHierarchy`, "cgroup v2 is always hierarchical");
