@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { cgroupVersion } from "../../src/cgroups/paths.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { front, FRONT_SKIP, PATHS, canRunFront, serverUp, type Path } from "../helpers/front.ts";
+import { pathSkip, pathTest } from "../helpers/front.ts";
 
 const MiB = 1024 * 1024;
 const version = cgroupVersion();
@@ -39,7 +40,7 @@ function kmemBundle(path: Path, args: string[]): TestBundle {
 
 describe.skipIf(!canRunFront)(`kernel memory limits: warned once, ignored${FRONT_SKIP}`, () => {
   for (const path of PATHS) {
-    test(`${path}: create warns once in the JSON log, the container runs with memory.limit applied`, () => {
+    pathTest(path)(`${path}${pathSkip(path)}: create warns once in the JSON log, the container runs with memory.limit applied`, () => {
       const b = kmemBundle(path, ["sh", "-c", "exit 7"]);
       const id = uniqueId("kmem");
       const log = join(b.dir, "log.json");

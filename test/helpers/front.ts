@@ -1,7 +1,9 @@
 // dist/bunrunc as engines run it: served by the resident server (the default) or direct
 // (BUNRUNC_SERVER=off: the front execs the core). For tests that check a behaviour on both paths.
+import { test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import * as ffi from "../../src/ffi.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 export const FRONT = join(REPO, "dist/bunrunc");
@@ -11,8 +13,33 @@ export const FRONT_SKIP = canRunFront ? "" : " [skipped: needs root and a build 
 /** What `--debug`'s first log line says when the server ran the call. */
 export const SERVED = "served by the resident server";
 
+/** Whether this kernel names a socket's peer by pidfd (SO_PEERPIDFD, Linux 6.5+): without it nothing is served. */
+export const peerPidfds = (() => {
+  try {
+    const pair = ffi.socketpair();
+    try {
+      ffi.close(ffi.peerPidfd(pair[0]));
+      return true;
+    } finally {
+      pair.forEach((fd) => ffi.close(fd));
+    }
+  } catch {
+    return false;
+  }
+})();
+
 export type Path = "served" | "direct";
 export const PATHS: Path[] = ["served", "direct"];
+
+/** `test` for a test on `path`: skipped, saying why, on the served path where no call can be served. */
+export function pathTest(path: Path): typeof test {
+  return (path === "served" && !peerPidfds ? test.skip : test) as typeof test;
+}
+
+/** The name suffix that says why pathTest skipped. */
+export function pathSkip(path: Path): string {
+  return path === "served" && !peerPidfds ? " [skipped: this kernel lacks SO_PEERPIDFD (Linux 6.5+), so nothing is served]" : "";
+}
 
 export interface FrontResult {
   code: number;

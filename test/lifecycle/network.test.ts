@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Spec } from "../../src/plan/spec.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { front, FRONT_SKIP, PATHS, SERVED, serverUp, canRunFront } from "../helpers/front.ts";
+import { pathSkip, pathTest } from "../helpers/front.ts";
 import { canRunContainers, cleanRuns, SKIP_REASON } from "./container-helper.ts";
 
 const run = cleanRuns();
@@ -79,7 +80,7 @@ describe.skipIf(!canRunFront)(`network namespace: loopback through dist/bunrunc$
   });
 
   for (const path of PATHS) {
-    test(`${path}: run sees lo up with 127.0.0.1, reachable`, () => {
+    pathTest(path)(`${path}${pathSkip(path)}: run sees lo up with 127.0.0.1, reachable`, () => {
       const spec = defaultSpec(["sh", "-c", PROBE_LO]);
       const b = makeBundle(spec);
       bundles.push(b);

@@ -10,6 +10,7 @@ import * as bunrunc from "../../src/lib/index.ts";
 import type { Spec } from "../../src/plan/spec.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { front, FRONT_SKIP, PATHS, canRunFront, serverUp } from "../helpers/front.ts";
+import { pathSkip, pathTest } from "../helpers/front.ts";
 import { canRunContainers, runIn, SKIP_REASON } from "./container-helper.ts";
 
 const bundles: TestBundle[] = [];
@@ -109,7 +110,7 @@ describe.skipIf(!canRunContainers)(`no mount namespace${SKIP_REASON}`, () => {
 
 describe.skipIf(!canRunFront)(`no mount namespace through dist/bunrunc${FRONT_SKIP}`, () => {
   for (const path of PATHS) {
-    test(`${path}: run /bin/true sees its rootfs; after delete no mount of it remains`, () => {
+    pathTest(path)(`${path}${pathSkip(path)}: run /bin/true sees its rootfs; after delete no mount of it remains`, () => {
       const b = bundleWithoutMountNs(["sh", "-c", "cat /marker && /bin/true"]);
       if (path === "served") serverUp(b.root);
       const r = front(path, ["--root", b.root, "run", "--bundle", b.bundle, uniqueId("nomnt")]);

@@ -2,31 +2,17 @@
 // path and process (found by executable and environment, never by name alone), and waiting.
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import * as ffi from "../../src/ffi.ts";
+import { FRONT, peerPidfds, SERVED } from "../helpers/front.ts";
+
+export { FRONT, peerPidfds, SERVED };
 
 export const REPO = resolve(import.meta.dir, "../..");
-export const FRONT = join(REPO, "dist/bunrunc");
 export const CORE = join(REPO, "dist/bunrunc-core");
 export const FAKE_FRONT = join(import.meta.dir, "fake-front.py");
 
-/** Whether this kernel names a socket's peer by pidfd (SO_PEERPIDFD, Linux 6.5+): without it no call is served. */
-export const peerPidfds = (() => {
-  try {
-    const pair = ffi.socketpair();
-    try {
-      ffi.close(ffi.peerPidfd(pair[0]));
-      return true;
-    } finally {
-      pair.forEach((fd) => ffi.close(fd));
-    }
-  } catch {
-    return false;
-  }
-})();
 const built = process.getuid?.() === 0 && existsSync(FRONT) && existsSync(CORE);
 export const canRun = built && peerPidfds;
 export const SKIP = !built ? " [skipped: needs root and a build (scripts/build.sh)]" : !peerPidfds ? " [skipped: this kernel lacks SO_PEERPIDFD (Linux 6.5+), so every call runs directly]" : "";
-export const SERVED = "served by the resident server";
 export const direct = { BUNRUNC_SERVER: "off" };
 
 export interface Out {
