@@ -55,6 +55,17 @@ interface MountArgs {
   tmpcopyup: boolean;
 }
 
+/**
+ * Files on procfs a bind may cover, as runc allows (what lxcfs provides); anything else the
+ * init refuses on procfs unless it is procfs itself.
+ */
+const PROC_FILES_ALLOWED = new Set([
+  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
+  "/proc/loadavg", "/proc/slabinfo", "/proc/pressure/cpu", "/proc/pressure/io", "/proc/pressure/memory",
+  "/proc/sys/kernel/ns_last_pid", "/proc/sys/crypto/fips_enabled",
+]);
+const ONTO_PROC_FILE = 1;
+
 function emit(w: PlanWriter, m: MountArgs, description: string): void {
   w.op(Op.Mount, description)
     .str(m.source)
@@ -66,7 +77,8 @@ function emit(w: PlanWriter, m: MountArgs, description: string): void {
     .u64(m.attrSet)
     .u64(m.attrClr)
     .u32(m.mkdir)
-    .u32(m.tmpcopyup ? 1 : 0);
+    .u32(m.tmpcopyup ? 1 : 0)
+    .u32(PROC_FILES_ALLOWED.has(m.dest) ? ONTO_PROC_FILE : 0);
 }
 
 export function emitMounts(w: PlanWriter, mounts: readonly SpecMount[], ctx: MountContext): void {

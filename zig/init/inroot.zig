@@ -12,8 +12,16 @@ const hops_max = 40;
 pub fn open(path: [*:0]const u8, flags: u32) sys.Errno!i32 {
     std.debug.assert(ctx.root_fd >= 0);
     const how = sys.OpenHow{ .flags = flags | sys.O_CLOEXEC, .mode = 0, .resolve = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS };
-    return sys.fd(sys.openat2(ctx.root_fd, path, &how));
+    // EAGAIN: a rename raced a ".." step and the kernel would not vouch for the walk; a fresh
+    // walk is safe, and a bounded number of them keeps a swapping neighbour from hanging create.
+    var tries: u32 = 0;
+    while (true) : (tries += 1) {
+        const rc = sys.openat2(ctx.root_fd, path, &how);
+        if (linux.E.init(rc) != .AGAIN or tries == again_max) return sys.fd(rc);
+    }
 }
+
+const again_max = 64;
 
 /// A component that is a symlink to nowhere (yet): the walk restarts at its target.
 const Walk = union(enum) { dir: i32, dangling: struct { start: usize, end: usize, target_len: usize } };
