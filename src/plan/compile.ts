@@ -92,6 +92,15 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   w.op(Op.MkdirAll, `create the working directory ${p.cwd}`).str(p.cwd);
 
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) w.op(Op.Sysctl, `write sysctl ${key}`).str(checkSysctlKey(key)).str(value);
+  if (p.terminal) {
+    // As runc, before the masks and root.readonly: /dev/console may have to be made in the rootfs.
+    if (opts.consoleSocketFd === undefined) throw new CompileError("--console-socket: required when process.terminal is true");
+    w.op(Op.Console, "set up the console")
+      .i32(opts.consoleSocketFd)
+      .u32(Number(p.consoleSize?.height ?? 0))
+      .u32(Number(p.consoleSize?.width ?? 0))
+      .u32(1);
+  }
   for (const path of linux.readonlyPaths ?? []) w.op(Op.ReadonlyPath, `make ${path} read-only`).str(path);
   for (const path of linux.maskedPaths ?? []) w.op(Op.MaskPath, `mask ${path}`).str(path);
   if (spec.root?.readonly) w.op(Op.ReadonlyRoot, "remount the rootfs read-only");
@@ -100,12 +109,7 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   if (spec.domainname !== undefined && ns.listed & CLONE.NEWUTS) w.op(Op.Domainname, `set domainname ${spec.domainname}`).str(spec.domainname);
   emitLsmLabels(w, p, opts.host?.selinuxEnabled ?? selinuxEnabled);
 
-  if (p.terminal) {
-    if (opts.consoleSocketFd === undefined) throw new CompileError("--console-socket: required when process.terminal is true");
-    w.op(Op.Console, "set up the console").i32(opts.consoleSocketFd).u32(Number(p.consoleSize?.height ?? 0)).u32(Number(p.consoleSize?.width ?? 0));
-  } else {
-    w.op(Op.Setsid, "setsid");
-  }
+  if (!p.terminal) w.op(Op.Setsid, "setsid");
   if (!opts.noNewKeyring) {
     // runc's name; with a user namespace "other" must be able to search it, else the uid.
     const search = ns.created & CLONE.NEWUSER ? KEY_OTH_SEARCH : KEY_USR_SEARCH;
