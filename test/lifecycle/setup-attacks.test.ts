@@ -229,17 +229,26 @@ describe.skipIf(!canRunContainers || !existsSync(PROBE))(`a second container swa
         if (i > 5000) throw new Error("the swapper never started");
         await Bun.sleep(2);
       }
+      const roSource = join(b.dir, "ro-src");
+      mkdirSync(roSource);
       const outcomes = new Map<string, number>();
+      const writable: string[] = [];
       for (let i = 0; i < 200; i++) {
-        const r = await attempt("true", (s) => {
+        const r = await attempt("cat /proc/self/mountinfo", (s) => {
           s.mounts!.push(
             { destination: "/vol", type: "bind", source: vol, options: ["rbind"] },
             { destination: `/vol/d/m${i}`, type: "tmpfs", source: "tmpfs" },
-            { destination: `/vol/d/b${i}`, type: "bind", source: out, options: ["bind", "ro"] },
+            { destination: `/vol/d/b${i}`, type: "bind", source: roSource, options: ["bind", "ro"] },
           );
         });
         const key = r.error ?? "ok";
         outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+        // The read-only bind, wherever inside the rootfs the swap sent it, is read-only: its
+        // remount must never have gone to another path.
+        for (const line of r.out.split("\n")) {
+          const f = line.split(" ");
+          if (f[3]?.endsWith("/ro-src") && !f[5]?.startsWith("ro")) writable.push(line);
+        }
       }
       writeFileSync(join(vol, "stop"), "");
       expect(await swapper.exited).toBe(0);
@@ -250,6 +259,7 @@ describe.skipIf(!canRunContainers || !existsSync(PROBE))(`a second container swa
       expect(readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(outside))).toEqual([]);
       // Every create ended; the ones that lost a race to a swap say so, none hung or escaped.
       for (const key of outcomes.keys()) expect(key).toMatch(/^(ok|create: .*)$/);
+      expect(writable).toEqual([]);
       expect(outcomes.get("ok") ?? 0).toBeGreaterThan(0);
     } finally {
       swapper?.kill();
