@@ -80,6 +80,9 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   emitResetAffinity(w, p);
   const ns = emitNamespaces(w, spec);
   if (!(ns.listed & CLONE.NEWNS)) throw new CompileError("linux.namespaces: a mount namespace is required to set up the rootfs");
+  const selinux = opts.host?.selinuxEnabled ?? selinuxEnabled;
+  // runc drops the label quietly without SELinux; asked for and impossible to apply, it is refused.
+  if (linux.mountLabel && !selinux()) throw new CompileError("linux.mountLabel: set, but SELinux is disabled or not supported on this host");
   emitRootfs(w, spec, opts, ns.created);
   if (hasCreateHooks(spec)) w.op(Op.WaitParent, "wait for prestart/createRuntime/createContainer hooks").u32(WaitTag.Hooks);
   if (opts.noPivot) {
@@ -107,7 +110,7 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   // A joined uts namespace gets the names too (runc sets them in any uts namespace it was given).
   if (spec.hostname !== undefined && ns.listed & CLONE.NEWUTS) w.op(Op.Hostname, `set hostname ${spec.hostname}`).str(spec.hostname);
   if (spec.domainname !== undefined && ns.listed & CLONE.NEWUTS) w.op(Op.Domainname, `set domainname ${spec.domainname}`).str(spec.domainname);
-  emitLsmLabels(w, p, opts.host?.selinuxEnabled ?? selinuxEnabled);
+  emitLsmLabels(w, p, selinux);
 
   if (!p.terminal) w.op(Op.Setsid, "setsid");
   if (!opts.noNewKeyring) {
@@ -151,7 +154,7 @@ function emitRootfs(w: PlanWriter, spec: Spec, opts: CompileOptions, newNamespac
   w.op(Op.BindRootfs, `bind the rootfs ${opts.rootfs}`).str(opts.rootfs).u64(parent);
   const mounts = spec.mounts ?? [];
   const userNs = (linux.namespaces ?? []).some((n) => n.type === "user");
-  emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(newNamespaces & CLONE.NEWCGROUP), userNs });
+  emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(newNamespaces & CLONE.NEWCGROUP), userNs, mountLabel: linux.mountLabel });
   emitDevices(w, linux.devices, devIsBound(mounts));
 }
 

@@ -21,6 +21,18 @@ export interface MountContext {
   cgroupNs: boolean;
   /** The container runs in a user namespace (created or joined). */
   userNs?: boolean;
+  /** linux.mountLabel, on a host where SELinux applies it. */
+  mountLabel?: string;
+}
+
+/** Filesystems that get no context= from linux.mountLabel (runc labels neither). */
+const UNLABELED = new Set(["proc", "sysfs", "mqueue", "cgroup", "cgroup2"]);
+
+/** linux.mountLabel as the SELinux context= mount option, for the filesystems runc labels. */
+function withMountLabel(data: string, fstype: string, label: string | undefined): string {
+  if (!label || UNLABELED.has(fstype)) return data;
+  const context = `context="${label}"`;
+  return data ? `${data},${context}` : context;
 }
 
 export class CompileError extends Error {}
@@ -111,7 +123,7 @@ function emitMount(w: PlanWriter, m: SpecMount, index: number, ctx: MountContext
       dest,
       fstype,
       flags: opts.flags,
-      data: opts.data,
+      data: bind ? opts.data : withMountLabel(opts.data, fstype, ctx.mountLabel),
       propagation: opts.propagation,
       attrSet: opts.attrSet,
       attrClr: opts.attrClr,
