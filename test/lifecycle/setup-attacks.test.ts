@@ -268,3 +268,60 @@ describe.skipIf(!canRunContainers || !existsSync(PROBE))(`a second container swa
     }
   }, 300_000);
 });
+
+// Engines exec dist/bunrunc: the same attacks through the front, served by the resident server
+// and direct (BUNRUNC_SERVER=off), fail the same way.
+const FRONT = join(import.meta.dir, "../../dist/bunrunc");
+const SERVED = "served by the resident server";
+const hasFront = existsSync(FRONT) && existsSync(`${FRONT}-core`);
+
+function front(args: string[], env: Record<string, string> = {}) {
+  const r = Bun.spawnSync([FRONT, ...args], { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode, stderr: r.stderr.toString() };
+}
+
+describe.skipIf(!canRunContainers || !hasFront)(`the attacks through dist/bunrunc, served and direct${SKIP_REASON}${hasFront ? "" : " [skipped: needs scripts/build.sh]"}`, () => {
+  const attacks: [string, (s: Spec, b: TestBundle) => void, (b: TestBundle) => string][] = [
+    [
+      "planted /dev/null",
+      (s, b) => {
+        withoutDevTmpfs(s);
+        symlinkSync("/proc/sys/kernel/core_pattern", join(b.rootfs, "dev/null"));
+      },
+      () => "create: create device /dev/null: /dev/null already exists in the rootfs as a symlink, not the device asked for",
+    ],
+    [
+      "/proc-covering volume with apparmorProfile",
+      (s, b) => {
+        const vol = volume(b, "procvol", { "thread-self/attr/exec": "" });
+        symlinkSync("/proc", join(b.rootfs, "foo"));
+        s.mounts!.push({ destination: "/foo", type: "bind", source: vol, options: ["rbind"] });
+        s.process!.apparmorProfile = "bunrunc-attack";
+      },
+      (b) => `create: mount ${join(b.dir, "procvol")} on /foo: the destination resolves onto the container's /proc: only procfs may be mounted there`,
+    ],
+  ];
+  for (const [name, edit, message] of attacks) {
+    test(`${name}: refused with one line, served and direct`, () => {
+      const spec = defaultSpec(["true"]);
+      const b = makeBundle(spec);
+      try {
+        edit(spec, b);
+        b.writeSpec(spec);
+        // Until a call is served (the first of a build starts the server and runs directly).
+        for (let i = 0; i < 300 && !front(["--debug", "--root", b.root, "state", "nothing-here"]).stderr.includes(SERVED); i++) Bun.sleepSync(50);
+        for (const env of [{}, { BUNRUNC_SERVER: "off" }]) {
+          const r = front(["--debug", "--root", b.root, "run", "--bundle", b.bundle, uniqueId("front")], env);
+          expect(r.code).toBe(1);
+          expect(r.stderr.includes(SERVED)).toBe(!("BUNRUNC_SERVER" in env));
+          const last = r.stderr.trim().split("\n").at(-1)!;
+          expect(last).toContain(message(b));
+        }
+        if (name.includes("volume")) expect(readFileSync(join(b.dir, "procvol/thread-self/attr/exec"), "utf8")).toBe("");
+        expect(readdirSync(b.root)).toEqual([]);
+      } finally {
+        b.cleanup();
+      }
+    });
+  }
+});
