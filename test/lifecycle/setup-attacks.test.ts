@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import * as bunrunc from "../../src/lib/index.ts";
 import type { Spec } from "../../src/plan/spec.ts";
 import { defaultSpec, makeBundle, PROBE, uniqueId, type TestBundle } from "../helpers/bundle.ts";
-import { canRunContainers, cleanRuns, SKIP_REASON } from "./container-helper.ts";
+import { canRunContainers, cleanRuns, SKIP_REASON, withOut } from "./container-helper.ts";
 
 const run = cleanRuns();
 const CORE_PATTERN = readFileSync("/proc/sys/kernel/core_pattern", "utf8");
@@ -166,6 +166,34 @@ describe.skipIf(!canRunContainers)(`procfs writes redirected (CVE-2025-52881 cla
     expect(r.out).toBe("");
     // Without AppArmor the kernel refuses the label (and with it, the profile is not loaded).
     expect(r.error).toMatch(/^create: apply AppArmor profile bunrunc-attack: write \/proc\/thread-self\/attr\/(apparmor\/)?exec: (invalid argument|no such file or directory)$/);
+  });
+});
+
+describe.skipIf(!canRunContainers)(`exec into a container that covered its own /proc (CVE-2025-52881 class)${SKIP_REASON}`, () => {
+  test("the exec's oom_score_adj reaches the real procfs, never the tmpfs the container put over /proc", async () => {
+    const spec = defaultSpec();
+    const b = makeBundle(spec);
+    const id = uniqueId("cover");
+    try {
+      const out = withOut(spec, b);
+      const caps = [...spec.process!.capabilities!.bounding!, "CAP_SYS_ADMIN"];
+      spec.process!.capabilities = { bounding: caps, effective: caps, permitted: caps };
+      spec.process!.oomScoreAdj = 300;
+      spec.process!.args = ["sh", "-c", "mount -t tmpfs none /proc && mkdir -p /proc/self && : > /proc/self/oom_score_adj && touch /out/ready && sleep 60"];
+      b.writeSpec(spec);
+      await bunrunc.create({ root: b.root, id, bundle: b.bundle });
+      await bunrunc.start({ root: b.root, id });
+      for (let i = 0; !existsSync(join(out, "ready")); i++) {
+        if (i > 2500) throw new Error("the container never covered its /proc");
+        await Bun.sleep(2);
+      }
+      const code = await bunrunc.exec({ root: b.root, id, args: ["sh", "-c", "wc -c < /proc/self/oom_score_adj > /out/fake"] });
+      expect(code).toBe(0);
+      expect(readFileSync(join(out, "fake"), "utf8").trim()).toBe("0");
+    } finally {
+      await bunrunc.delete({ root: b.root, id, force: true }).catch(() => {});
+      b.cleanup();
+    }
   });
 });
 
