@@ -40,7 +40,7 @@ pub fn mknod(r: *Reader) Error!void {
     if (linux.E.init(rc) == .PERM and bind_fallback != 0) {
         // In a user namespace mknod is refused: bind the host's node instead, as runc does,
         // onto a plain file (never through what the rootfs may have planted at that name).
-        try mkfileIn(dest);
+        if (try mkfileIn(dest)) |made| sys.close(made);
         const fd = try sys.fd(sys.openat(dir, parts.leaf, sys.O_PATH | sys.O_NOFOLLOW, 0));
         defer sys.close(fd);
         var st: linux.Stat = undefined;

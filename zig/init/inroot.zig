@@ -96,12 +96,14 @@ fn walk(path: []const u8, link: *[4097]u8) sys.Errno!Walk {
 }
 
 /// An empty file at `path` (bind mount target for a file source); parents made as directories.
-pub fn mkfile(path: []const u8) sys.Errno!void {
+/// Returns an fd of the file when this call made it (so the mount goes onto exactly that file),
+/// null when something was already there (the caller resolves it, following symlinks in-root).
+pub fn mkfile(path: []const u8) sys.Errno!?i32 {
     var buf: ctx.PathBuf = undefined;
     const parts = ctx.splitPath(&buf, path);
     const dir = try mkdirAll(parts.parent);
     defer sys.close(dir);
-    const rc = sys.openat(dir, parts.leaf, sys.O_CREAT | sys.O_EXCL | sys.O_WRONLY | sys.O_NOFOLLOW, 0o644);
-    if (linux.E.init(rc) == .EXIST) return;
-    sys.close(try sys.fd(rc));
+    const rc = sys.openat(dir, parts.leaf, sys.O_CREAT | sys.O_EXCL | sys.O_RDONLY | sys.O_NOFOLLOW, 0o644);
+    if (linux.E.init(rc) == .EXIST) return null;
+    return try sys.fd(rc);
 }

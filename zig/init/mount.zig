@@ -39,7 +39,7 @@ const onto_proc_file = 1;
 fn target(dest: [:0]const u8, mkdir: u32) sys.Errno!i32 {
     switch (mkdir) {
         mkdir_dir => return inroot.mkdirAll(dest),
-        mkdir_file => try inroot.mkfile(dest),
+        mkdir_file => if (try inroot.mkfile(dest)) |made| return made,
         else => {},
     }
     return inroot.open(dest, sys.O_PATH);
