@@ -6,10 +6,8 @@ const linux = std.os.linux;
 const sys = @import("sys");
 const plan = @import("plan");
 const ctx = @import("ctx.zig");
-const rootfs = @import("root.zig");
 const procfs = @import("procfs.zig");
 const inroot = @import("inroot.zig");
-const inRoot = inroot.open;
 const mkdirAll = inroot.mkdirAll;
 const mkfileIn = inroot.mkfile;
 
