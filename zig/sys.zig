@@ -78,6 +78,52 @@ pub fn mountSetattr(dirfd: i32, path: [*:0]const u8, flags: u32, attr: *const Mo
     return linux.syscall5(.mount_setattr, @as(usize, @bitCast(@as(isize, dirfd))), @intFromPtr(path), flags, @intFromPtr(attr), @sizeOf(MountAttr));
 }
 
+// The new mount API: a mount is built or cloned detached, shaped through its fd, then attached
+// onto a target fd, so no path is resolved twice (the CVE-2021-30465 race class).
+pub const OPEN_TREE_CLONE: u32 = 1;
+pub const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x04;
+pub const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
+pub const FSCONFIG_SET_FLAG: u32 = 0;
+pub const FSCONFIG_SET_STRING: u32 = 1;
+pub const FSCONFIG_CMD_CREATE: u32 = 6;
+pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
+pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
+pub const MOUNT_ATTR_NODEV: u64 = 0x4;
+pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
+
+pub fn openTree(dirfd: i32, path: [*:0]const u8, flags: u32) usize {
+    return linux.syscall3(.open_tree, @as(usize, @bitCast(@as(isize, dirfd))), @intFromPtr(path), flags | O_CLOEXEC);
+}
+
+pub fn moveMount(from_fd: i32, from: [*:0]const u8, to_fd: i32, to: [*:0]const u8, flags: u32) usize {
+    return linux.syscall5(.move_mount, @as(usize, @bitCast(@as(isize, from_fd))), @intFromPtr(from), @as(usize, @bitCast(@as(isize, to_fd))), @intFromPtr(to), flags);
+}
+
+pub fn fsopen(fstype: [*:0]const u8) usize {
+    const FSOPEN_CLOEXEC = 1;
+    return linux.syscall2(.fsopen, @intFromPtr(fstype), FSOPEN_CLOEXEC);
+}
+
+pub fn fsconfig(f: i32, cmd: u32, key: ?[*:0]const u8, value: ?[*:0]const u8) usize {
+    return linux.syscall5(.fsconfig, @as(usize, @bitCast(@as(isize, f))), cmd, @intFromPtr(key), @intFromPtr(value), 0);
+}
+
+pub fn fsmount(f: i32, attr: u64) usize {
+    const FSMOUNT_CLOEXEC = 1;
+    return linux.syscall3(.fsmount, @as(usize, @bitCast(@as(isize, f))), FSMOUNT_CLOEXEC, attr);
+}
+
+pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+pub const SYSFS_MAGIC: u64 = 0x62656572;
+
+/// The filesystem magic (statfs f_type) of what `f` refers to.
+pub fn fsMagic(f: i32) Errno!u64 {
+    // struct statfs is 15 words on x86_64 and aarch64; f_type is word 0.
+    var st: [16]u64 = undefined;
+    _ = try check(linux.syscall2(.fstatfs, @as(usize, @bitCast(@as(isize, f))), @intFromPtr(&st)));
+    return st[0];
+}
+
 pub fn execveat(dirfd: i32, path: [*:0]const u8, argv: [*:null]const ?[*:0]const u8, envp: [*:null]const ?[*:0]const u8, flags: u32) usize {
     return linux.syscall5(.execveat, @as(usize, @bitCast(@as(isize, dirfd))), @intFromPtr(path), @intFromPtr(argv), @intFromPtr(envp), flags);
 }

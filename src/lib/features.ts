@@ -35,7 +35,8 @@ export const SUPPORT = {
     supportedFlags: ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
   },
   apparmor: false,
-  selinux: false,
+  /** process.selinuxLabel and linux.mountLabel are applied where SELinux is enabled, refused where not. */
+  selinux: true,
   intelRdt: { enabled: false, schemata: false, enableMonitoring: false },
   /** Mount uidMappings/gidMappings and the idmap/ridmap options are refused (README deviations). */
   idmapMounts: false,

@@ -88,6 +88,9 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   if (newNetNamespace(spec)) w.op(Op.LoopbackUp, "bring the loopback device up");
   const ns = emitNamespaces(w, spec);
   const inRuntimeMountNs = !(ns.listed & CLONE.NEWNS);
+  const selinux = opts.host?.selinuxEnabled ?? selinuxEnabled;
+  // runc drops the label quietly without SELinux; asked for and impossible to apply, it is refused.
+  if (linux.mountLabel && !selinux()) throw new CompileError("linux.mountLabel: set, but SELinux is disabled or not supported on this host");
   emitRootfs(w, spec, opts, ns.created, inRuntimeMountNs);
   if (hasCreateHooks(spec)) w.op(Op.WaitParent, "wait for prestart/createRuntime/createContainer hooks").u32(WaitTag.Hooks);
   if (inRuntimeMountNs) {
@@ -103,20 +106,24 @@ export function compilePlan(spec: Spec, opts: CompileOptions): Plan {
   w.op(Op.MkdirAll, `create the working directory ${p.cwd}`).str(p.cwd);
 
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) w.op(Op.Sysctl, `write sysctl ${key}`).str(checkSysctlKey(key)).str(value);
+  if (p.terminal) {
+    // As runc, before the masks and root.readonly: /dev/console may have to be made in the rootfs.
+    if (opts.consoleSocketFd === undefined) throw new CompileError("--console-socket: required when process.terminal is true");
+    w.op(Op.Console, "set up the console")
+      .i32(opts.consoleSocketFd)
+      .u32(Number(p.consoleSize?.height ?? 0))
+      .u32(Number(p.consoleSize?.width ?? 0))
+      .u32(1);
+  }
   for (const path of linux.readonlyPaths ?? []) w.op(Op.ReadonlyPath, `make ${path} read-only`).str(path);
   for (const path of linux.maskedPaths ?? []) w.op(Op.MaskPath, `mask ${path}`).str(path);
   if (spec.root?.readonly) w.op(Op.ReadonlyRoot, "remount the rootfs read-only");
   // A joined uts namespace gets the names too (runc sets them in any uts namespace it was given).
   if (spec.hostname !== undefined && ns.listed & CLONE.NEWUTS) w.op(Op.Hostname, `set hostname ${spec.hostname}`).str(spec.hostname);
   if (spec.domainname !== undefined && ns.listed & CLONE.NEWUTS) w.op(Op.Domainname, `set domainname ${spec.domainname}`).str(spec.domainname);
-  emitLsmLabels(w, p, opts.host?.selinuxEnabled ?? selinuxEnabled);
+  emitLsmLabels(w, p, selinux);
 
-  if (p.terminal) {
-    if (opts.consoleSocketFd === undefined) throw new CompileError("--console-socket: required when process.terminal is true");
-    w.op(Op.Console, "set up the console").i32(opts.consoleSocketFd).u32(Number(p.consoleSize?.height ?? 0)).u32(Number(p.consoleSize?.width ?? 0));
-  } else {
-    w.op(Op.Setsid, "setsid");
-  }
+  if (!p.terminal) w.op(Op.Setsid, "setsid");
   if (!opts.noNewKeyring) {
     // runc's name; with a user namespace "other" must be able to search it, else the uid.
     const search = ns.created & CLONE.NEWUSER ? KEY_OTH_SEARCH : KEY_USR_SEARCH;
@@ -164,7 +171,7 @@ function emitRootfs(w: PlanWriter, spec: Spec, opts: CompileOptions, newNamespac
   }
   const mounts = spec.mounts ?? [];
   const userNs = (linux.namespaces ?? []).some((n) => n.type === "user");
-  emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(newNamespaces & CLONE.NEWCGROUP), userNs });
+  emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(newNamespaces & CLONE.NEWCGROUP), userNs, mountLabel: linux.mountLabel });
   emitDevices(w, linux.devices, devIsBound(mounts));
 }
 

@@ -96,7 +96,8 @@ export function compileExecPlan(o: ExecPlanOptions): ExecPlan {
   emitLsmLabels(w, p, o.selinuxEnabled);
   if (p.terminal) {
     if (o.consoleSocketFd === undefined) throw new CompileError("process.terminal: a console socket is required");
-    w.op(Op.Console, "set up the console").i32(o.consoleSocketFd).u32(Number(p.consoleSize?.height ?? 0)).u32(Number(p.consoleSize?.width ?? 0));
+    // The container's /dev/console is create's: exec only gets its own pty.
+    w.op(Op.Console, "set up the console").i32(o.consoleSocketFd).u32(Number(p.consoleSize?.height ?? 0)).u32(Number(p.consoleSize?.width ?? 0)).u32(0);
   } else {
     // Its own session: it must not reach a terminal of the caller's session (TIOCSTI).
     w.op(Op.Setsid, "setsid");

@@ -21,6 +21,18 @@ export interface MountContext {
   cgroupNs: boolean;
   /** The container runs in a user namespace (created or joined). */
   userNs?: boolean;
+  /** linux.mountLabel, on a host where SELinux applies it. */
+  mountLabel?: string;
+}
+
+/** Filesystems that get no context= from linux.mountLabel (runc labels neither). */
+const UNLABELED = new Set(["proc", "sysfs", "mqueue", "cgroup", "cgroup2"]);
+
+/** linux.mountLabel as the SELinux context= mount option, for the filesystems runc labels. */
+function withMountLabel(data: string, fstype: string, label: string | undefined): string {
+  if (!label || UNLABELED.has(fstype)) return data;
+  const context = `context="${label}"`;
+  return data ? `${data},${context}` : context;
 }
 
 export class CompileError extends Error {}
@@ -55,6 +67,17 @@ interface MountArgs {
   tmpcopyup: boolean;
 }
 
+/**
+ * Files on procfs a bind may cover, as runc allows (what lxcfs provides); anything else the
+ * init refuses on procfs unless it is procfs itself.
+ */
+const PROC_FILES_ALLOWED = new Set([
+  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
+  "/proc/loadavg", "/proc/slabinfo", "/proc/pressure/cpu", "/proc/pressure/io", "/proc/pressure/memory",
+  "/proc/sys/kernel/ns_last_pid", "/proc/sys/crypto/fips_enabled",
+]);
+const ONTO_PROC_FILE = 1;
+
 function emit(w: PlanWriter, m: MountArgs, description: string): void {
   w.op(Op.Mount, description)
     .str(m.source)
@@ -66,7 +89,8 @@ function emit(w: PlanWriter, m: MountArgs, description: string): void {
     .u64(m.attrSet)
     .u64(m.attrClr)
     .u32(m.mkdir)
-    .u32(m.tmpcopyup ? 1 : 0);
+    .u32(m.tmpcopyup ? 1 : 0)
+    .u32(PROC_FILES_ALLOWED.has(m.dest) ? ONTO_PROC_FILE : 0);
 }
 
 export function emitMounts(w: PlanWriter, mounts: readonly SpecMount[], ctx: MountContext): void {
@@ -99,7 +123,7 @@ function emitMount(w: PlanWriter, m: SpecMount, index: number, ctx: MountContext
       dest,
       fstype,
       flags: opts.flags,
-      data: opts.data,
+      data: bind ? opts.data : withMountLabel(opts.data, fstype, ctx.mountLabel),
       propagation: opts.propagation,
       attrSet: opts.attrSet,
       attrClr: opts.attrClr,

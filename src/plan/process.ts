@@ -131,8 +131,9 @@ export function emitFinalAffinity(w: PlanWriter, p: SpecProcess): void {
   if (final) w.op(Op.CpuAffinity, `set the CPU affinity ${final}`).bytes(cpuMask(final, "process.execCPUAffinity.final"));
 }
 
-const APPARMOR_EXEC = ["/proc/thread-self/attr/apparmor/exec", "/proc/thread-self/attr/exec"];
-const SELINUX_EXEC = ["/proc/thread-self/attr/exec"];
+// Relative to procfs: the init opens them beneath its own procfs instance, never the container's /proc.
+const APPARMOR_EXEC = ["thread-self/attr/apparmor/exec", "thread-self/attr/exec"];
+const SELINUX_EXEC = ["thread-self/attr/exec"];
 
 /**
  * AppArmor and SELinux labels for the exec, as runc: the AppArmor profile is written whether or

@@ -37,7 +37,11 @@ export enum Op {
    * propagation u64 (MS_SHARED/SLAVE/PRIVATE/UNBINDABLE [|MS_REC]), attr_set u64, attr_clr u64
    * (MOUNT_ATTR_* applied recursively with mount_setattr when non-zero), mkdir u32
    * (0 = dest must exist, 1 = mkdir -p dest as a directory, 2 = create dest as an empty file),
-   * tmpcopyup u32 (1 = copy dest's old contents into the new tmpfs).
+   * tmpcopyup u32 (1 = copy dest's old contents into the new tmpfs), onto_proc u32 (1 = dest may
+   * be a file on procfs: the lxcfs-style binds runc allows).
+   * The mount is made detached (open_tree clone of a bind source, fsopen/fsmount of a filesystem)
+   * and attached onto the dest fd; the init refuses anything but procfs (sysfs) where dest
+   * resolves onto the container's /proc (/sys), and anything but procfs on procfs unless onto_proc.
    * Bind mounts (MS_BIND) with ro/nosuid/nodev/noexec/atime flags get a MS_REMOUNT|MS_BIND pass.
    */
   Mount = 7,
@@ -49,19 +53,24 @@ export enum Op {
   PivotRoot = 10,
   /** hide strs — --no-pivot: detach (or cover) the host's full proc/sysfs mounts listed, MS_MOVE the rootfs onto / and chroot("."). */
   MoveRoot = 11,
-  /** path str (absolute, after pivot) — maskedPaths: /dev/null over files, read-only empty tmpfs over dirs; ENOENT ignored. */
+  /** path str (absolute, after pivot) — maskedPaths: a clone of the container's /dev/null (proven char 1:3, reached without symlinks) over files, read-only empty tmpfs over dirs; ENOENT ignored. */
   MaskPath = 12,
-  /** path str (absolute, after pivot) — readonlyPaths: bind onto itself, remount read-only (recursive); ENOENT ignored. */
+  /** path str (absolute, after pivot) — readonlyPaths: a read-only recursive clone of the tree mounted over itself; ENOENT ignored. */
   ReadonlyPath = 13,
   /** (none) — remount / read-only (root.readonly). */
   ReadonlyRoot = 14,
-  /** key str (dots), value str — write /proc/sys/<key with / for .>. */
+  /** key str (dots), value str — write sys/<key with / for .> beneath the init's own procfs. */
   Sysctl = 15,
   /** name str */
   Hostname = 16,
   /** name str */
   Domainname = 17,
-  /** socket_fd i32, rows u32, cols u32 — allocate a pty from /dev/ptmx (container devpts), send the master over the unix socket with SCM_RIGHTS, make the slave fds 0-2 and the controlling terminal. */
+  /**
+   * socket_fd i32, rows u32, cols u32, mount_console u32 — allocate a pty from /dev/ptmx (container
+   * devpts), send the master over the unix socket with SCM_RIGHTS, make the slave fds 0-2 and the
+   * controlling terminal; mount_console 1 (create): bind the slave onto /dev/console, reached
+   * without symlinks and made afresh when the rootfs put anything but a file or device there.
+   */
   Console = 18,
   /** (none) — setsid() (when there is no console; runc's init is a session leader too). */
   Setsid = 19,
@@ -69,7 +78,7 @@ export enum Op {
   Rlimit = 20,
   /** name str, perm_set u32 — join a new session keyring `name` (keyctl JOIN_SESSION_KEYRING) and OR perm_set into its permissions; skipped with --no-new-keyring. An empty payload joins an anonymous keyring. */
   NewKeyring = 21,
-  /** value i32 — write /proc/self/oom_score_adj. */
+  /** value i32 — write self/oom_score_adj beneath the init's own procfs. */
   OomScoreAdj = 22,
   /** policy u32, nice i32, priority u32, flags u64, runtime u64, deadline u64, period u64 — sched_setattr. */
   Scheduler = 23,
@@ -108,7 +117,7 @@ export enum Op {
   Unshare = 37,
   /** offsets str ("monotonic S N\nboottime S N\n" or empty) — unshare a time namespace, write its offsets, setns into it. */
   TimeNs = 38,
-  /** paths strs (1-4 candidates), value str — write value to the first path that exists (AppArmor profile / SELinux label for the exec). */
+  /** paths strs (1-4 candidates, relative to procfs), value str — write value to the first path that exists beneath the init's own procfs (AppArmor profile / SELinux label for the exec). */
   ExecAttr = 39,
   /** path str (absolute, after pivot) — mkdir -p with mode 0755 (process.cwd, as runc makes it). */
   MkdirAll = 40,

@@ -37,7 +37,7 @@ describe("features document", () => {
     if (!SUPPORT.seccomp.enabled) expect(Object.keys(seccomp)).toEqual(["enabled"]);
     else for (const k of ["actions", "operators", "archs", "knownFlags", "supportedFlags"]) expect((seccomp[k] as string[]).length).toBeGreaterThan(0);
     expect(f.linux.apparmor).toEqual({ enabled: false });
-    expect(f.linux.selinux).toEqual({ enabled: false });
+    expect(f.linux.selinux).toEqual({ enabled: SUPPORT.selinux });
     expect((f.linux.intelRdt as { enabled: boolean }).enabled).toBe(false);
   });
 

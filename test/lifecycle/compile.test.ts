@@ -26,6 +26,34 @@ function kinds(bytes: Uint8Array): Op[] {
   return out;
 }
 
+/** dest -> data of every Mount op (payload: source str, dest str, fstype str, flags u64, data str, ...). */
+function mountData(bytes: Uint8Array): Map<string, string> {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = new TextDecoder();
+  const out = new Map<string, string>();
+  let off = 16;
+  for (let i = 0; i < v.getUint32(12, true); i++) {
+    const len = v.getUint32(off + 4, true);
+    if (v.getUint16(off, true) === Op.Mount) {
+      let p = off + 8;
+      const str = () => {
+        const n = v.getUint32(p, true);
+        const s = text.decode(bytes.subarray(p + 4, p + 4 + n));
+        p += 4 + n + 1;
+        return s;
+      };
+      str();
+      const dest = str();
+      str();
+      p += 8;
+      out.set(dest, str());
+    }
+    off += 8 + len;
+    off += (8 - (off % 8)) % 8;
+  }
+  return out;
+}
+
 describe("compilePlan", () => {
   test("runc's default spec compiles in runc's order", () => {
     const plan = compilePlan(defaultSpec(), base);
@@ -208,6 +236,20 @@ describe("compilePlan, plan v2", () => {
     spec.process!.selinuxLabel = "system_u:system_r:container_t:s0";
     expect(() => steps(spec, { host: { selinuxEnabled: () => false } })).toThrow("process.selinuxLabel: set, but SELinux is disabled");
     expect(steps(spec, { host: { selinuxEnabled: () => true } })).toContain("set SELinux label system_u:system_r:container_t:s0");
+  });
+
+  test("linux.mountLabel: refused without SELinux; with it, context= on tmpfs and devpts, never proc, sysfs, mqueue or binds", () => {
+    const spec = defaultSpec();
+    spec.linux!.mountLabel = "system_u:object_r:container_file_t:s0:c1,c2";
+    spec.mounts!.push({ destination: "/b", type: "bind", source: "/tmp", options: ["rbind"] });
+    expect(() => compilePlan(spec, { ...base, host: { selinuxEnabled: () => false } })).toThrow(
+      new CompileError("linux.mountLabel: set, but SELinux is disabled or not supported on this host"),
+    );
+    const data = mountData(compilePlan(spec, { ...base, host: { selinuxEnabled: () => true } }).bytes);
+    const context = 'context="system_u:object_r:container_file_t:s0:c1,c2"';
+    expect(data.get("/dev")).toBe(`mode=755,size=65536k,${context}`);
+    expect(data.get("/dev/pts")).toEndWith(`,${context}`);
+    for (const plain of ["/proc", "/sys", "/dev/mqueue", "/b"]) expect(data.get(plain)).not.toContain("context=");
   });
 
   test("CPU lists: ranges and singles; malformed ones name the field", () => {

@@ -12,8 +12,16 @@ const hops_max = 40;
 pub fn open(path: [*:0]const u8, flags: u32) sys.Errno!i32 {
     std.debug.assert(ctx.root_fd >= 0);
     const how = sys.OpenHow{ .flags = flags | sys.O_CLOEXEC, .mode = 0, .resolve = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS };
-    return sys.fd(sys.openat2(ctx.root_fd, path, &how));
+    // EAGAIN: a rename raced a ".." step and the kernel would not vouch for the walk; a fresh
+    // walk is safe, and a bounded number of them keeps a swapping neighbour from hanging create.
+    var tries: u32 = 0;
+    while (true) : (tries += 1) {
+        const rc = sys.openat2(ctx.root_fd, path, &how);
+        if (linux.E.init(rc) != .AGAIN or tries == again_max) return sys.fd(rc);
+    }
 }
+
+const again_max = 64;
 
 /// A component that is a symlink to nowhere (yet): the walk restarts at its target.
 const Walk = union(enum) { dir: i32, dangling: struct { start: usize, end: usize, target_len: usize } };
@@ -88,12 +96,14 @@ fn walk(path: []const u8, link: *[4097]u8) sys.Errno!Walk {
 }
 
 /// An empty file at `path` (bind mount target for a file source); parents made as directories.
-pub fn mkfile(path: []const u8) sys.Errno!void {
+/// Returns an fd of the file when this call made it (so the mount goes onto exactly that file),
+/// null when something was already there (the caller resolves it, following symlinks in-root).
+pub fn mkfile(path: []const u8) sys.Errno!?i32 {
     var buf: ctx.PathBuf = undefined;
     const parts = ctx.splitPath(&buf, path);
     const dir = try mkdirAll(parts.parent);
     defer sys.close(dir);
-    const rc = sys.openat(dir, parts.leaf, sys.O_CREAT | sys.O_EXCL | sys.O_WRONLY | sys.O_NOFOLLOW, 0o644);
-    if (linux.E.init(rc) == .EXIST) return;
-    sys.close(try sys.fd(rc));
+    const rc = sys.openat(dir, parts.leaf, sys.O_CREAT | sys.O_EXCL | sys.O_RDONLY | sys.O_NOFOLLOW, 0o644);
+    if (linux.E.init(rc) == .EXIST) return null;
+    return try sys.fd(rc);
 }

@@ -16,6 +16,9 @@ const hook = @import("hook.zig");
 const console = @import("console.zig");
 const net = @import("net.zig");
 const noms = @import("noms.zig");
+const procfs = @import("procfs.zig");
+const masks = @import("masks.zig");
+const mount = @import("mount.zig");
 
 pub const std_options: std.Options = .{ .keep_sigpipe = true };
 
@@ -33,6 +36,11 @@ pub fn main() u8 {
 
     const bytes = mapPlan(plan_fd) catch {
         ctx.op_index = std.math.maxInt(u32);
+        report(error.Sys);
+    };
+    procfs.init() catch {
+        ctx.op_index = std.math.maxInt(u32);
+        ctx.setDetail("open a private procfs", .{});
         report(error.Sys);
     };
     run(bytes) catch |e| report(e);
@@ -81,14 +89,14 @@ fn dispatch(kind: plan.Op, r: *plan.Reader) ctx.Error!void {
         .time_ns => try ns.timeNs(r),
         .root_propagation => try root.rootPropagation(r),
         .bind_rootfs => try root.bindRootfs(r),
-        .mount => try fs.mount(r),
+        .mount => try mount.mount(r),
         .mknod => try fs.mknod(r),
         .symlink => try fs.symlink(r),
         .mkdir_all => try fs.mkdirPath(r),
         .pivot_root => try root.pivotRoot(),
         .move_root => try root.moveRoot(r),
-        .mask_path => try fs.maskPath(r),
-        .readonly_path => try fs.readonlyPath(r),
+        .mask_path => try masks.maskPath(r),
+        .readonly_path => try masks.readonlyPath(r),
         .readonly_root => try root.readonlyRoot(),
         .sysctl => try fs.sysctl(r),
         .hostname => try proc.hostname(r),

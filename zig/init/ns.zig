@@ -43,9 +43,7 @@ pub fn timeNs(r: *Reader) Error!void {
         return e;
     };
     if (offsets.len > 0) {
-        const fd = try sys.open("/proc/self/timens_offsets", sys.O_WRONLY);
-        defer sys.close(fd);
-        sys.writeAll(fd, offsets) catch |e| {
+        @import("procfs.zig").write("self/timens_offsets", offsets) catch |e| {
             ctx.setDetail("write /proc/self/timens_offsets", .{});
             return e;
         };

@@ -4,6 +4,7 @@ const linux = std.os.linux;
 const sys = @import("sys");
 const plan = @import("plan");
 const ctx = @import("ctx.zig");
+const procfs = @import("procfs.zig");
 
 const Error = ctx.Error;
 const Reader = plan.Reader;
@@ -61,23 +62,27 @@ pub fn newKeyring(r: *Reader) Error!void {
     };
 }
 
-/// paths strs, value str — write value to the first path that exists (an LSM's exec attribute:
-/// AppArmor's /proc/thread-self/attr/apparmor/exec, else the shared attr/exec).
+/// paths strs (relative to procfs), value str — write value to the first path that exists (an
+/// LSM's exec attribute: AppArmor's thread-self/attr/apparmor/exec, else the shared
+/// attr/exec). Through the init's own procfs: a failed write fails create.
 pub fn execAttr(r: *Reader) Error!void {
     const count = try r.strsCount();
     var paths: [4][:0]const u8 = undefined;
     if (count == 0 or count > paths.len) return error.BadPlan;
-    for (0..count) |i| paths[i] = try r.str();
+    for (0..count) |i| {
+        paths[i] = try r.str();
+        if (paths[i].len == 0 or paths[i][0] == '/') return error.BadPlan;
+    }
     const value = try r.str();
     for (paths[0..count], 0..) |path, i| {
-        const fd = sys.open(path, sys.O_WRONLY) catch |e| {
+        const fd = procfs.open(path, sys.O_WRONLY) catch |e| {
             if (sys.last_errno == @intFromEnum(linux.E.NOENT) and i + 1 < count) continue;
-            ctx.setDetail("open {s}", .{path});
+            ctx.setDetail("open /proc/{s}", .{path});
             return e;
         };
         defer sys.close(fd);
         sys.writeAll(fd, value) catch |e| {
-            ctx.setDetail("write {s}", .{path});
+            ctx.setDetail("write /proc/{s}", .{path});
             return e;
         };
         return;
@@ -88,9 +93,10 @@ pub fn oomScoreAdj(r: *Reader) Error!void {
     const value = try r.i32_();
     var buf: [16]u8 = undefined;
     const text = std.fmt.bufPrint(&buf, "{d}", .{value}) catch unreachable;
-    const fd = try sys.open("/proc/self/oom_score_adj", sys.O_WRONLY);
-    defer sys.close(fd);
-    try sys.writeAll(fd, text);
+    procfs.write("self/oom_score_adj", text) catch |e| {
+        ctx.setDetail("write /proc/self/oom_score_adj", .{});
+        return e;
+    };
 }
 
 const SchedAttr = extern struct { size: u32, policy: u32, flags: u64, nice: i32, priority: u32, runtime: u64, deadline: u64, period: u64 };
