@@ -1,12 +1,13 @@
 // `update`: change a running container's limits. The delta comes from runc's flags or from a
 // LinuxResources JSON document (-r FILE, or "-" for stdin: what containerd and docker send);
 // only the fields given are written, devices are left alone (runc does the same).
-import { readFileSync } from "node:fs";
+import { readDocument } from "../config/limits.ts";
 import { CgroupError, type Resources } from "../cgroups/types.ts";
 import { parseResourcesJson } from "../config/load.ts";
 import { loadCgroup } from "./cgroup.ts";
 import { readState, refresh } from "./container.ts";
 import { BunruncError } from "./errors.ts";
+import { clip, quote } from "../quote.ts";
 
 export interface UpdateOptions {
   root: string;
@@ -29,12 +30,12 @@ export function update(opts: UpdateOptions): void {
 export function readResourcesFile(path: string): Resources {
   let text: string;
   try {
-    text = path === "-" ? readFileSync(0, "utf8") : readFileSync(path, "utf8");
+    text = readDocument(path === "-" ? 0 : path);
   } catch (e) {
-    throw new BunruncError("usage", `update: --resources: ${path === "-" ? "stdin" : path}: ${(e as Error).message}`);
+    throw new BunruncError("usage", `update: --resources: ${path === "-" ? "stdin" : clip(path)}: ${(e as Error).message}`);
   }
   try {
-    return parseResourcesJson(text, path === "-" ? "--resources (stdin)" : path) as Resources;
+    return parseResourcesJson(text, path === "-" ? "--resources (stdin)" : clip(path)) as Resources;
   } catch (e) {
     throw new BunruncError("invalid-config", `update: ${(e as Error).message}`);
   }
@@ -76,7 +77,7 @@ export function parseBytes(flag: string, s: string): bigint {
 }
 
 function parseInt64(flag: string, s: string, unsigned: boolean): bigint {
-  if (!/^[-+]?\d+$/.test(s) || (unsigned && s.startsWith("-"))) throw new BunruncError("usage", `invalid value for ${flag}: strconv.Parse${unsigned ? "Uint" : "Int"}: parsing ${JSON.stringify(s)}: invalid syntax`);
+  if (!/^[-+]?\d+$/.test(s) || (unsigned && s.startsWith("-"))) throw new BunruncError("usage", `invalid value for ${flag}: strconv.Parse${unsigned ? "Uint" : "Int"}: parsing ${quote(s)}: invalid syntax`);
   return BigInt(s);
 }
 
