@@ -20,6 +20,7 @@
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
 import { BunruncError, notFound } from "../lib/errors.ts";
+import { clip } from "../quote.ts";
 
 /** runc's id rule (`^[\w+-.]+$` minus `,`, which its regexp admits by accident), and never `.`/`..`. */
 const ID_RE = /^[A-Za-z0-9_+.-]+$/;
@@ -58,7 +59,7 @@ export function createContainerDir(root: string, id: string): string {
     mkdirSync(under(rootFd, id), { mode: 0o711 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new BunruncError("exists", "container with given ID already exists");
-    throw new BunruncError("system", `create: mkdir ${dir}: ${(e as Error).message}`);
+    throw new BunruncError("system", `create: mkdir ${clip(dir)}: ${(e as Error).message}`);
   } finally {
     closeSync(rootFd);
   }
@@ -82,7 +83,7 @@ const under = (dirFd: number, name: string) => `/proc/self/fd/${dirFd}/${name}`;
 
 /** The refusal for state another user could have written: one line naming the path and why. */
 function untrusted(path: string, why: string): BunruncError {
-  return new BunruncError("untrusted", `refusing untrusted state: ${path} ${why}`);
+  return new BunruncError("untrusted", `refusing untrusted state: ${clip(path)} ${why}`);
 }
 
 /** Throws unless `st` (of `path`) is owned by this user or root and not group/other-writable. */
@@ -107,8 +108,8 @@ function openTrustedDir(path: string, at?: { fd: number; name: string }): number
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (at && (code === "ELOOP" || (code === "ENOTDIR" && isSymlink(under(at.fd, at.name))))) throw untrusted(path, "is a symbolic link");
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw new BunruncError("system", `open ${path}: ${(e as Error).message}`);
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "ENAMETOOLONG") return null;
+    throw new BunruncError("system", `open ${clip(path)}: ${(e as Error).message}`);
   }
   try {
     checkTrusted(fstatSync(fd), path);
@@ -143,13 +144,13 @@ function readTrustedState(root: string, id: string): string | null {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ELOOP") throw untrusted(path, "is a symbolic link");
-      if (code === "ENOENT") return null;
-      throw new BunruncError("system", `open ${path}: ${(e as Error).message}`);
+      if (code === "ENOENT" || code === "ENAMETOOLONG") return null;
+      throw new BunruncError("system", `open ${clip(path)}: ${(e as Error).message}`);
     }
     const st = fstatSync(fd);
     if (!st.isFile()) throw untrusted(path, "is not a regular file");
     checkTrusted(st, path);
-    if (st.size > STATE_BYTES_MAX) throw new BunruncError("system", `${path}: ${st.size} bytes, at most ${STATE_BYTES_MAX}`);
+    if (st.size > STATE_BYTES_MAX) throw new BunruncError("system", `${clip(path)}: ${st.size} bytes, at most ${STATE_BYTES_MAX}`);
     return readFileSync(fd, "utf8");
   } finally {
     for (const f of [fd, dirFd, rootFd]) if (f !== null) closeSync(f);
@@ -167,7 +168,7 @@ export function readStateFile<T>(root: string, id: string): T {
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new BunruncError("system", `${join(root, id, "state.json")}: ${(e as Error).message}`);
+    throw new BunruncError("system", `${clip(join(root, id, "state.json"))}: ${clip((e as Error).message)}`);
   }
 }
 
