@@ -69,7 +69,7 @@ const UNITS: Record<string, bigint> = { "": 1n, k: 1024n, m: 1024n ** 2n, g: 102
 export function parseBytes(flag: string, s: string): bigint {
   if (s === "-1") return -1n;
   const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(s);
-  if (!m) throw new BunruncError("usage", `invalid value for ${flag}: invalid size: '${s}'`);
+  if (!m) throw new BunruncError("usage", `invalid value for ${flag}: invalid size: '${clip(s)}'`);
   const [int, frac = ""] = m[1]!.split(".");
   const unit = UNITS[(m[2] ?? "").toLowerCase()]!;
   const scale = 10n ** BigInt(frac.length);
