@@ -3,6 +3,7 @@
 // controller keeps, and the form the v2 eBPF program checks). The reduction follows the v1
 // kernel's semantics for applying rules in order, so both versions enforce the same thing.
 import { CgroupError, FIELD, type DeviceRule, type Int } from "./types.ts";
+import { quote } from "../quote.ts";
 
 export interface Exception {
   type: "c" | "b";
@@ -40,7 +41,7 @@ const ACCESS_ORDER = "rwm";
 
 function normAccess(access: string | undefined, field: string): string {
   const a = access ?? "rwm";
-  for (const ch of a) if (!ACCESS_ORDER.includes(ch)) throw new CgroupError(`${field}.access`, `unknown access ${JSON.stringify(ch)} (expected letters of "rwm")`);
+  for (const ch of a) if (!ACCESS_ORDER.includes(ch)) throw new CgroupError(`${field}.access`, `unknown access ${quote(ch)} (expected letters of "rwm")`);
   return [...ACCESS_ORDER].filter((c) => a.includes(c)).join("");
 }
 
@@ -60,7 +61,7 @@ export function reduceRules(rules: readonly DeviceRule[], field = `${FIELD}.devi
 
 function applyRule(set: DeviceSet, r: DeviceRule, field: string): void {
   const type = r.type ?? "a";
-  if (type !== "a" && type !== "c" && type !== "b") throw new CgroupError(`${field}.type`, `invalid device type ${JSON.stringify(type)} (expected "a", "c" or "b")`);
+  if (type !== "a" && type !== "c" && type !== "b") throw new CgroupError(`${field}.type`, `invalid device type ${quote(type)} (expected "a", "c" or "b")`);
   const access = normAccess(r.access, field);
   if (type === "a") {
     // The kernel treats "a" as everything, whatever the numbers: a new default, no exceptions.

@@ -4,6 +4,7 @@ import { closeSync, constants, existsSync, openSync, readFileSync, writeFileSync
 import { join } from "node:path";
 import { strerror } from "../lib/errno.ts";
 import { CgroupError } from "./types.ts";
+import { quote } from "../quote.ts";
 
 /** cgroup v2 "max" and v1's unlimited sentinels read as the largest uint64 (runc's convention). */
 export const UINT64_MAX = 2n ** 64n - 1n;
@@ -24,7 +25,7 @@ export function writeControl(dir: string, file: string, value: string | number |
     writeFileSync(path, String(value));
   } catch (e) {
     const errno = errnoOf(e);
-    const why = errno === ENOENT ? `${path} does not exist on this host (controller or kernel feature missing)` : `write ${JSON.stringify(String(value))} to ${path}: ${strerror(errno)}`;
+    const why = errno === ENOENT ? `${path} does not exist on this host (controller or kernel feature missing)` : `write ${quote(String(value))} to ${path}: ${strerror(errno)}`;
     throw Object.assign(new CgroupError(field, why), { errno });
   }
 }

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statfsSync } from "node:fs";
 import { join, normalize } from "node:path";
 import { CgroupError } from "./types.ts";
 import { caller } from "../lib/caller.ts";
+import { quote } from "../quote.ts";
 
 export const CGROUP_ROOT = "/sys/fs/cgroup";
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -55,13 +56,13 @@ export function ownCgroups(text = caller().cgroups ?? readFileSync(`/proc/${call
 
 /** "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice" (systemd's slice nesting). */
 export function expandSlice(slice: string): string {
-  if (!slice.endsWith(".slice") || slice.includes("/")) throw new CgroupError("linux.cgroupsPath", `invalid systemd slice ${JSON.stringify(slice)}`);
+  if (!slice.endsWith(".slice") || slice.includes("/")) throw new CgroupError("linux.cgroupsPath", `invalid systemd slice ${quote(slice)}`);
   const name = slice.slice(0, -".slice".length);
   if (name === "-.slice" || name === "-") return "/";
   let path = "";
   let prefix = "";
   for (const part of name.split("-")) {
-    if (!part) throw new CgroupError("linux.cgroupsPath", `invalid systemd slice ${JSON.stringify(slice)}`);
+    if (!part) throw new CgroupError("linux.cgroupsPath", `invalid systemd slice ${quote(slice)}`);
     prefix = prefix ? `${prefix}-${part}` : part;
     path += `/${prefix}.slice`;
   }
@@ -82,7 +83,7 @@ export function systemdPath(id: string, cgroupsPath: string | undefined): string
   }
   const parts = cgroupsPath ? cgroupsPath.split(":") : ["", "runc", id];
   if (parts.length !== 3) {
-    throw new CgroupError("linux.cgroupsPath", `expected "slice:prefix:name" for systemd cgroups, got ${JSON.stringify(cgroupsPath)}`);
+    throw new CgroupError("linux.cgroupsPath", `expected "slice:prefix:name" for systemd cgroups, got ${quote(cgroupsPath)}`);
   }
   const [slice, prefix, name] = parts as [string, string, string];
   const unit = name.endsWith(".slice") ? name : `${prefix ? `${prefix}-` : ""}${name}.scope`;
@@ -103,11 +104,11 @@ export function resolvePaths(id: string, cgroupsPath: string | undefined, opts: 
   let inner: string;
   if (opts.systemd) inner = systemdPath(id, cgroupsPath);
   else if (cgroupsPath?.includes(":")) {
-    throw new CgroupError("linux.cgroupsPath", `${JSON.stringify(cgroupsPath)} is a systemd path ("slice:prefix:name"); pass --systemd-cgroup to use the systemd driver`);
+    throw new CgroupError("linux.cgroupsPath", `${quote(cgroupsPath)} is a systemd path ("slice:prefix:name"); pass --systemd-cgroup to use the systemd driver`);
   } else inner = cgroupsPath || id;
   const absolute = inner.startsWith("/");
   inner = normalize(`/${inner}`).replace(/\/+$/, "");
-  if (inner === "" || inner === "/") throw new CgroupError("linux.cgroupsPath", `${JSON.stringify(cgroupsPath)} names the root cgroup`);
+  if (inner === "" || inner === "/") throw new CgroupError("linux.cgroupsPath", `${quote(cgroupsPath)} names the root cgroup`);
   const own = absolute ? {} : (opts.own ?? ownCgroups());
   if (version === 2) {
     // Our own v2 cgroup holds processes, so a relative path goes next to it, under its parent.

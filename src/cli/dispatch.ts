@@ -8,6 +8,7 @@ import { BunruncError } from "../lib/errors.ts";
 import { configureLog, log, logFailure } from "../log.ts";
 import { caller } from "../lib/caller.ts";
 import { LockBusy } from "../state/store.ts";
+import { oneLine } from "../quote.ts";
 
 const VERB_MODULES: Record<string, () => Promise<{ default: VerbMain }>> = {
   spec: () => import("./spec.ts"),
@@ -89,7 +90,7 @@ export async function dispatch(argv: string[], argv0: string = invokedAs()): Pro
   } catch (e) {
     // Only in the resident server: the call goes back to its front untouched (src/server/serve.ts).
     if (e instanceof LockBusy) throw e;
-    logFailure(messageOf(e));
+    logFailure(oneLine(messageOf(e)));
     return exitCodeFor(e, inv?.kind === "verb" ? inv.verb : undefined);
   }
 }

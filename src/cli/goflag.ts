@@ -3,6 +3,7 @@
 // parsing stops at the first non-flag word or after `--`. Errors use Go's exact wording.
 import { BunruncError } from "../lib/errors.ts";
 import type { FlagSpec } from "./verbs.ts";
+import { clip } from "../quote.ts";
 
 export type FlagValue = string | number | boolean | string[] | number[];
 export type FlagValues = Record<string, FlagValue>;
@@ -101,7 +102,7 @@ export function parseGoDuration(s: string): number | null {
 }
 
 function setValue(flag: FlagSpec, typed: string, raw: string, values: FlagValues): void {
-  const invalid = (why: string) => usageError(`invalid value ${goQuote(raw)} for flag -${typed}: ${why}`);
+  const invalid = (why: string) => usageError(`invalid value ${goQuote(clip(raw))} for flag -${clip(typed)}: ${why}`);
   switch (flag.type) {
     case "string":
       values[flag.name] = raw;
@@ -163,7 +164,7 @@ export function parseFlags(flags: readonly FlagSpec[], args: readonly string[], 
     const dashes = word[1] === "-" ? 2 : 1;
     if (dashes === 2 && word.length === 2) return { rest: args.slice(i + 1), terminated: true };
     let name = word.slice(dashes);
-    if (name.length === 0 || name.startsWith("-") || name.startsWith("=")) throw usageError(`bad flag syntax: ${word}`);
+    if (name.length === 0 || name.startsWith("-") || name.startsWith("=")) throw usageError(`bad flag syntax: ${clip(word)}`);
     i++;
     let raw: string | undefined;
     const eq = name.indexOf("=", 1);
@@ -172,10 +173,10 @@ export function parseFlags(flags: readonly FlagSpec[], args: readonly string[], 
       name = name.slice(0, eq);
     }
     const flag = byName.get(name);
-    if (!flag) throw usageError(`flag provided but not defined: -${name}`);
+    if (!flag) throw usageError(`flag provided but not defined: -${clip(name)}`);
     if (flag.type === "bool") {
       const b = raw === undefined ? true : parseGoBool(raw);
-      if (b === null) throw usageError(`invalid boolean value ${goQuote(raw!)} for -${name}: parse error`);
+      if (b === null) throw usageError(`invalid boolean value ${goQuote(clip(raw!))} for -${name}: parse error`);
       values[flag.name] = b;
       continue;
     }

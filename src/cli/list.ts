@@ -5,9 +5,10 @@ import { BunruncError } from "../lib/errors.ts";
 import { listTable } from "../lib/format.ts";
 import { list } from "../lib/state.ts";
 import { goJson, writeStdout } from "./output.ts";
+import { log } from "../log.ts";
 
 export default function listVerb({ global, flags }: VerbInvocation): void {
-  const items = list({ root: global.root });
+  const items = list({ root: global.root, warn: log.warn });
   if (flags.quiet) return writeStdout(items.map((s) => `${s.id}\n`).join(""));
   switch (flags.format) {
     case "table":

@@ -7,6 +7,7 @@ import { BunruncError } from "../lib/errors.ts";
 import { defaultRoot, validateId } from "../state/store.ts";
 import { defaults, parseFlags, usageError, type FlagValues } from "./goflag.ts";
 import { GLOBAL_FLAGS, VERBS, type VerbSpec } from "./verbs.ts";
+import { clip, quote } from "../quote.ts";
 
 export interface GlobalOptions {
   debug: boolean;
@@ -45,9 +46,9 @@ export function parseGlobals(argv: readonly string[]): { global: GlobalOptions; 
   const values = defaults(GLOBAL_FLAGS);
   const { rest } = parseFlags(GLOBAL_FLAGS, bareRootless(argv), values);
   const logFormat = values["log-format"] as string;
-  if (logFormat !== "text" && logFormat !== "json") throw usageError(`invalid log-format: ${logFormat}`);
+  if (logFormat !== "text" && logFormat !== "json") throw usageError(`invalid log-format: ${clip(logFormat)}`);
   const rootless = values.rootless as string;
-  if (!ROOTLESS_WORDS.has(rootless)) throw usageError(`invalid value ${JSON.stringify(rootless)} for flag -rootless: expected true, false or auto`);
+  if (!ROOTLESS_WORDS.has(rootless)) throw usageError(`invalid value ${quote(rootless)} for flag -rootless: expected true, false or auto`);
   const root = values.root as string;
   const global: GlobalOptions = {
     debug: values.debug as boolean,

@@ -1,6 +1,7 @@
 // Turning a validation failure into our one line: `<source>: <json path>: <cause>`, e.g.
 // `config.json: linux.resources.memory.limit: expected integer, got "64m"`.
 import type * as v from "valibot";
+import { quote } from "../quote.ts";
 
 /** A failed check, with the JSON path of the offending value (keys and array indexes). */
 export class ConfigProblem extends Error {
@@ -21,7 +22,7 @@ export function formatPath(path: readonly (string | number)[]): string {
   for (const key of path) {
     if (typeof key === "number") out += `[${key}]`;
     else if (IDENTIFIER.test(key)) out += out ? `.${key}` : key;
-    else out += `[${JSON.stringify(key)}]`;
+    else out += `[${quote(key)}]`;
   }
   return out;
 }
@@ -37,7 +38,8 @@ const SHOW_MAX = 60;
 export function show(x: unknown): string {
   if (x === undefined) return "nothing";
   if (typeof x === "string") {
-    const quoted = JSON.stringify(x);
+    // Only the part that can show is stringified: x may be megabytes.
+    const quoted = JSON.stringify(x.length > SHOW_MAX ? x.slice(0, SHOW_MAX) : x);
     return quoted.length > SHOW_MAX ? `${quoted.slice(0, SHOW_MAX - 4)}..."` : quoted;
   }
   if (Array.isArray(x)) return "an array";

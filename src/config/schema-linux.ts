@@ -2,6 +2,7 @@
 import * as v from "valibot";
 import { bool, CPU_LIST, int64, later, list, map, obj, oneOf, opt, str, stringMap, strings, uint32, uint64 } from "./kinds.ts";
 import { Resources } from "./schema-resources.ts";
+import { quote } from "../quote.ts";
 
 export const NAMESPACE_TYPES = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"] as const;
 
@@ -121,7 +122,7 @@ export const IntelRdt = later(() => obj({
 
 export const MemoryPolicy = later(() => obj({
   mode: oneOf(MEMORY_POLICY_MODES),
-  nodes: opt(v.pipe(str, v.regex(CPU_LIST, (i) => `expected a node list like "0-3,7", got ${JSON.stringify(i.input)}`))),
+  nodes: opt(v.pipe(str, v.regex(CPU_LIST, (i) => `expected a node list like "0-3,7", got ${quote(i.input)}`))),
   flags: opt(list(oneOf(MEMORY_POLICY_FLAGS))),
 }));
 

@@ -2,6 +2,7 @@
 // process.json. Cross-field rules (absolute cwd, duplicate rlimits, ...) live in semantics.ts.
 import * as v from "valibot";
 import { bool, CPU_LIST, goUint, int32, integer, later, list, obj, oneOf, opt, str, strings, uint32, uint64 } from "./kinds.ts";
+import { quote } from "../quote.ts";
 
 export const RLIMIT_TYPES = [
   "RLIMIT_AS",
@@ -36,7 +37,7 @@ export const SCHEDULER_FLAGS = [
 
 export const IOPRIO_CLASSES = ["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"] as const;
 
-const cpuList = v.pipe(str, v.regex(CPU_LIST, (i) => `expected a CPU list like "0-3,7", got ${JSON.stringify(i.input)}`));
+const cpuList = v.pipe(str, v.regex(CPU_LIST, (i) => `expected a CPU list like "0-3,7", got ${quote(i.input)}`));
 
 export const User = obj({
   uid: uint32,

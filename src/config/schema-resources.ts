@@ -2,13 +2,14 @@
 // config.json, and the whole document `update -r` reads.
 import * as v from "valibot";
 import { bool, int64, later, list, map, obj, oneOf, opt, str, stringMap, uint16, uint32, uint64 } from "./kinds.ts";
+import { quote } from "../quote.ts";
 
 export const DeviceRule = obj({
   allow: bool,
   type: opt(oneOf(["a", "b", "c"] as const)),
   major: opt(int64),
   minor: opt(int64),
-  access: opt(v.pipe(str, v.regex(/^[rwm]*$/, (i) => `expected letters from "rwm", got ${JSON.stringify(i.input)}`))),
+  access: opt(v.pipe(str, v.regex(/^[rwm]*$/, (i) => `expected letters from "rwm", got ${quote(i.input)}`))),
 });
 
 export const Memory = later(() => obj({

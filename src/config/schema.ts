@@ -10,6 +10,7 @@ import { bool, goInt, later, list, obj, oneOf, opt, str, stringMap, strings, typ
 import { IdMapping, Linux } from "./schema-linux.ts";
 import { Process } from "./schema-process.ts";
 import { Resources } from "./schema-resources.ts";
+import { quote } from "../quote.ts";
 
 export { Linux, Process, Resources };
 export type { Int };
@@ -19,7 +20,7 @@ const SUPPORTED_VERSION = /^1\.[0-3]\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-
 
 export const OciVersion = v.pipe(
   str,
-  v.regex(SUPPORTED_VERSION, (i) => `unsupported version ${JSON.stringify(i.input)} (supported: 1.0.0 to 1.3.x)`),
+  v.regex(SUPPORTED_VERSION, (i) => `unsupported version ${quote(i.input)} (supported: 1.0.0 to 1.3.x)`),
 );
 
 export const Root = obj({ path: str, readonly: opt(bool) });

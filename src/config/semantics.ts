@@ -2,6 +2,7 @@
 // duplicates, fields that need each other) and what runc refuses before it starts anything. Each
 // check throws a ConfigProblem naming the JSON path of the offending value.
 import { ConfigProblem } from "./issues.ts";
+import { quote } from "../quote.ts";
 import type { Config, Hook, Int, Linux, Mount, Process } from "./schema.ts";
 import { HOOK_NAMES } from "./schema.ts";
 import type { Resources } from "./schema-resources.ts";
@@ -13,7 +14,7 @@ function fail(path: Path, cause: string): never {
 }
 
 function requireAbsolute(path: Path, p: string): void {
-  if (!p.startsWith("/")) fail(path, `must be an absolute path, got ${JSON.stringify(p)}`);
+  if (!p.startsWith("/")) fail(path, `must be an absolute path, got ${quote(p)}`);
 }
 
 /** Every rule for a whole config.json. */
@@ -41,7 +42,7 @@ export function checkProcess(p: Process, path: Path): void {
   const seen = new Map<string, number>();
   p.rlimits?.forEach((r, i) => {
     const first = seen.get(r.type);
-    if (first !== undefined) fail([...path, "rlimits", i, "type"], `duplicate ${JSON.stringify(r.type)} (also at rlimits[${first}])`);
+    if (first !== undefined) fail([...path, "rlimits", i, "type"], `duplicate ${quote(r.type)} (also at rlimits[${first}])`);
     seen.set(r.type, i);
   });
   const s = p.scheduler;
@@ -78,7 +79,7 @@ function checkLinux(l: Linux, path: Path, c: Config): void {
   l.namespaces?.forEach((n, i) => {
     const at = [...path, "namespaces", i];
     const first = ns.get(n.type);
-    if (first) fail([...at, "type"], `duplicate namespace ${JSON.stringify(n.type)} (also at namespaces[${first.index}])`);
+    if (first) fail([...at, "type"], `duplicate namespace ${quote(n.type)} (also at namespaces[${first.index}])`);
     if (n.path !== undefined && n.path !== "") requireAbsolute([...at, "path"], n.path);
     ns.set(n.type, { index: i, path: n.path || undefined });
   });
@@ -125,7 +126,7 @@ function checkUserNamespace(l: Linux, path: Path, userns: { path?: string } | un
 /** Kernel interface names: 1-15 bytes, no "/", ":" or whitespace, not "." or "..". */
 function checkInterfaceName(path: Path, name: string): void {
   const ok = name.length > 0 && Buffer.byteLength(name) <= 15 && !/[/:\s]/.test(name) && name !== "." && name !== "..";
-  if (!ok) fail(path, `invalid network interface name ${JSON.stringify(name)}`);
+  if (!ok) fail(path, `invalid network interface name ${quote(name)}`);
 }
 
 export function checkResources(r: Resources, path: Path): void {
@@ -161,10 +162,10 @@ function checkSeccomp(s: NonNullable<Linux["seccomp"]>, path: Path): void {
 function checkIntelRdt(r: NonNullable<Linux["intelRdt"]>, path: Path): void {
   const id = r.closID;
   // "/" is the default CLOS; any other id names one resctrl directory.
-  if (id !== undefined && id !== "/" && (id === "." || id === ".." || /[/\n]/.test(id))) fail([...path, "closID"], `invalid CLOS id ${JSON.stringify(id)}`);
+  if (id !== undefined && id !== "/" && (id === "." || id === ".." || /[/\n]/.test(id))) fail([...path, "closID"], `invalid CLOS id ${quote(id)}`);
   if (r.l3CacheSchema?.includes("\n")) fail([...path, "l3CacheSchema"], "must not contain newlines");
   if (r.memBwSchema !== undefined) {
-    if (!r.memBwSchema.startsWith("MB:")) fail([...path, "memBwSchema"], `must start with "MB:", got ${JSON.stringify(r.memBwSchema)}`);
+    if (!r.memBwSchema.startsWith("MB:")) fail([...path, "memBwSchema"], `must start with "MB:", got ${quote(r.memBwSchema)}`);
     if (r.memBwSchema.includes("\n")) fail([...path, "memBwSchema"], "must not contain newlines");
   }
   r.schemata?.forEach((line, i) => {
@@ -177,6 +178,6 @@ const NEEDS_NODES = new Set(["MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTE
 
 function checkMemoryPolicy(m: NonNullable<Linux["memoryPolicy"]>, path: Path): void {
   const hasNodes = Boolean(m.nodes);
-  if (NO_NODES.has(m.mode) && hasNodes) fail([...path, "nodes"], `${m.mode} takes no nodes, got ${JSON.stringify(m.nodes)}`);
+  if (NO_NODES.has(m.mode) && hasNodes) fail([...path, "nodes"], `${m.mode} takes no nodes, got ${quote(m.nodes)}`);
   if (NEEDS_NODES.has(m.mode) && !hasNodes) fail([...path, "nodes"], `${m.mode} needs at least one node`);
 }

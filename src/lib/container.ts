@@ -46,6 +46,7 @@ export interface ContainerState {
 }
 
 export const defaultRoot = store.defaultRoot;
+export const isUntrustedState = store.isUntrustedState;
 export const validateId = store.validateId;
 
 export const stateDir = (root: string, id: string) => join(root, id);

@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import * as native from "../ffi.ts";
 import { BunruncError } from "./errors.ts";
 import type { IdMapping, Spec } from "../plan/spec.ts";
+import { clip } from "../quote.ts";
 
 
 /** mkfifo with runc's mode (0622: anyone may open it to start the container, only root reads). */
@@ -19,7 +20,7 @@ export function connectConsole(path: string): number {
   try {
     return native.unixConnect(path);
   } catch (e) {
-    throw new BunruncError("system", `create: --console-socket ${path}: ${(e as Error).message}`);
+    throw new BunruncError("system", `create: --console-socket ${clip(path)}: ${(e as Error).message}`);
   }
 }
 

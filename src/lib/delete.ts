@@ -3,7 +3,7 @@
 // paused -> refused unless --force, which SIGKILLs everything first.
 import { existsSync, rmdirSync, writeFileSync } from "node:fs";
 import type { CgroupManager } from "../cgroups/manager.ts";
-import { hookState, readState, refresh, removeStateDir, stateDir, type ContainerState } from "./container.ts";
+import { hookState, isUntrustedState, readState, refresh, removeStateDir, stateDir, type ContainerState } from "./container.ts";
 import { BunruncError } from "./errors.ts";
 import { runHooksWarn } from "./hooks.ts";
 import { reapIfChild, signalInit, waitGone } from "./process.ts";
@@ -27,8 +27,8 @@ export async function del(opts: DeleteOptions): Promise<void> {
     saved = readState(opts.root, opts.id);
   } catch (e) {
     // --force on a missing container succeeds; a state dir without state.json (create died
-    // half way) is removed too.
-    if (!opts.force) throw e;
+    // half way) is removed too. State another user could have written is refused even so.
+    if (!opts.force || isUntrustedState(e)) throw e;
     if (existsSync(stateDir(opts.root, opts.id))) removeStateDir(opts.root, opts.id);
     return;
   }

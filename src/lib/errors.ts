@@ -7,6 +7,7 @@ export type ErrorCode =
   | "not-found" // container does not exist
   | "exists" // container id already taken, or spec file exists
   | "bad-state" // the container's status does not allow the operation
+  | "untrusted" // the state root, a container's state dir or state.json could have been written by another user
   | "not-implemented"
   | "system"; // a syscall or step failed
 

@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { join, normalize } from "node:path";
 import type { Internal } from "./container.ts";
 import { fail } from "./exec-process.ts";
+import { clip, quote } from "../quote.ts";
 
 export function execCgroupDirs(state: Pick<Internal, "cgroupPaths" | "cgroupVersion">, specs: readonly string[]): string[] {
   const paths = state.cgroupPaths;
@@ -16,11 +17,11 @@ export function execCgroupDirs(state: Pick<Internal, "cgroupPaths" | "cgroupVers
     const path = colon < 0 ? spec : spec.slice(colon + 1);
     const clean = normalize(path).replace(/^\/+|\/+$/g, "");
     if (!clean || clean === "." || clean.split("/").includes("..")) {
-      throw fail(`--cgroup ${JSON.stringify(spec)}: expected a path below the container's cgroup`);
+      throw fail(`--cgroup ${quote(spec)}: expected a path below the container's cgroup`);
     }
     for (const c of controllers) {
-      if (c && state.cgroupVersion === 2) throw fail(`--cgroup ${JSON.stringify(spec)}: cgroup v2 has no per-controller paths; give the path alone`);
-      if (c && !(c in paths)) throw fail(`--cgroup ${JSON.stringify(spec)}: the container has no ${JSON.stringify(c)} cgroup`);
+      if (c && state.cgroupVersion === 2) throw fail(`--cgroup ${quote(spec)}: cgroup v2 has no per-controller paths; give the path alone`);
+      if (c && !(c in paths)) throw fail(`--cgroup ${quote(spec)}: the container has no ${quote(c)} cgroup`);
       sub.set(c, clean);
     }
   }
@@ -35,7 +36,7 @@ export function execCgroupDirs(state: Pick<Internal, "cgroupPaths" | "cgroupVers
   for (const [dir, s] of byDir) {
     const target = s ? join(dir, s) : dir;
     if (s && !existsSync(join(target, "cgroup.procs"))) {
-      throw fail(`--cgroup: ${target}: no such cgroup (sub-cgroups must exist before exec)`);
+      throw fail(`--cgroup: ${clip(target)}: no such cgroup (sub-cgroups must exist before exec)`);
     }
     dirs.push(target);
   }

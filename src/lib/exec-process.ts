@@ -2,10 +2,11 @@
 // from config.json with the command line's args and overrides (--cwd, --env, --tty, --user,
 // --additional-gids, --cap, --no-new-privs, --apparmor, --process-label). What the process does
 // not say it inherits from the container's: capabilities, rlimits, no_new_privs, oom_score_adj.
-import { readFileSync } from "node:fs";
+import { readDocument } from "../config/limits.ts";
 import { parseProcessJson } from "../config/load.ts";
 import type { SpecProcess } from "../plan/spec.ts";
 import { BunruncError } from "./errors.ts";
+import { clip, quote } from "../quote.ts";
 
 export interface ProcessOverrides {
   /** Path of a process.json (--process): the whole process; the overrides below are ignored. */
@@ -45,13 +46,13 @@ export function execProcess(container: SpecProcess | undefined, o: ProcessOverri
 function readProcessFile(path: string): SpecProcess {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readDocument(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw fail(`--process ${path}: ${code === "ENOENT" ? "no such file or directory" : (e as Error).message}`);
+    throw fail(`--process ${clip(path)}: ${code === "ENOENT" ? "no such file or directory" : (e as Error).message}`);
   }
   try {
-    return parseProcessJson(text, path) as SpecProcess;
+    return parseProcessJson(text, clip(path)) as SpecProcess;
   } catch (e) {
     throw fail((e as Error).message);
   }
@@ -68,7 +69,7 @@ function inline(container: SpecProcess | undefined, o: ProcessOverrides): SpecPr
   if (o.cwd) p.cwd = o.cwd;
   if (o.env?.length) {
     o.env.forEach((e, i) => {
-      if (!e.includes("=")) throw fail(`--env ${JSON.stringify(e)} (#${i + 1}): expected KEY=VALUE`);
+      if (!e.includes("=")) throw fail(`--env ${quote(e)} (#${i + 1}): expected KEY=VALUE`);
     });
     p.env = [...(p.env ?? []), ...o.env];
   }
@@ -91,11 +92,11 @@ function applyUser(p: SpecProcess, spec: string): void {
   const [uidText, gidText, ...rest] = spec.split(":");
   const parse = (text: string | undefined, what: string) => {
     if (text === undefined || !/^\d+$/.test(text) || Number(text) > UINT32_MAX) {
-      throw fail(`--user ${JSON.stringify(spec)}: ${what} must be a number from 0 to ${UINT32_MAX} (names are not looked up)`);
+      throw fail(`--user ${quote(spec)}: ${what} must be a number from 0 to ${UINT32_MAX} (names are not looked up)`);
     }
     return Number(text);
   };
-  if (rest.length) throw fail(`--user ${JSON.stringify(spec)}: expected uid[:gid]`);
+  if (rest.length) throw fail(`--user ${quote(spec)}: expected uid[:gid]`);
   const user = { ...p.user, uid: parse(uidText, "uid") };
   if (gidText !== undefined) user.gid = parse(gidText, "gid");
   p.user = user;

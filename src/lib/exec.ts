@@ -23,6 +23,7 @@ import { catchSignals, type Foreground } from "./foreground.ts";
 import { caller } from "./caller.ts";
 import { ffi, MSG, openInit } from "./process.ts";
 import { receiveMaster } from "./tty.ts";
+import { clip } from "../quote.ts";
 
 export interface ExecOptions extends ProcessOverrides {
   root: string;
@@ -292,7 +293,7 @@ function connectSocket(path: string, flag: string): number {
   try {
     return native.unixConnect(path);
   } catch (e) {
-    throw new BunruncError("system", `exec failed: ${flag} ${path}: ${(e as Error).message}`);
+    throw new BunruncError("system", `exec failed: ${flag} ${clip(path)}: ${(e as Error).message}`);
   }
 }
 
@@ -301,7 +302,7 @@ function sendPidfd(path: string, pidfd: number): void {
   try {
     native.sendFd(sock, pidfd, "pidfd");
   } catch (e) {
-    throw new BunruncError("system", `exec failed: --pidfd-socket ${path}: ${(e as Error).message}`);
+    throw new BunruncError("system", `exec failed: --pidfd-socket ${clip(path)}: ${(e as Error).message}`);
   } finally {
     ffi.close(sock);
   }

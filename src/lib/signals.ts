@@ -1,5 +1,6 @@
 // Signal names and numbers (x86_64/arm64 numbering), for kill and for run's forwarding.
 import { BunruncError } from "./errors.ts";
+import { clip } from "../quote.ts";
 
 export const SIGNALS: Readonly<Record<string, number>> = {
   HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10,
@@ -16,7 +17,7 @@ export function parseSignal(text: string): number {
   if (/^\d+$/.test(text)) {
     const n = Number(text);
     if (n >= 1 && n <= SIGRTMAX) return n;
-    throw new BunruncError("usage", `unknown signal "${text}"`);
+    throw new BunruncError("usage", `unknown signal "${clip(text)}"`);
   }
   const name = text.toUpperCase().replace(/^SIG/, "");
   const known = SIGNALS[name];
@@ -26,5 +27,5 @@ export function parseSignal(text: string): number {
     const n = name.startsWith("RTMIN") ? SIGRTMIN + Number(rt[1] ?? 0) : SIGRTMAX - Number(rt[1] ?? 0);
     if (n >= SIGRTMIN && n <= SIGRTMAX) return n;
   }
-  throw new BunruncError("usage", `unknown signal "${text}"`);
+  throw new BunruncError("usage", `unknown signal "${clip(text)}"`);
 }

@@ -7,6 +7,7 @@ import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { BunruncError } from "./errors.ts";
 import { strerror } from "./errno.ts";
+import { clip } from "../quote.ts";
 
 export const SPEC_OCI_VERSION = "1.3.0";
 const CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
@@ -83,7 +84,7 @@ export function writeSpec(opts: SpecOptions = {}): string {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === "EEXIST") throw exists();
-    throw new BunruncError("system", `open ${path}: ${err.errno ? strerror(err.errno) : err.message}`);
+    throw new BunruncError("system", `open ${clip(path)}: ${err.errno ? strerror(err.errno) : err.message}`);
   }
   return path;
 }
@@ -91,10 +92,10 @@ export function writeSpec(opts: SpecOptions = {}): string {
 /** runc chdirs into --bundle first; its error reads `chdir DIR: <strerror>`. */
 function checkDir(given: string, dir: string): void {
   try {
-    if (!statSync(dir).isDirectory()) throw new BunruncError("usage", `chdir ${given}: not a directory`);
+    if (!statSync(dir).isDirectory()) throw new BunruncError("usage", `chdir ${clip(given)}: not a directory`);
   } catch (e) {
     if (e instanceof BunruncError) throw e;
     const err = e as NodeJS.ErrnoException;
-    throw new BunruncError("usage", `chdir ${given}: ${err.errno ? strerror(err.errno) : err.message}`);
+    throw new BunruncError("usage", `chdir ${clip(given)}: ${err.errno ? strerror(err.errno) : err.message}`);
   }
 }

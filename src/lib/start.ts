@@ -5,6 +5,7 @@ import { fifoPath, hookState, readState, refresh, writeState } from "./container
 import { BunruncError } from "./errors.ts";
 import { runHooksWarn } from "./hooks.ts";
 import { phase } from "../timing.ts";
+import { clip } from "../quote.ts";
 
 export interface StartOptions {
   root: string;
@@ -31,7 +32,7 @@ export async function start(opts: StartOptions): Promise<void> {
   } catch (e) {
     // ENXIO: nobody holds the read end any more, the init is gone.
     if ((e as NodeJS.ErrnoException).code === "ENXIO") throw new BunruncError("bad-state", WRONG_STATE.stopped!);
-    throw new BunruncError("system", `start: open ${fifo}: ${(e as Error).message}`);
+    throw new BunruncError("system", `start: open ${clip(fifo)}: ${(e as Error).message}`);
   }
   try {
     writeSync(fd, new Uint8Array([0]));

@@ -1,5 +1,5 @@
 // `state` and `list`: saved state + live status, in runc's shapes.
-import { listIds, ownerName, readState, refresh, type ContainerState } from "./container.ts";
+import { isUntrustedState, listIds, ownerName, readState, refresh, type ContainerState } from "./container.ts";
 
 /** runc's `state` JSON: the OCI state plus rootfs, created and owner, in runc's key order. */
 export interface StateJson {
@@ -23,15 +23,21 @@ export function state(opts: { root: string; id: string }): StateJson {
   return toStateJson(refresh(opts.root, readState(opts.root, opts.id)));
 }
 
-/** Every container under root with its live status; `owner` is the state dir owner's name (runc's list). */
-export function list(opts: { root: string }): StateJson[] {
+/**
+ * Every container under root with its live status; `owner` is the state dir owner's name (runc's
+ * list). A root another user could write is refused; an entry whose directory or state.json
+ * another user could write is skipped with a warning (runc's list skips, with a message, the
+ * entries it cannot load; one planted entry must not hide the others).
+ */
+export function list(opts: { root: string; warn?: (message: string) => void }): StateJson[] {
   const out: StateJson[] = [];
   for (const id of listIds(opts.root)) {
     let s: ContainerState;
     try {
       s = readState(opts.root, id);
-    } catch {
-      continue; // removed while we looked
+    } catch (e) {
+      if (isUntrustedState(e)) opts.warn?.(`skipping ${id}: ${(e as Error).message}`);
+      continue; // or removed while we looked
     }
     out.push(toStateJson(refresh(opts.root, s), ownerName(opts.root, id)));
   }

@@ -2,13 +2,14 @@
 // LinuxResources JSON document (-r FILE, or "-" for stdin: what containerd and docker send);
 // only the fields given are written, devices are left alone (runc does the same); the state
 // records the merged limits.
-import { readFileSync } from "node:fs";
+import { readDocument } from "../config/limits.ts";
 import { CgroupError, kernelMemoryWarning, type Resources } from "../cgroups/types.ts";
 import { parseResourcesJson } from "../config/load.ts";
 import { loadCgroup } from "./cgroup.ts";
 import { readState, refresh, writeState } from "./container.ts";
 import { mergeResources, resourcesForState } from "./resources-record.ts";
 import { BunruncError } from "./errors.ts";
+import { clip, quote } from "../quote.ts";
 
 export interface UpdateOptions {
   root: string;
@@ -38,12 +39,12 @@ export function update(opts: UpdateOptions): void {
 export function readResourcesFile(path: string): Resources {
   let text: string;
   try {
-    text = path === "-" ? readFileSync(0, "utf8") : readFileSync(path, "utf8");
+    text = readDocument(path === "-" ? 0 : path);
   } catch (e) {
-    throw new BunruncError("usage", `update: --resources: ${path === "-" ? "stdin" : path}: ${(e as Error).message}`);
+    throw new BunruncError("usage", `update: --resources: ${path === "-" ? "stdin" : clip(path)}: ${(e as Error).message}`);
   }
   try {
-    return parseResourcesJson(text, path === "-" ? "--resources (stdin)" : path) as Resources;
+    return parseResourcesJson(text, path === "-" ? "--resources (stdin)" : clip(path)) as Resources;
   } catch (e) {
     throw new BunruncError("invalid-config", `update: ${(e as Error).message}`);
   }
@@ -77,7 +78,7 @@ const UNITS: Record<string, bigint> = { "": 1n, k: 1024n, m: 1024n ** 2n, g: 102
 export function parseBytes(flag: string, s: string): bigint {
   if (s === "-1") return -1n;
   const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(s);
-  if (!m) throw new BunruncError("usage", `invalid value for ${flag}: invalid size: '${s}'`);
+  if (!m) throw new BunruncError("usage", `invalid value for ${flag}: invalid size: '${clip(s)}'`);
   const [int, frac = ""] = m[1]!.split(".");
   const unit = UNITS[(m[2] ?? "").toLowerCase()]!;
   const scale = 10n ** BigInt(frac.length);
@@ -85,7 +86,7 @@ export function parseBytes(flag: string, s: string): bigint {
 }
 
 function parseInt64(flag: string, s: string, unsigned: boolean): bigint {
-  if (!/^[-+]?\d+$/.test(s) || (unsigned && s.startsWith("-"))) throw new BunruncError("usage", `invalid value for ${flag}: strconv.Parse${unsigned ? "Uint" : "Int"}: parsing ${JSON.stringify(s)}: invalid syntax`);
+  if (!/^[-+]?\d+$/.test(s) || (unsigned && s.startsWith("-"))) throw new BunruncError("usage", `invalid value for ${flag}: strconv.Parse${unsigned ? "Uint" : "Int"}: parsing ${quote(s)}: invalid syntax`);
   return BigInt(s);
 }
 

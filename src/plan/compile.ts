@@ -10,6 +10,7 @@ import { emitNamespaces } from "./namespaces.ts";
 import { emitExecTarget, emitIdentity, emitLsmLabels, emitResetAffinity, emitRlimits, emitScheduling } from "./process.ts";
 import type { Spec, SpecHook } from "./spec.ts";
 import { Op, PlanWriter } from "./wire.ts";
+import { quote } from "../quote.ts";
 
 export { CompileError } from "./mounts.ts";
 
@@ -161,7 +162,7 @@ function emitRootfs(w: PlanWriter, spec: Spec, opts: CompileOptions, newNamespac
     w.op(Op.BindRootfsPrivate, `bind the rootfs ${opts.rootfs} (no mount namespace: in the runtime's)`).str(opts.rootfs);
   } else {
     const propagation = given ? PROPAGATION_OPTIONS[given] : MS.SLAVE | MS.REC;
-    if (propagation === undefined) throw new CompileError(`linux.rootfsPropagation: unknown propagation ${JSON.stringify(given)}`);
+    if (propagation === undefined) throw new CompileError(`linux.rootfsPropagation: unknown propagation ${quote(given)}`);
     // As runc: the mount holding the rootfs becomes slave when asked for, else private; an
     // explicit shared/unbindable is applied again to the new "/" once pivot_root made it one.
     const parent = given && propagation & MS.SLAVE ? MS.SLAVE : MS.PRIVATE;
@@ -184,7 +185,7 @@ function newNetNamespace(spec: Spec): boolean {
 function checkSysctlKey(key: string): string {
   const parts = key.split(".");
   if (key.includes("/") || parts.some((p) => p === "" || p === "..")) {
-    throw new CompileError(`linux.sysctl[${JSON.stringify(key)}]: not a sysctl key (dot-separated names, no "/" or empty parts)`);
+    throw new CompileError(`linux.sysctl[${quote(key)}]: not a sysctl key (dot-separated names, no "/" or empty parts)`);
   }
   return key;
 }

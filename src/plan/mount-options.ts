@@ -1,6 +1,7 @@
 // Mount `options` of a runtime-spec mount -> mount(2) flags, propagation, data and the recursive
 // mount_setattr attributes. Unknown options are filesystem data, as mount(8) treats them.
 import { MOUNT_ATTR, MS } from "./linux.ts";
+import { quote } from "../quote.ts";
 
 export interface MountOptions {
   flags: number;
@@ -132,7 +133,7 @@ export function parseMountOptions(options: readonly string[] = []): MountOptions
       out.tmpcopyup = true;
       continue;
     }
-    if (UNSUPPORTED.has(option)) throw new MountOptionError(`option ${JSON.stringify(option)} is not supported by bunrunc`);
+    if (UNSUPPORTED.has(option)) throw new MountOptionError(`option ${quote(option)} is not supported by bunrunc`);
     data.push(option);
   }
   out.data = data.join(",");

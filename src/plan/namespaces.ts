@@ -6,6 +6,7 @@ import { CLONE, NAMESPACE_FLAGS } from "./linux.ts";
 import { CompileError } from "./mounts.ts";
 import type { Spec } from "./spec.ts";
 import { Op, type PlanWriter } from "./wire.ts";
+import { clip, quote } from "../quote.ts";
 
 export interface Namespaces {
   /** CLONE_NEW* bits for clone3. */
@@ -29,7 +30,7 @@ export function emitNamespaces(w: PlanWriter, spec: Spec): Namespaces {
   const namespaces = spec.linux?.namespaces ?? [];
   namespaces.forEach((n, i) => {
     const flag = NAMESPACE_FLAGS[n.type];
-    if (flag === undefined) throw new CompileError(`linux.namespaces[${i}].type: unknown namespace ${JSON.stringify(n.type)}`);
+    if (flag === undefined) throw new CompileError(`linux.namespaces[${i}].type: unknown namespace ${quote(n.type)}`);
     listed |= flag;
     if (!n.path) created |= flag;
   });
@@ -53,7 +54,7 @@ export function timeOffsets(spec: Spec): string {
   const offsets = spec.linux?.timeOffsets ?? {};
   let text = "";
   for (const [clock, o] of Object.entries(offsets)) {
-    if (!(CLOCKS as readonly string[]).includes(clock)) throw new CompileError(`linux.timeOffsets.${clock}: unknown clock (monotonic or boottime)`);
+    if (!(CLOCKS as readonly string[]).includes(clock)) throw new CompileError(`linux.timeOffsets.${clip(clock)}: unknown clock (monotonic or boottime)`);
     const nanos = BigInt(o.nanosecs ?? 0);
     if (nanos < 0n || nanos > NANOS_MAX) throw new CompileError(`linux.timeOffsets.${clock}.nanosecs: must be 0..${NANOS_MAX}`);
     text += `${clock} ${BigInt(o.secs ?? 0)} ${nanos}\n`;

@@ -3,6 +3,7 @@ import { CompileError } from "./mounts.ts";
 import { CAPABILITIES, IOPRIO_CLASSES, PERSONALITY_DOMAINS, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "./linux.ts";
 import type { SpecLinux, SpecProcess } from "./spec.ts";
 import { Op, type PlanWriter } from "./wire.ts";
+import { quote } from "../quote.ts";
 
 // runc sets 0022 when the config has no umask; containers inherit nothing from the runtime.
 const UMASK_DEFAULT = 0o022;
@@ -21,7 +22,7 @@ export function capMask(names: readonly string[] | undefined, unknown: string[])
 export function emitRlimits(w: PlanWriter, p: SpecProcess): void {
   (p.rlimits ?? []).forEach((r, i) => {
     const resource = RLIMITS[r.type];
-    if (resource === undefined) throw new CompileError(`process.rlimits[${i}].type: unknown rlimit ${JSON.stringify(r.type)}`);
+    if (resource === undefined) throw new CompileError(`process.rlimits[${i}].type: unknown rlimit ${quote(r.type)}`);
     w.op(Op.Rlimit, `set ${r.type}`).u32(resource).u64(r.soft).u64(r.hard);
   });
 }
@@ -31,11 +32,11 @@ export function emitScheduling(w: PlanWriter, p: SpecProcess, linux: SpecLinux |
   const s = p.scheduler;
   if (s) {
     const policy = SCHED_POLICIES[s.policy];
-    if (policy === undefined) throw new CompileError(`process.scheduler.policy: unknown policy ${JSON.stringify(s.policy)}`);
+    if (policy === undefined) throw new CompileError(`process.scheduler.policy: unknown policy ${quote(s.policy)}`);
     let flags = 0;
     for (const f of s.flags ?? []) {
       const bit = SCHED_FLAGS[f];
-      if (bit === undefined) throw new CompileError(`process.scheduler.flags: unknown flag ${JSON.stringify(f)}`);
+      if (bit === undefined) throw new CompileError(`process.scheduler.flags: unknown flag ${quote(f)}`);
       flags |= bit;
     }
     w.op(Op.Scheduler, `set scheduler ${s.policy}`)
@@ -50,13 +51,13 @@ export function emitScheduling(w: PlanWriter, p: SpecProcess, linux: SpecLinux |
   const io = p.ioPriority;
   if (io) {
     const cls = IOPRIO_CLASSES[io.class];
-    if (cls === undefined) throw new CompileError(`process.ioPriority.class: unknown class ${JSON.stringify(io.class)}`);
+    if (cls === undefined) throw new CompileError(`process.ioPriority.class: unknown class ${quote(io.class)}`);
     w.op(Op.IoPriority, `set I/O priority ${io.class}`).u32(cls).u32(Number(io.priority ?? 0));
   }
   const persona = linux?.personality;
   if (persona) {
     const domain = PERSONALITY_DOMAINS[persona.domain];
-    if (domain === undefined) throw new CompileError(`linux.personality.domain: unknown domain ${JSON.stringify(persona.domain)}`);
+    if (domain === undefined) throw new CompileError(`linux.personality.domain: unknown domain ${quote(persona.domain)}`);
     w.op(Op.Personality, `set personality ${persona.domain}`).u32(domain);
   }
 }
@@ -99,7 +100,7 @@ export function cpuMask(list: string, where: string): Uint8Array {
     const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
     const lo = Number(m?.[1]);
     const hi = m?.[2] === undefined ? lo : Number(m[2]);
-    if (!m || hi < lo || hi >= CPUS_MAX) throw new CompileError(`${where}: invalid CPU list ${JSON.stringify(list)}`);
+    if (!m || hi < lo || hi >= CPUS_MAX) throw new CompileError(`${where}: invalid CPU list ${quote(list)}`);
     for (let c = lo; c <= hi; c++) cpus.push(c);
   }
   const bytes = new Uint8Array(Math.ceil((Math.max(...cpus) + 1) / 64) * 8);

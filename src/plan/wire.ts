@@ -2,11 +2,20 @@
 // both sides must agree on PLAN_VERSION, every Op number and every payload's field order.
 // Layout is described in docs/ARCHITECTURE.md ("Plan wire format").
 
+import { VALUE_CHARS_MAX } from "../quote.ts";
+
 export const PLAN_MAGIC = 0x4c505242; // "BRPL"
 export const PLAN_VERSION = 3;
 export const PLAN_BYTES_MAX = 4 * 1024 * 1024;
 export const PLAN_OPS_MAX = 4096;
 export const PLAN_STRING_BYTES_MAX = 4096;
+/** Two values' worth (src/quote.ts VALUE_CHARS_MAX each) for a step's description. */
+const DESCRIPTION_CHARS_MAX = 2 * VALUE_CHARS_MAX;
+
+function clipMiddle(s: string): string {
+  const head = Math.ceil(DESCRIPTION_CHARS_MAX / 2);
+  return `${s.slice(0, head)}...${s.slice(s.length - (DESCRIPTION_CHARS_MAX - head - 3))}`;
+}
 
 /**
  * Ops the init executes in list order. Payload fields per op, in wire order.
@@ -157,7 +166,11 @@ export class PlanWriter {
     this.view = new DataView(next.buffer);
   }
 
-  /** Starts op `kind`; `description` names the step as the user reads it ("mount proc on /proc"). */
+  /**
+   * Starts op `kind`; `description` names the step as the user reads it ("mount proc on /proc").
+   * It is kept cut to DESCRIPTION_CHARS_MAX (in the middle: "mount <source> on <dest>" keeps its
+   * ends), since it quotes config values into error lines.
+   */
   op(kind: Op, description: string): this {
     if (this.opStart >= 0) this.endOp();
     this.grow(8);
@@ -166,7 +179,7 @@ export class PlanWriter {
     this.view.setUint16(this.len + 2, 0, true);
     this.view.setUint32(this.len + 4, 0, true);
     this.len += 8;
-    this.descriptions.push(description);
+    this.descriptions.push(description.length > DESCRIPTION_CHARS_MAX ? clipMiddle(description) : description);
     this.count++;
     return this;
   }

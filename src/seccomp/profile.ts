@@ -6,6 +6,7 @@
 // TRACE default to EPERM; SCMP_ACT_KILL is KILL_THREAD; a rule whose conditions name one
 // argument twice becomes one rule per condition (OR), as runc splits it; NOTIFY may not be the
 // default action nor apply to the calls that hand the listener over (runc: write).
+import { quote } from "../quote.ts";
 
 export const RET = {
   KILL_PROCESS: 0x8000_0000,
@@ -140,7 +141,7 @@ function errnoData(v: unknown, path: string): number | undefined {
 function action(name: unknown, errnoRet: number | undefined, path: string): number {
   if (typeof name !== "string") return fail(path, "must be a string");
   const base = ACTIONS[name];
-  if (base === undefined) return fail(path, `unknown action ${JSON.stringify(name)}`);
+  if (base === undefined) return fail(path, `unknown action ${quote(name)}`);
   if (base === RET.ERRNO || base === RET.TRACE) return base | (errnoRet ?? EPERM);
   return base;
 }
@@ -150,7 +151,7 @@ function archs(v: unknown, path: string, native: ArchName, skipped: string[]): A
   list(v, path).forEach((a, i) => {
     if (typeof a === "string" && a in ARCHS) out.add(a as ArchName);
     else if (typeof a === "string" && FOREIGN_ARCHS.has(a)) skipped.push(a);
-    else fail(`${path}[${i}]`, `unknown architecture ${JSON.stringify(a)}`);
+    else fail(`${path}[${i}]`, `unknown architecture ${quote(a)}`);
   });
   return [...out];
 }
@@ -159,7 +160,7 @@ function flags(v: unknown, path: string): Profile["flags"] {
   if (v === undefined || v === null) return undefined;
   return list(v, path).map((f, i) => {
     const flag = typeof f === "string" ? FLAGS[f] : undefined;
-    if (flag === undefined) fail(`${path}[${i}]`, `unknown flag ${JSON.stringify(f)}`);
+    if (flag === undefined) fail(`${path}[${i}]`, `unknown flag ${quote(f)}`);
     return { flag: flag!, path: `${path}[${i}]`, name: f as string };
   });
 }
@@ -169,7 +170,7 @@ function arg(a: unknown, path: string): FlatArg {
   const index = u64(a.index, `${path}.index`);
   if (index > 5n) fail(`${path}.index`, `must be 0 to 5 (a syscall has six arguments), got ${index}`);
   const op = typeof a.op === "string" ? OPS[a.op] : undefined;
-  if (op === undefined) fail(`${path}.op`, `unknown operator ${JSON.stringify(a.op)}`);
+  if (op === undefined) fail(`${path}.op`, `unknown operator ${quote(a.op)}`);
   const valueTwo = a.valueTwo === undefined || a.valueTwo === null ? 0n : u64(a.valueTwo, `${path}.valueTwo`);
   return { index: Number(index), op: op!, value: u64(a.value, `${path}.value`), valueTwo };
 }

@@ -10,14 +10,29 @@
 // releases the name the moment the holder dies, so there is nothing stale to clean up. Limit:
 // abstract names are per network namespace, so two bunrunc processes in different network
 // namespaces do not exclude each other (engines run the runtime in the host's).
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+//
+// Trust: state names host pids to signal and hooks to run, so bunrunc acts only on state no other
+// user could have written: the root, the container's directory and state.json must each be owned
+// by this user or by root and not writable by group or others, and the directory and state.json
+// must not be symbolic links (the root may be: the caller named it). Each is checked with fstat
+// on the fd that is then used, and each name is opened relative to the checked directory's fd
+// (through /proc/self/fd: Node has no openat), so nothing can be swapped in between.
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
 import { BunruncError, notFound } from "../lib/errors.ts";
+import { clip } from "../quote.ts";
 
 /** runc's id rule (`^[\w+-.]+$` minus `,`, which its regexp admits by accident), and never `.`/`..`. */
 const ID_RE = /^[A-Za-z0-9_+.-]+$/;
 const LOCK_WAIT_MS_MAX = 60_000;
 const LOCK_POLL_MS_MAX = 20;
+/**
+ * A state.json holds a config's hooks and annotations and a few fixed fields, and a config.json
+ * is at most 8 MiB (src/config/load.ts): anything larger was not written by bunrunc.
+ */
+export const STATE_BYTES_MAX = 16 * 1024 * 1024;
+const GROUP_OTHER_WRITE = 0o022;
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 export function defaultRoot(): string {
   if (process.getuid?.() === 0 || !process.env.XDG_RUNTIME_DIR) return "/run/bunrunc";
@@ -38,11 +53,15 @@ export function containerDir(root: string, id: string): string {
 export function createContainerDir(root: string, id: string): string {
   const dir = containerDir(root, id);
   mkdirSync(root, { recursive: true, mode: 0o711 });
+  const rootFd = openTrustedDir(root);
+  if (rootFd === null) throw new BunruncError("system", `create: ${root} vanished after mkdir`);
   try {
-    mkdirSync(dir, { mode: 0o711 });
+    mkdirSync(under(rootFd, id), { mode: 0o711 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new BunruncError("exists", "container with given ID already exists");
-    throw new BunruncError("system", `create: mkdir ${dir}: ${(e as Error).message}`);
+    throw new BunruncError("system", `create: mkdir ${clip(dir)}: ${(e as Error).message}`);
+  } finally {
+    closeSync(rootFd);
   }
   return dir;
 }
@@ -59,19 +78,103 @@ export function containerExists(root: string, id: string): boolean {
   }
 }
 
-/** The parsed state.json; `container does not exist` when there is none. */
-export function readStateFile<T>(root: string, id: string): T {
-  let text: string;
-  try {
-    text = readFileSync(join(containerDir(root, id), "state.json"), "utf8");
-  } catch {
-    throw notFound(id);
+/** The fd path that resolves `name` inside the directory open as `dirFd` (openat without openat). */
+const under = (dirFd: number, name: string) => `/proc/self/fd/${dirFd}/${name}`;
+
+/** The refusal for state another user could have written: one line naming the path and why. */
+function untrusted(path: string, why: string): BunruncError {
+  return new BunruncError("untrusted", `refusing untrusted state: ${clip(path)} ${why}`);
+}
+
+/** Throws unless `st` (of `path`) is owned by this user or root and not group/other-writable. */
+function checkTrusted(st: Stats, path: string): void {
+  const euid = process.geteuid?.() ?? 0;
+  if (st.uid !== 0 && st.uid !== euid) throw untrusted(path, `is owned by uid ${st.uid}, not by ${euid === 0 ? "root" : `uid ${euid} or root`}`);
+  const writers = st.mode & GROUP_OTHER_WRITE;
+  if (writers) {
+    const who = writers === GROUP_OTHER_WRITE ? "group and others" : writers === 0o020 ? "group" : "others";
+    throw untrusted(path, `is writable by ${who} (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`);
   }
+}
+
+/**
+ * Opens a directory and checks it: the root (`at` undefined: `path` is followed, symlinks and all)
+ * or `name` inside the directory open as `at` (never a symlink). null when it does not exist.
+ */
+function openTrustedDir(path: string, at?: { fd: number; name: string }): number | null {
+  let fd: number;
+  try {
+    fd = at ? openSync(under(at.fd, at.name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW) : openSync(path, O_RDONLY | O_DIRECTORY);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (at && (code === "ELOOP" || (code === "ENOTDIR" && isSymlink(under(at.fd, at.name))))) throw untrusted(path, "is a symbolic link");
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "ENAMETOOLONG") return null;
+    throw new BunruncError("system", `open ${clip(path)}: ${(e as Error).message}`);
+  }
+  try {
+    checkTrusted(fstatSync(fd), path);
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  return fd;
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** The text of `<root>/<id>/state.json` once root, dir and file passed the trust checks; null when missing. */
+function readTrustedState(root: string, id: string): string | null {
+  const dir = containerDir(root, id);
+  const path = join(dir, "state.json");
+  const rootFd = openTrustedDir(root);
+  if (rootFd === null) return null;
+  let dirFd: number | null = null;
+  let fd: number | null = null;
+  try {
+    dirFd = openTrustedDir(dir, { fd: rootFd, name: id });
+    if (dirFd === null) return null;
+    try {
+      fd = openSync(under(dirFd, "state.json"), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ELOOP") throw untrusted(path, "is a symbolic link");
+      if (code === "ENOENT" || code === "ENAMETOOLONG") return null;
+      throw new BunruncError("system", `open ${clip(path)}: ${(e as Error).message}`);
+    }
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw untrusted(path, "is not a regular file");
+    checkTrusted(st, path);
+    if (st.size > STATE_BYTES_MAX) throw new BunruncError("system", `${clip(path)}: ${st.size} bytes, at most ${STATE_BYTES_MAX}`);
+    return readFileSync(fd, "utf8");
+  } finally {
+    for (const f of [fd, dirFd, rootFd]) if (f !== null) closeSync(f);
+  }
+}
+
+/**
+ * The parsed state.json; `container does not exist` when there is none; a BunruncError with code
+ * "untrusted" when the root, the container's directory or state.json could have been written by
+ * another user (see Trust above).
+ */
+export function readStateFile<T>(root: string, id: string): T {
+  const text = readTrustedState(root, id);
+  if (text === null) throw notFound(id);
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new BunruncError("system", `${join(root, id, "state.json")}: ${(e as Error).message}`);
+    throw new BunruncError("system", `${clip(join(root, id, "state.json"))}: ${clip((e as Error).message)}`);
   }
+}
+
+/** Whether `e` is the refusal of untrusted state (which no --force may skip). */
+export function isUntrustedState(e: unknown): boolean {
+  return e instanceof BunruncError && e.code === "untrusted";
 }
 
 let tempSerial = 0;
@@ -97,15 +200,22 @@ export function writeStateFile(root: string, id: string, state: unknown): void {
   }
 }
 
-/** Ids of the directories under root that hold a state.json, sorted; [] when root is missing. */
+/**
+ * Ids of the directories under root that hold a state.json, sorted; [] when root is missing.
+ * Throws (code "untrusted") when the root itself could have been written by another user.
+ */
 export function listContainerIds(root: string): string[] {
+  const rootFd = openTrustedDir(root);
+  if (rootFd === null) return [];
   let names: string[];
   try {
-    names = readdirSync(root, { withFileTypes: true })
+    names = readdirSync(under(rootFd, ""), { withFileTypes: true })
       .filter((d) => d.isDirectory() && ID_RE.test(d.name))
       .map((d) => d.name);
   } catch {
     return [];
+  } finally {
+    closeSync(rootFd);
   }
   return names.filter((n) => statSafe(join(root, n, "state.json"))).sort();
 }

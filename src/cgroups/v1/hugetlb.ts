@@ -5,13 +5,14 @@ import type { Controller } from "../controller.ts";
 import { hasFile, readUint, writeControl } from "../files.ts";
 import type { Stats } from "../stats.ts";
 import { big, CgroupError, FIELD, type Resources } from "../types.ts";
+import { quote } from "../../quote.ts";
 
 const F = `${FIELD}.hugepageLimits`;
 
 function apply(dir: string, r: Resources): void {
   (r.hugepageLimits ?? []).forEach((h, i) => {
     const file = `hugetlb.${h.pageSize}.limit_in_bytes`;
-    if (!hasFile(dir, file)) throw new CgroupError(`${F}[${i}].pageSize`, `page size ${JSON.stringify(h.pageSize)} is not supported on this host (no ${file})`);
+    if (!hasFile(dir, file)) throw new CgroupError(`${F}[${i}].pageSize`, `page size ${quote(h.pageSize)} is not supported on this host (no ${file})`);
     writeControl(dir, file, big(h.limit), `${F}[${i}].limit`);
     const rsvd = `hugetlb.${h.pageSize}.rsvd.limit_in_bytes`;
     if (hasFile(dir, rsvd)) writeControl(dir, rsvd, big(h.limit), `${F}[${i}].limit`);

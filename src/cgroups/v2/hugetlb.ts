@@ -5,13 +5,14 @@ import { hasFile, readKeyValues, readUint, writeControl } from "../files.ts";
 import type { Stats } from "../stats.ts";
 import { big, CgroupError, FIELD, type Resources } from "../types.ts";
 import { pageSizes } from "../v1/hugetlb.ts";
+import { quote } from "../../quote.ts";
 
 const F = `${FIELD}.hugepageLimits`;
 
 function apply(dir: string, r: Resources): void {
   (r.hugepageLimits ?? []).forEach((h, i) => {
     const file = `hugetlb.${h.pageSize}.max`;
-    if (!hasFile(dir, file)) throw new CgroupError(`${F}[${i}].pageSize`, `page size ${JSON.stringify(h.pageSize)} is not supported on this host (no ${file})`);
+    if (!hasFile(dir, file)) throw new CgroupError(`${F}[${i}].pageSize`, `page size ${quote(h.pageSize)} is not supported on this host (no ${file})`);
     writeControl(dir, file, big(h.limit), `${F}[${i}].limit`);
     if (hasFile(dir, `hugetlb.${h.pageSize}.rsvd.max`)) writeControl(dir, `hugetlb.${h.pageSize}.rsvd.max`, big(h.limit), `${F}[${i}].limit`);
   });
