@@ -12,7 +12,8 @@ if (servePath && process.argv.length <= 2 && !process.argv[1]?.endsWith(".ts")) 
   dispatch(process.argv.slice(2)).then(
     (code) => {
       phase("exit");
-      process.exit(code);
+      // This process's own spawner waits in-process: never a Handback here.
+      process.exit(typeof code === "number" ? code : 1);
     },
     (e) => {
       logFailure(messageOf(e));

@@ -6,7 +6,6 @@
 import { existsSync, readFileSync, statfsSync } from "node:fs";
 import { join, normalize } from "node:path";
 import { CgroupError } from "./types.ts";
-import { caller } from "../lib/caller.ts";
 import { quote } from "../quote.ts";
 
 export const CGROUP_ROOT = "/sys/fs/cgroup";
@@ -40,10 +39,10 @@ export function v1Mounts(mountinfo = readFileSync("/proc/self/mountinfo", "utf8"
 }
 
 /**
- * The caller's cgroups (this process's, or in the resident server the front's: src/lib/caller.ts)
- * from /proc/PID/cgroup: v1 controller -> path, and "" -> the v2 path.
+ * A process's cgroups from its /proc/PID/cgroup text (this process's by default; the library
+ * passes its spawner's, src/lib/spawner.ts): v1 controller -> path, and "" -> the v2 path.
  */
-export function ownCgroups(text = caller().cgroups ?? readFileSync(`/proc/${caller().pid}/cgroup`, "utf8")): Record<string, string> {
+export function ownCgroups(text = readFileSync("/proc/self/cgroup", "utf8")): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split("\n")) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line);
@@ -96,6 +95,8 @@ export interface ResolveOptions {
   version?: Version;
   mounts?: Record<string, string>;
   own?: Record<string, string>;
+  /** The calling process's /proc/PID/cgroup, read only when a relative path needs it (default: this process's). */
+  callerCgroups?: () => string;
 }
 
 /** The container's cgroup directories: v1 hierarchy -> dir, v2 {"": dir}. */
@@ -109,7 +110,7 @@ export function resolvePaths(id: string, cgroupsPath: string | undefined, opts: 
   const absolute = inner.startsWith("/");
   inner = normalize(`/${inner}`).replace(/\/+$/, "");
   if (inner === "" || inner === "/") throw new CgroupError("linux.cgroupsPath", `${quote(cgroupsPath)} names the root cgroup`);
-  const own = absolute ? {} : (opts.own ?? ownCgroups());
+  const own = absolute ? {} : (opts.own ?? ownCgroups(opts.callerCgroups?.()));
   if (version === 2) {
     // Our own v2 cgroup holds processes, so a relative path goes next to it, under its parent.
     const base = absolute ? "/" : parentOf(own[""] ?? "/");

@@ -1,12 +1,13 @@
 // `create <id>`: flags -> lib create, under the container's lock.
 import type { VerbInvocation } from "./parse.ts";
+import type { Spawner } from "../lib/spawner.ts";
 import { create, type CreateOptions } from "../lib/create.ts";
 import { log } from "../log.ts";
 import { withContainerLock } from "../state/store.ts";
 import { warnUnsupportedGlobals } from "./globals.ts";
 
 /** The flags `create` and `run` share, as the library's create options. */
-export function createOptions({ global, flags, args: [id] }: VerbInvocation): CreateOptions {
+export function createOptions({ global, flags, args: [id] }: VerbInvocation, spawner: Spawner): CreateOptions {
   return {
     id: id!,
     root: global.root,
@@ -19,10 +20,11 @@ export function createOptions({ global, flags, args: [id] }: VerbInvocation): Cr
     systemdCgroup: global.systemdCgroup,
     warn: log.warn,
     debug: log.debug,
+    spawner,
   };
 }
 
-export default async function createVerb(inv: VerbInvocation): Promise<void> {
+export default async function createVerb(inv: VerbInvocation, spawner: Spawner): Promise<void> {
   warnUnsupportedGlobals(inv.global);
-  await withContainerLock(inv.global.root, inv.args[0]!, () => create(createOptions(inv)));
+  await withContainerLock(inv.global.root, inv.args[0]!, () => create(createOptions(inv, spawner)));
 }

@@ -6,7 +6,7 @@ import { parseArgv, parseGlobals, type Invocation, type VerbMain } from "./parse
 import { strerror } from "../lib/errno.ts";
 import { BunruncError } from "../lib/errors.ts";
 import { configureLog, log, logFailure } from "../log.ts";
-import { caller } from "../lib/caller.ts";
+import { thisProcess, type Handback, type Spawner } from "../lib/spawner.ts";
 import { LockBusy } from "../state/store.ts";
 import { oneLine } from "../quote.ts";
 
@@ -53,26 +53,35 @@ export function messageOf(e: unknown): string {
   return String(e);
 }
 
-/** Runs one call; argv0 is the name errors start with (runc prints its os.Args[0]). */
-export async function dispatch(argv: string[], argv0: string = invokedAs()): Promise<number> {
-  phase("main");
+/** The global flags' log settings for this call; false when --log cannot be opened (already reported). */
+function setUpLog(argv: string[]): { debug: boolean } | false {
   let global: ReturnType<typeof parseGlobals>["global"] | undefined;
   try {
     // Globals first, so even a bad verb line is logged where --log asks.
     global = parseGlobals(argv).global;
   } catch {
-    // parseArgv below reports the same error.
+    return { debug: false }; // parseArgv reports the same error
   }
-  if (global) {
-    try {
-      configureLog({ file: global.log, format: global.logFormat, debug: global.debug });
-    } catch (e) {
-      const errno = (e as NodeJS.ErrnoException).errno;
-      logFailure(`--log: open ${global.log}: ${errno ? strerror(errno) : messageOf(e)}`);
-      return 1;
-    }
-    if (global.debug) log.debug(`bunrunc ${argv.join(" ")}${caller().servedBy ? ` (${caller().servedBy})` : ""}`);
+  try {
+    configureLog({ file: global.log, format: global.logFormat, debug: global.debug });
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).errno;
+    logFailure(`--log: open ${global.log}: ${errno ? strerror(errno) : messageOf(e)}`);
+    return false;
   }
+  return { debug: global.debug };
+}
+
+/**
+ * Runs one call for `spawner` (this process unless the resident server passes a front's); argv0
+ * is the name errors start with (runc prints its os.Args[0]). A Handback only for a spawner whose
+ * caller waits itself.
+ */
+export async function dispatch(argv: string[], argv0: string = invokedAs(), spawner: Spawner = thisProcess): Promise<number | Handback> {
+  phase("main");
+  const logged = setUpLog(argv);
+  if (!logged) return 1;
+  if (logged.debug) log.debug(`bunrunc ${argv.join(" ")}${spawner.servedBy ? ` (${spawner.servedBy})` : ""}`);
   let inv: Invocation | undefined;
   try {
     inv = parseArgv(argv, { argv0 });
@@ -86,11 +95,22 @@ export async function dispatch(argv: string[], argv0: string = invokedAs()): Pro
     }
     const verb = await VERB_MODULES[inv.verb]!();
     phase("verb-loaded");
-    return (await verb.default(inv)) ?? 0;
+    return (await verb.default(inv, spawner)) ?? 0;
   } catch (e) {
     // Only in the resident server: the call goes back to its front untouched (src/server/serve.ts).
     if (e instanceof LockBusy) throw e;
     logFailure(oneLine(messageOf(e)));
     return exitCodeFor(e, inv?.kind === "verb" ? inv.verb : undefined);
+  }
+}
+
+/** A handed-back run's second half (its `finish`, with the process's exit code), logged like the call. */
+export async function finishHandback(argv: string[], finish: (code: number) => Promise<number>, code: number): Promise<number> {
+  if (!setUpLog(argv)) return 1;
+  try {
+    return await finish(code);
+  } catch (e) {
+    logFailure(oneLine(messageOf(e)));
+    return 1;
   }
 }

@@ -2,15 +2,16 @@
 // No container lock: a foreground exec lives as long as its process, and kill/delete must get
 // through meanwhile (runc does not hold one either).
 import type { VerbInvocation } from "./parse.ts";
-import { exec } from "../lib/exec.ts";
+import { execFor } from "../lib/exec.ts";
+import type { Handback, Spawner } from "../lib/spawner.ts";
 import { log } from "../log.ts";
 import { warnUnsupportedGlobals } from "./globals.ts";
 
 const str = (v: unknown) => (v as string) || undefined;
 
-export default function execVerb({ global, flags, args: [id, ...command] }: VerbInvocation): Promise<number> {
+export default function execVerb({ global, flags, args: [id, ...command] }: VerbInvocation, spawner: Spawner): Promise<number | Handback> {
   warnUnsupportedGlobals(global);
-  return exec({
+  return execFor({
     root: global.root,
     id: id!,
     processFile: str(flags.process),
@@ -32,5 +33,6 @@ export default function execVerb({ global, flags, args: [id, ...command] }: Verb
     ignorePaused: flags["ignore-paused"] as boolean,
     pidfdSocket: str(flags["pidfd-socket"]),
     warn: log.warn,
+    spawner,
   });
 }

@@ -8,6 +8,7 @@ import { defaultRoot, validateId } from "../state/store.ts";
 import { defaults, parseFlags, usageError, type FlagValues } from "./goflag.ts";
 import { GLOBAL_FLAGS, VERBS, type VerbSpec } from "./verbs.ts";
 import { clip, quote } from "../quote.ts";
+import type { Handback, Spawner } from "../lib/spawner.ts";
 
 export interface GlobalOptions {
   debug: boolean;
@@ -29,7 +30,8 @@ export type Invocation =
 
 export type VerbInvocation = Extract<Invocation, { kind: "verb" }>;
 /** What src/cli/<verb>.ts default-exports: returns the exit code (undefined = 0). */
-export type VerbMain = (inv: VerbInvocation) => number | void | Promise<number | void>;
+/** A verb: its exit code, or (run, exec for a spawner whose caller waits itself) a Handback. */
+export type VerbMain = (inv: VerbInvocation, spawner: Spawner) => number | void | Handback | Promise<number | void | Handback>;
 
 export interface ParseOptions {
   /** What runc prints as os.Args[0] in arity errors; the name we were invoked by. */

@@ -2,15 +2,16 @@
 // No container lock here: run holds the container for its whole life, and kill/delete from
 // other processes must still get through while it waits.
 import type { VerbInvocation } from "./parse.ts";
-import { run } from "../lib/run.ts";
+import { runFor } from "../lib/run.ts";
+import type { Handback, Spawner } from "../lib/spawner.ts";
 import { createOptions } from "./create.ts";
 import { warnUnsupportedGlobals } from "./globals.ts";
 
-export default function runVerb(inv: VerbInvocation): Promise<number> {
+export default function runVerb(inv: VerbInvocation, spawner: Spawner): Promise<number | Handback> {
   warnUnsupportedGlobals(inv.global);
   const { flags } = inv;
-  return run({
-    ...createOptions(inv),
+  return runFor({
+    ...createOptions(inv, spawner),
     detach: flags.detach as boolean,
     keep: flags.keep as boolean,
     noSubreaper: flags["no-subreaper"] as boolean,

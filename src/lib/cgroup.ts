@@ -21,11 +21,13 @@ export interface CgroupOptions {
   resources?: unknown;
   /** --systemd-cgroup: cgroupsPath is "slice:prefix:name". */
   systemd?: boolean;
+  /** The calling process's /proc/PID/cgroup, read when a relative cgroupsPath is under its cgroups. */
+  callerCgroups?: () => string;
 }
 
 /** cgroupsPath absolute, relative to our own cgroup, or absent (the id, relative) — runc's rules. */
 export function cgroupFor(id: string, cgroupsPath: string | undefined, opts: CgroupOptions = {}): LifecycleCgroup {
-  const mgr = CgroupManager.forContainer(id, cgroupsPath, { systemd: opts.systemd });
+  const mgr = CgroupManager.forContainer(id, cgroupsPath, { systemd: opts.systemd, callerCgroups: opts.callerCgroups });
   const resources = (opts.resources ?? {}) as Resources;
   return {
     version: mgr.version,

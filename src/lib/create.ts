@@ -17,7 +17,7 @@ import { runHooks } from "./hooks.ts";
 import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
 import { rfc3339Nano } from "./format.ts";
 import { ffi, MSG, procStat, type SyncMsg } from "./process.ts";
-import { caller } from "./caller.ts";
+import { thisProcess, type Spawner } from "./spawner.ts";
 import { detachRootfsMount, mountIdsAt, newRootfsMount, realRootfs } from "./rootfs-mount.ts";
 import { resourcesForState } from "./resources-record.ts";
 import { phase } from "../timing.ts";
@@ -49,6 +49,8 @@ export interface CreateOptions {
   warn?: (message: string) => void;
   /** Debug lines (seccomp: syscall names no table knows, skipped as runc does); the CLI logs them with --debug. */
   debug?: (message: string) => void;
+  /** Who clones the init (src/lib/spawner.ts); this process by default. */
+  spawner?: Spawner;
 }
 
 /** A created container whose init is still our child (`run` waits on it). */
@@ -98,12 +100,13 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
 
   const kmem = kernelMemoryWarning(spec.linux?.resources as Resources | undefined);
   if (kmem) opts.warn?.(kmem);
-  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup });
+  const spawner = opts.spawner ?? thisProcess;
+  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups });
   cg.create();
   cleanup.push(() => cg.destroy());
   phase("create.cgroup");
 
-  const listen = listenFds();
+  const listen = listenFds(spawner);
   const keepFds = listen + (opts.preserveFds ?? 0);
   // Extra fds are numbered in the init after the kept ones, in extraFds order.
   const extraFds = [fifoFd];
@@ -127,7 +130,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   if (joinFds) fds.push(...joinFds);
   const rootfsMount = plan.inRuntimeMountNs ? mountsBefore(rootfs) : undefined;
   if (rootfsMount) cleanup.push(() => rootfsMount.detachNew());
-  const child = caller().spawn({
+  const child = spawner.spawn({
     plan: plan.bytes,
     cloneFlags: plan.cloneFlags,
     keepFdsBelow: FIRST_EXTRA_FD + keepFds,
@@ -141,7 +144,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   phase("create.spawn");
   cleanup.push(() => {
     ffi.pidfdSendSignal(child.pidfd, 9);
-    caller().waitExited(child.pidfd);
+    spawner.waitExited(child.pidfd);
     ffi.close(child.pidfd);
   });
   if (userNs) {
@@ -232,9 +235,9 @@ export function compileSeccompIfAny(spec: Spec, _warn?: (m: string) => void, roo
 }
 
 /** systemd socket activation: fds 3.. handed to us are passed on when LISTEN_PID is us (runc does). */
-function listenFds(): number {
+function listenFds(spawner: Spawner): number {
   const n = Number(process.env.LISTEN_FDS ?? 0);
-  if (!(n > 0) || process.env.LISTEN_PID !== String(caller().pid)) return 0;
+  if (!(n > 0) || process.env.LISTEN_PID !== String(spawner.pid)) return 0;
   return n;
 }
 

@@ -20,7 +20,7 @@ import { BunruncError } from "./errors.ts";
 import { execCgroupDirs } from "./exec-cgroup.ts";
 import { execProcess, fail, type ProcessOverrides } from "./exec-process.ts";
 import { catchSignals, type Foreground } from "./foreground.ts";
-import { caller } from "./caller.ts";
+import { thisProcess, type Handback, type Spawner } from "./spawner.ts";
 import { ffi, MSG, openInit } from "./process.ts";
 import { receiveMaster } from "./tty.ts";
 import { clip } from "../quote.ts";
@@ -42,6 +42,8 @@ export interface ExecOptions extends ProcessOverrides {
   /** An AF_UNIX socket that receives a pidfd of the process (SCM_RIGHTS). */
   pidfdSocket?: string;
   warn?: (message: string) => void;
+  /** Who clones the process (src/lib/spawner.ts); this process by default. */
+  spawner?: Spawner;
 }
 
 
@@ -62,6 +64,12 @@ const NS_FILES: readonly [string, number][] = [
 
 /** Runs the process; resolves with its exit code (0 when detached). */
 export async function exec(opts: ExecOptions): Promise<number> {
+  return (await execFor({ ...opts, spawner: thisProcess })) as number;
+}
+
+/** exec for `opts.spawner`: the exit code, or a Handback when the spawner's caller waits itself. */
+export async function execFor(opts: ExecOptions): Promise<number | Handback> {
+  const spawner = opts.spawner ?? thisProcess;
   const saved = readState(opts.root, opts.id);
   checkStatus(refresh(opts.root, saved), opts);
   const spec = loadSpec(saved.bundle);
@@ -103,9 +111,9 @@ export async function exec(opts: ExecOptions): Promise<number> {
     for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
 
     // In the foreground the process (a grandchild once the intermediate exits) must come back to us.
-    // A front (src/lib/caller.ts) holds the signals and waits itself.
+    // A spawner whose caller waits itself (a front) holds the signals there.
     const foreground = !opts.detach;
-    if (foreground && !caller().waitInCaller) {
+    if (foreground && !spawner.waitsInCaller) {
       fg = catchSignals();
       const caught = fg;
       undo.push(() => caught.release());
@@ -113,17 +121,17 @@ export async function exec(opts: ExecOptions): Promise<number> {
     // v1: the child joins the cgroup itself (cheap); otherwise the JoinCgroup stop adds its pid.
     const joinFds = saved.bunrunc.cgroupVersion === 1 ? openTasksFiles(cgroupDirs) : null;
     if (joinFds) fds.push(...joinFds);
-    const child = caller().spawn({ plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds, cgroupJoinFds: joinFds ?? undefined, subreaper: foreground, holdSignals: foreground });
+    const child = spawner.spawn({ plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds, cgroupJoinFds: joinFds ?? undefined, subreaper: foreground, holdSignals: foreground });
     fds.push(child.syncFd);
-    undo.push(() => killAndReap(child.pidfd));
-    const pidfd = await walk(child, plan, joinFds ? [] : cgroupDirs, opts.ignorePaused ? -1 : SYNC_TIMEOUT_MS, undo);
+    undo.push(() => killAndReap(spawner, child.pidfd));
+    const pidfd = await walk(spawner, child, plan, joinFds ? [] : cgroupDirs, opts.ignorePaused ? -1 : SYNC_TIMEOUT_MS, undo);
     if (plan.forks) {
       // The intermediate exits right after FORKED; once it is reaped the process is reparented.
-      caller().waitExited(child.pidfd);
+      spawner.waitExited(child.pidfd);
       ffi.close(child.pidfd);
     }
     undo.length = 0;
-    return await afterStart(opts, pidfd.fd, pidfd.pid, ownEnd, fg);
+    return await afterStart(opts, spawner, pidfd.fd, pidfd.pid, ownEnd, fg);
   } catch (e) {
     for (const u of undo.reverse()) u();
     throw e;
@@ -195,7 +203,7 @@ interface Child {
 }
 
 /** Answers the init's stops; resolves with a pidfd of the process once its exec closed the socket. */
-async function walk(child: Child, plan: ExecPlan, cgroupDirs: string[], timeoutMs: number, undo: (() => void)[]): Promise<{ fd: number; pid: number }> {
+async function walk(spawner: Spawner, child: Child, plan: ExecPlan, cgroupDirs: string[], timeoutMs: number, undo: (() => void)[]): Promise<{ fd: number; pid: number }> {
   let pid = plan.forks ? 0 : child.pid;
   let pidfd = plan.forks ? -1 : child.pidfd;
   let forkedWaiting = false;
@@ -203,7 +211,7 @@ async function walk(child: Child, plan: ExecPlan, cgroupDirs: string[], timeoutM
   const openProcess = () => {
     pidfd = ffi.pidfdOpen(pid);
     const fd = pidfd;
-    undo.push(() => killAndReap(fd));
+    undo.push(() => killAndReap(spawner, fd));
     ffi.syncSend(child.syncFd, 0);
   };
   for (;;) {
@@ -256,33 +264,31 @@ export function execError(plan: { descriptions: string[] }, msg: { opIndex: numb
   return `exec failed: ${parts.join(": ")}`;
 }
 
-function killAndReap(pidfd: number): void {
+function killAndReap(spawner: Spawner, pidfd: number): void {
   try {
     ffi.pidfdSendSignal(pidfd, 9);
   } catch {}
-  caller().waitExited(pidfd);
+  spawner.waitExited(pidfd);
   ffi.close(pidfd);
 }
 
-async function afterStart(opts: ExecOptions, pidfd: number, pid: number, ownEnd: number | undefined, fg: Foreground | undefined): Promise<number> {
+async function afterStart(opts: ExecOptions, spawner: Spawner, pidfd: number, pid: number, ownEnd: number | undefined, fg: Foreground | undefined): Promise<number | Handback> {
   try {
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     if (opts.pidfdSocket) sendPidfd(opts.pidfdSocket, pidfd);
   } catch (e) {
     // runc's rule too: a process whose pid could not be handed over is not left running.
     fg?.release();
-    killAndReap(pidfd);
+    killAndReap(spawner, pidfd);
     throw e instanceof BunruncError ? e : new BunruncError("system", `exec failed: ${(e as Error).message}`);
   }
   if (opts.detach) {
     ffi.close(pidfd);
     return 0;
   }
-  const front = caller().waitInCaller;
-  if (front) {
+  if (spawner.waitsInCaller) {
     ffi.close(pidfd);
-    front(pid, false);
-    return 0;
+    return { waitFor: pid };
   }
   const master = ownEnd === undefined ? undefined : receiveMaster(ownEnd);
   return fg!.wait({ pidfd, pid, master });

@@ -1,13 +1,14 @@
 // `run`: create + start, then (unless --detach) wait for the container process without blocking
 // Bun's event loop, forwarding signals to it, and exit with its status (128+signal when killed).
 // With process.terminal and no --console-socket, bunrunc holds the pty master and relays it
-// (src/lib/tty.ts). The container is deleted afterwards unless --keep.
+// (src/lib/tty.ts). The container is deleted afterwards unless --keep. A spawner whose caller
+// waits itself (the resident server's front) gets a Handback: the wait, then the delete.
 import * as native from "../ffi.ts";
 import { createKeepingPidfd, type CreateOptions } from "./create.ts";
 import { del } from "./delete.ts";
 import { catchSignals, type Foreground } from "./foreground.ts";
 import { ffi } from "./process.ts";
-import { caller } from "./caller.ts";
+import { thisProcess, type Handback, type Spawner } from "./spawner.ts";
 import { start } from "./start.ts";
 import { phase } from "../timing.ts";
 
@@ -18,31 +19,32 @@ export interface RunOptions extends CreateOptions {
   noSubreaper?: boolean;
 }
 
-
 /** Returns the exit code `bunrunc run` exits with (0 when detached). */
 export async function run(opts: RunOptions): Promise<number> {
-  const resumed = caller().resumedWith;
-  if (resumed !== undefined) return finishRun(opts, resumed);
-  // A front (src/lib/caller.ts) holds the signals and waits itself.
-  const fg = opts.detach || caller().waitInCaller ? undefined : catchSignals();
+  return (await runFor({ ...opts, spawner: thisProcess })) as number;
+}
+
+/** run for `opts.spawner`: the exit code, or a Handback when the spawner's caller waits itself. */
+export async function runFor(opts: RunOptions): Promise<number | Handback> {
+  const spawner = opts.spawner ?? thisProcess;
+  const fg = opts.detach || spawner.waitsInCaller ? undefined : catchSignals();
   try {
-    return await runCaught(opts, fg);
+    return await runCaught(opts, spawner, fg);
   } catch (e) {
     fg?.release();
     throw e;
   }
 }
 
-async function runCaught(opts: RunOptions, fg: Foreground | undefined): Promise<number> {
+async function runCaught(opts: RunOptions, spawner: Spawner, fg: Foreground | undefined): Promise<number | Handback> {
   // A foreground terminal comes back on our own socketpair; create uses it only if process.terminal.
-  const front = caller().waitInCaller;
-  const pair = !opts.detach && !opts.consoleSocket && !front ? native.socketpair() : undefined;
+  const pair = !opts.detach && !opts.consoleSocket && !spawner.waitsInCaller ? native.socketpair() : undefined;
   let pidfd: number;
   let pid: number;
   let master: number | undefined;
   try {
     const foreground = opts.detach ? undefined : { subreaper: !opts.noSubreaper };
-    ({ pidfd, state: { pid } } = await createKeepingPidfd({ ...opts, consoleFd: pair?.[1], foreground }));
+    ({ pidfd, state: { pid } } = await createKeepingPidfd({ ...opts, spawner, consoleFd: pair?.[1], foreground }));
     // The init sent the master (if any) before it reported created: it is there or never comes.
     if (pair) master = receiveNow(pair[0]);
   } finally {
@@ -61,11 +63,9 @@ async function runCaught(opts: RunOptions, fg: Foreground | undefined): Promise<
     return 0;
   }
   phase("run.started");
-  if (front) {
-    // The front waits and calls again with the status: finishRun then.
+  if (spawner.waitsInCaller) {
     ffi.close(pidfd);
-    front(pid, true);
-    return 0;
+    return { waitFor: pid, finish: (code) => finishRun(opts, code) };
   }
   const code = await fg!.wait({ pidfd, pid, master });
   phase("run.exited");

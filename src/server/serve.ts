@@ -3,7 +3,7 @@
 // that connect to that socket, so a container verb costs a small static executable's start
 // instead of Bun's (bench/README.md). For each call it takes on the caller's working directory,
 // environment, umask and stdio; the container's processes are still cloned by the front
-// (src/lib/caller.ts). Who it serves and which calls: src/server/admission.ts.
+// (src/lib/spawner.ts). Who it serves and which calls: src/server/admission.ts.
 //
 // Calls run one at a time (they share this process's cwd, environment and stdio), but nothing a
 // caller does holds up the others: connections are read and admitted as they become ready (a
@@ -14,8 +14,8 @@
 import { lstatSync, openSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import * as ffi from "../ffi.ts";
-import { waitUnreaped, withCaller, type Caller, type SpawnInCaller } from "../lib/caller.ts";
-import { dispatch } from "../cli/dispatch.ts";
+import { isHandback, waitUnreaped, type Handback, type SpawnRequest, type Spawner } from "../lib/spawner.ts";
+import { dispatch, finishHandback } from "../cli/dispatch.ts";
 import { configureLog } from "../log.ts";
 import { LockBusy, setLockWaitMsMax } from "../state/store.ts";
 import { admitCaller, contextOf, served, stillAlive, type Admitted } from "./admission.ts";
@@ -40,8 +40,10 @@ interface Call {
   req: Request;
   stdio: number[];
   who: Admitted;
-  /** A foreground run's second half: the front sent the process's exit code. */
-  resumedWith?: number;
+  /** A handed-back run's second half, waiting for the process's exit code (the front's Status). */
+  finish?: (code: number) => Promise<number>;
+  /** That exit code, once the Status came. */
+  status?: number;
 }
 
 export async function serve(path: string): Promise<never> {
@@ -168,11 +170,12 @@ class Server {
       answer = msg && decodeAnswer(msg.bytes);
     } catch {}
     if (!answer || answer.op !== Op.status) return finish(call);
-    this.queue.push({ ...call, resumedWith: answer.code });
+    this.queue.push({ ...call, status: answer.code });
   }
 
   private async runCall(call: Call): Promise<void> {
-    if (call.resumedWith === undefined) {
+    const resuming = call.finish !== undefined && call.status !== undefined;
+    if (!resuming) {
       const stdio = begun(call.conn);
       if (!stdio) return finish(call);
       call.stdio = stdio;
@@ -180,23 +183,30 @@ class Server {
     const restore = this.takeOnCaller(call);
     if (!restore) return finish(call);
     phase("serve.caller-taken");
-    const front = frontCaller(call);
-    let code: number;
+    const argv = call.req.argv.slice(1);
+    let result: number | Handback;
     try {
-      code = await withCaller(front, () => dispatch(call.req.argv.slice(1), basename(call.req.argv[0]!)));
+      result = resuming ? await finishHandback(argv, call.finish!, call.status!) : await dispatch(argv, basename(call.req.argv[0]!), frontSpawner(call));
       phase("serve.dispatched");
     } catch (e) {
       restore();
       // Only a lock another process holds comes here, before the call did anything.
-      if (e instanceof LockBusy && call.resumedWith === undefined) sendOrIgnore(call.conn, fallbackRecord());
+      if (e instanceof LockBusy && !resuming) sendOrIgnore(call.conn, fallbackRecord());
       return finish(call);
     }
     restore();
-    if (front.waiting === "status") this.waiting.push(call);
-    else {
-      if (!front.waiting) sendOrIgnore(call.conn, exitRecord(code));
-      finish(call);
+    if (!isHandback(result)) {
+      sendOrIgnore(call.conn, exitRecord(result));
+      return finish(call);
     }
+    // The front waits for the process (forwarding signals); with a `finish` it sends the status back here.
+    try {
+      ffi.msgSend(call.conn, waitRecord(result.waitFor, result.finish !== undefined));
+    } catch {
+      return finish(call);
+    }
+    if (result.finish) this.waiting.push({ ...call, finish: result.finish });
+    else finish(call);
   }
 
   /** The caller's cwd, environment, umask and stdio for the call; returns what puts ours back (null: the caller is gone). */
@@ -263,30 +273,20 @@ function replaceEnv(env: NodeJS.ProcessEnv): void {
   Object.assign(process.env, env);
 }
 
-interface FrontCaller extends Caller {
-  /** "exit": a Wait was sent and the front exits itself; "status": it sends the status back on this connection. */
-  waiting: false | "exit" | "status";
-}
-
-function frontCaller(call: Call): FrontCaller {
+/** The front as the library's spawner: it clones the processes and waits for foreground ones. */
+function frontSpawner(call: Call): Spawner {
   const { conn, who } = call;
-  const front: FrontCaller = {
+  return {
     pid: who.pid,
-    cgroups: who.cgroups,
+    cgroups: () => who.cgroups,
     servedBy: `served by the resident server, pid ${process.pid}`,
-    waiting: false,
+    waitsInCaller: true,
     spawn: (r) => spawnInFront(conn, r),
     waitExited: waitUnreaped,
-    waitInCaller(target, thenCallBack) {
-      ffi.msgSend(conn, waitRecord(target, thenCallBack));
-      front.waiting = thenCallBack ? "status" : "exit";
-    },
   };
-  if (call.resumedWith !== undefined) front.resumedWith = call.resumedWith;
-  return front;
 }
 
-function spawnInFront(conn: number, r: SpawnInCaller): ffi.Spawned {
+function spawnInFront(conn: number, r: SpawnRequest): ffi.Spawned {
   const extra = r.extraFds ?? [];
   const join = r.cgroupJoinFds ?? [];
   const fds = [...extra, ...join, ...(r.cgroupFd === undefined ? [] : [r.cgroupFd])];
