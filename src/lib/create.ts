@@ -1,8 +1,9 @@
 // `create`: config -> plan -> state dir + a "creating" record -> exec fifo -> cgroup -> init
 // spawned (and recorded) and walked through its WaitParent stops -> state.json "created" + pid
-// file. The init stays blocked on the exec fifo until `start`. Any failure kills the init and
-// removes what create made; the error names the step. A create killed half way leaves a record
-// naming everything it made (the cgroup dirs, then the init's pid and start time) for `delete`.
+// file -> one byte telling the init it is recorded. The init stays blocked on the exec fifo until
+// `start`. Any failure kills the init and removes what create made; the error names the step.
+// A create killed half way leaves a record naming everything it made (the cgroup dirs, then the
+// init's pid and start time) for `delete`; its init, never told it is recorded, exits by itself.
 import { closeSync, constants, openSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { compilePlan, CompileError, hasCreateHooks, WaitTag, type Plan } from "../plan/compile.ts";
@@ -193,6 +194,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   writeState(opts.root, state);
   if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
   phase("create.state-written");
+  tellRecorded(child.syncFd);
   return { state, pidfd: child.pidfd };
 }
 
@@ -234,6 +236,16 @@ function recordInit(root: string, state: ContainerState, pid: number): void {
   writeState(root, state);
 }
 
+/**
+ * The init's last word from us (zig/init/exec.zig waitStart): the record says created, so it may
+ * outlive us. Not said (we died first), it exits instead of waiting for a start forever. An init
+ * that died meanwhile reads as stopped; that is for `state` and `delete` to see.
+ */
+function tellRecorded(syncFd: number): void {
+  try {
+    ffi.syncSend(syncFd, 0);
+  } catch {}
+}
 function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined): Plan {
   const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root, { canPassListener: true, debug: opts.debug });
   try {
