@@ -2,16 +2,19 @@
 // on the sync socket and the process exits by itself, at every point it waits: the user namespace
 // maps, the Setup stop, the Hooks stop, and after CREATED until the runtime says the container is
 // recorded. Once told, the init outlives its creator (the created state) and a start still runs
-// it. The runtime is fixtures/stop-driver.ts, killed with SIGKILL where it stopped.
+// it. The runtime is fixtures/stop-driver.ts, killed with SIGKILL where it stopped. And what a
+// create killed half way leaves: a "creating" record that state, list, start and delete read.
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as ffi from "../../src/ffi.ts";
+import * as bunrunc from "../../src/lib/index.ts";
 import type { Spec } from "../../src/plan/spec.ts";
-import { defaultSpec, makeBundle, type TestBundle } from "../helpers/bundle.ts";
+import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { canRunContainers, SKIP_REASON } from "./container-helper.ts";
 
 const DRIVER = resolve(import.meta.dir, "fixtures/stop-driver.ts");
+const RUN_DRIVER = resolve(import.meta.dir, "fixtures/run-driver.ts");
 const EXIT_WAIT_MS = 5_000;
 const bundles: TestBundle[] = [];
 const inits: { pid: number; startTime: string }[] = [];
@@ -126,5 +129,44 @@ describe.skipIf(!canRunContainers)(`a runtime killed while the init waits for it
     closeSync(fd);
     expect(await exitsBySelf(pid, startTime)).toBe(true);
     expect(existsSync(join(b.rootfs, "started"))).toBe(true);
+  });
+});
+
+describe.skipIf(!canRunContainers)(`a create killed half way${SKIP_REASON}`, () => {
+  test('its record reads "creating" while its creator lives, "stopped" after; start refuses it, delete removes everything', async () => {
+    // The createRuntime hook holds the create at the init's Hooks stop, where the record names the init.
+    const spec = defaultSpec(["true"]);
+    const b = makeBundle(spec);
+    bundles.push(b);
+    const hookPid = join(b.dir, "hook.pid");
+    spec.hooks = { createRuntime: [{ path: "/bin/sh", args: ["sh", "-c", `echo $$ > ${hookPid}.tmp && mv ${hookPid}.tmp ${hookPid}; exec sleep 100`] }] };
+    b.writeSpec(spec);
+    const id = uniqueId("half");
+    const root = b.root;
+    const creator = Bun.spawn([process.execPath, RUN_DRIVER, JSON.stringify({ root, id, bundle: b.bundle, detach: true })], { stdout: "ignore", stderr: "ignore" });
+    for (let i = 0; i < 1000 && !existsSync(hookPid); i++) await Bun.sleep(5);
+    const hook = Number(readFileSync(hookPid, "utf8"));
+    const record = JSON.parse(readFileSync(join(root, id, "state.json"), "utf8"));
+    inits.push({ pid: record.pid, startTime: record.bunrunc.initStartTime });
+    try {
+      expect(record.status).toBe("creating");
+      expect(record.bunrunc.creator.pid).toBe(creator.pid);
+      expect(bunrunc.state({ root, id })).toMatchObject({ id, status: "creating", pid: record.pid });
+      expect(bunrunc.list({ root }).map((c) => [c.id, c.status])).toEqual([[id, "creating"]]);
+      await expect(bunrunc.start({ root, id })).rejects.toThrow("cannot start a container that is being created");
+      await expect(bunrunc.delete({ root, id })).rejects.toThrow(`cannot delete container ${id} that is not stopped: creating`);
+    } finally {
+      creator.kill("SIGKILL");
+      await creator.exited;
+      process.kill(hook, "SIGKILL");
+    }
+    // Its runtime gone, the init at the Hooks stop exits; what is left reads stopped.
+    expect(await exitsBySelf(record.pid, record.bunrunc.initStartTime)).toBe(true);
+    expect(bunrunc.state({ root, id })).toMatchObject({ status: "stopped", pid: 0 });
+    const cgroups = Object.values(record.bunrunc.cgroupPaths as Record<string, string>);
+    expect(cgroups.some((d) => existsSync(d))).toBe(true);
+    await bunrunc.delete({ root, id });
+    expect(existsSync(join(root, id))).toBe(false);
+    expect(cgroups.filter((d) => existsSync(d))).toEqual([]);
   });
 });
