@@ -120,17 +120,19 @@ fn fail(out: *Result, step: Step) void {
 /// In the clone3 child. `sources`: extra fds, sync, plan, init exe (last, not placed).
 fn child(sources: []i32, pair: [2]i32, keep_below: u32, wait_for_parent: bool, join_fds: []const i32, argv: [*:null]const ?[*:0]const u8) noreturn {
     const sync_orig = pair[1];
+    // The parent's end, first: while we hold a copy, the parent's death is no EOF on ours, and
+    // the wait below (or the init's, had it inherited it) would never end.
+    sys.close(pair[0]);
     for (join_fds) |fd| {
         const rc = linux.write(fd, "0", 1);
         if (linux.E.init(rc) != .SUCCESS) childDie(sync_orig, rc, "join the container's cgroup");
     }
     // Our own fds may sit in a kept slot the caller left closed (3..keep_below-1): those are
     // closed below rather than handed to the container with the caller's.
-    var own: [extra_fds_max + 3 + join_fds_max + 1]i32 = undefined;
+    var own: [extra_fds_max + 3 + join_fds_max]i32 = undefined;
     var own_len: usize = 0;
     for (sources) |s| own_len = addOwn(&own, own_len, s);
     for (join_fds) |f| own_len = addOwn(&own, own_len, f);
-    own_len = addOwn(&own, own_len, pair[0]);
     const placed: u32 = @intCast(sources.len - 1);
     const end = keep_below + placed;
     // Two passes, so a source already sitting in the target range is never overwritten.
@@ -154,6 +156,7 @@ fn child(sources: []i32, pair: [2]i32, keep_below: u32, wait_for_parent: bool, j
     _ = sys.closeRange(end, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC);
     const sync_fd: i32 = @intCast(keep_below + placed - 2);
     if (wait_for_parent) {
+        // EOF (the parent died before it wrote the maps) ends us like an abort byte does.
         var ack: [1]u8 = .{1};
         const got = linux.read(sync_fd, &ack, 1);
         if (got != 1 or ack[0] != 0) linux.exit_group(1);

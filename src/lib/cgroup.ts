@@ -14,6 +14,7 @@ export interface LifecycleCgroup {
   pids(): number[];
   killAll(sig: number): void;
   destroy(): void;
+  exists(): boolean;
 }
 
 export interface CgroupOptions {
@@ -46,7 +47,27 @@ export function cgroupFor(id: string, cgroupsPath: string | undefined, opts: Cgr
     pids: () => mgr.pids(),
     killAll: (sig) => mgr.killAll(sig),
     destroy: () => mgr.destroy(),
+    exists: () => mgr.exists(),
   };
+}
+
+const SIGKILL = 9;
+const REMOVE_TRIES = 40;
+const REMOVE_DELAY_MS_MAX = 50;
+
+/**
+ * Kills whatever is still in the cgroup and removes its directories, retrying while killed
+ * processes finish exiting (rmdir fails with EBUSY until the last one is gone from it): ~1.5 s
+ * at most. false when a directory is still there after that.
+ */
+export async function removeCgroup(cg: Pick<LifecycleCgroup, "pids" | "killAll" | "destroy" | "exists">): Promise<boolean> {
+  for (let i = 0; i < REMOVE_TRIES; i++) {
+    if (cg.pids().length > 0) cg.killAll(SIGKILL);
+    cg.destroy();
+    if (!cg.exists()) return true;
+    await Bun.sleep(Math.min(2 ** i, REMOVE_DELAY_MS_MAX));
+  }
+  return false;
 }
 
 /** The cgroup of an existing container, from the paths its state recorded. */

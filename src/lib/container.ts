@@ -30,6 +30,11 @@ export interface Internal {
    * (resources-record.ts). Written with exact integers; read back through JSON.parse.
    */
   resources?: unknown;
+  /**
+   * While status is "creating": the process running create (pid + start time). Gone before the
+   * record says created, it died half way: what it made is for `delete` to remove.
+   */
+  creator?: { pid: number; startTime: string };
 }
 
 export interface ContainerState {
@@ -84,12 +89,28 @@ function frozen(s: ContainerState): boolean {
   }
 }
 
-/** The status right now: stopped when the init is gone (or recycled), created while the fifo exists. */
+/**
+ * The status right now: stopped when the init is gone (or recycled), created while the fifo
+ * exists. A record create wrote before it finished says "creating": so it stays while its init
+ * lives (or, before there is one, while its creator does).
+ */
 export function liveStatus(root: string, s: ContainerState): Status {
+  if (s.status === "creating") return creatingStatus(s);
   if (!isAlive(s.pid, s.bunrunc.initStartTime)) return "stopped";
   if (frozen(s)) return "paused";
   if (existsSync(fifoPath(root, s.id))) return "created";
   return "running";
+}
+
+function creatingStatus(s: ContainerState): Status {
+  if (s.pid > 0) return isAlive(s.pid, s.bunrunc.initStartTime) ? "creating" : "stopped";
+  return creatorAlive(s) ? "creating" : "stopped";
+}
+
+/** The process that wrote a "creating" record still runs (it may yet finish or undo it). */
+export function creatorAlive(s: ContainerState): boolean {
+  const c = s.bunrunc.creator;
+  return s.status === "creating" && c !== undefined && isAlive(c.pid, c.startTime);
 }
 
 /** The saved state with the live status; pid 0 once stopped (runc's convention). */

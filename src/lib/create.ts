@@ -1,6 +1,9 @@
-// `create`: config -> plan -> state dir + exec fifo -> cgroup -> init spawned and walked through
-// its WaitParent stops -> state.json + pid file. The init stays blocked on the exec fifo until
+// `create`: config -> plan -> state dir + a "creating" record -> exec fifo -> cgroup -> init
+// spawned (and recorded) and walked through its WaitParent stops -> state.json "created" + pid
+// file -> one byte telling the init it is recorded. The init stays blocked on the exec fifo until
 // `start`. Any failure kills the init and removes what create made; the error names the step.
+// A create killed half way leaves a record naming everything it made (the cgroup dirs, then the
+// init's pid and start time) for `delete`; its init, never told it is recorded, exits by itself.
 import { closeSync, constants, openSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { compilePlan, CompileError, hasCreateHooks, WaitTag, type Plan } from "../plan/compile.ts";
@@ -8,7 +11,7 @@ import { handOverListener, type ListenerTarget } from "../seccomp/listener.ts";
 import { CLONE } from "../plan/linux.ts";
 import type { Spec } from "../plan/spec.ts";
 import { kernelMemoryWarning, type Resources } from "../cgroups/types.ts";
-import { cgroupFor, type LifecycleCgroup } from "./cgroup.ts";
+import { cgroupFor, removeCgroup, type LifecycleCgroup } from "./cgroup.ts";
 import { loadSpec, rootfsOf } from "./config.ts";
 import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
 import { strerror } from "./errno.ts";
@@ -75,23 +78,58 @@ export async function createKeepingPidfd(opts: CreateOptions): Promise<Created> 
   const rootfs = rootfsOf(bundle, spec);
   phase("create.config");
   makeStateDir(opts.root, opts.id);
-  const cleanup: (() => void)[] = [() => removeStateDir(opts.root, opts.id)];
-  const fds: number[] = [];
+  const job: Job = { undo: [], fds: [] };
   try {
-    return await createIn({ ...opts, bundle }, spec, rootfs, cleanup, fds);
+    return await createIn({ ...opts, bundle }, spec, rootfs, job);
   } catch (e) {
-    for (const undo of cleanup.reverse()) {
-      try {
-        undo();
-      } catch {}
-    }
+    await undoAll(opts.root, opts.id, job);
     throw e instanceof BunruncError ? e : new BunruncError("system", `create: ${(e as Error).message}`);
   } finally {
-    for (const fd of fds) closeSync(fd);
+    for (const fd of job.fds) closeSync(fd);
   }
 }
 
-async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup: (() => void)[], fds: number[]): Promise<Created> {
+/** What a create in progress has made: how to undo it, fds to close, the record on disk. */
+interface Job {
+  undo: (() => void | Promise<void>)[];
+  fds: number[];
+  record?: ContainerState;
+}
+
+/**
+ * Undoes, newest first; the state dir goes last, and only when everything else went: while
+ * something (a cgroup dir) is left, the record naming it stays, no longer ours, for `delete`.
+ */
+async function undoAll(root: string, id: string, job: Job): Promise<void> {
+  let left = false;
+  for (const undo of job.undo.reverse()) {
+    try {
+      await undo();
+    } catch {
+      left = true;
+    }
+  }
+  try {
+    if (!left) removeStateDir(root, id);
+    else if (job.record) {
+      delete job.record.bunrunc.creator;
+      writeState(root, job.record);
+    }
+  } catch {}
+}
+
+async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Job): Promise<Created> {
+  const { undo: cleanup, fds } = job;
+  // Nothing is made before the record that names it: a create killed at any instant leaves what
+  // `delete --force` can find.
+  const spawner = opts.spawner ?? thisProcess;
+  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups });
+  const state = creatingRecord(opts, spec, rootfs, cg);
+  if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources as Resources);
+  writeState(opts.root, state);
+  job.record = state;
+  phase("create.record");
+
   const fifo = fifoPath(opts.root, opts.id);
   makeFifo(fifo);
   const fifoFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -100,10 +138,10 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
 
   const kmem = kernelMemoryWarning(spec.linux?.resources as Resources | undefined);
   if (kmem) opts.warn?.(kmem);
-  const spawner = opts.spawner ?? thisProcess;
-  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups });
+  cleanup.push(async () => {
+    if (!(await removeCgroup(cg))) throw new Error("cgroup still busy");
+  });
   cg.create();
-  cleanup.push(() => cg.destroy());
   phase("create.cgroup");
 
   const listen = listenFds(spawner);
@@ -143,29 +181,20 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   fds.push(child.syncFd);
   phase("create.spawn");
   cleanup.push(() => {
-    ffi.pidfdSendSignal(child.pidfd, 9);
+    try {
+      ffi.pidfdSendSignal(child.pidfd, 9);
+    } catch {} // exited already
     spawner.waitExited(child.pidfd);
     ffi.close(child.pidfd);
   });
+  state.pid = child.pid;
+  state.bunrunc.ownPidNs = Boolean(plan.cloneFlags & CLONE.NEWPID);
   if (userNs) {
     userNsMaps(child.pid, spec);
     ffi.syncSend(child.syncFd, 0);
   }
 
-  const state: ContainerState = {
-    ociVersion: spec.ociVersion,
-    id: opts.id,
-    pid: child.pid,
-    status: "creating",
-    bundle: opts.bundle,
-    rootfs,
-    created: rfc3339Nano(),
-    owner: "",
-    bunrunc: { initStartTime: "", cgroupPaths: cg.paths, cgroupVersion: cg.version, hooks: spec.hooks, ownPidNs: Boolean(plan.cloneFlags & CLONE.NEWPID) },
-  };
-  if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
-  if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources as Resources);
-  await walkInit(child.syncFd, plan, state, spec, joinFds ? null : cg);
+  await walkInit(child.syncFd, plan, state, spec, joinFds ? null : cg, (pid) => recordInit(opts.root, state, pid));
   phase("create.init-walked");
   if (rootfsMount) state.bunrunc.rootfsMount = rootfsMount.made();
 
@@ -173,9 +202,11 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
   if (!st) throw new BunruncError("system", "create: the container process exited before it was created");
   state.bunrunc.initStartTime = st.startTime;
   state.status = "created";
+  delete state.bunrunc.creator;
   writeState(opts.root, state);
   if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
   phase("create.state-written");
+  tellRecorded(child.syncFd);
   return { state, pidfd: child.pidfd };
 }
 
@@ -196,6 +227,54 @@ function mountsBefore(rootfs: string): { made(): { path: string; id: number } | 
   };
 }
 
+/** The record create writes before it makes anything: the cgroup it will make, no init yet. */
+function creatingRecord(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup): ContainerState {
+  const state: ContainerState = {
+    ociVersion: spec.ociVersion,
+    id: opts.id,
+    pid: 0,
+    status: "creating",
+    bundle: opts.bundle,
+    rootfs,
+    created: rfc3339Nano(),
+    owner: "",
+    bunrunc: { initStartTime: "", cgroupPaths: cg.paths, cgroupVersion: cg.version, hooks: spec.hooks, ownPidNs: false, creator: creatorRecord() },
+  };
+  if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
+  return state;
+}
+
+let self: { pid: number; startTime: string } | undefined;
+
+/** This process as a record's creator (a library user or the server creates many containers). */
+function creatorRecord(): { pid: number; startTime: string } {
+  self ??= { pid: process.pid, startTime: procStat(process.pid)?.startTime ?? "" };
+  return self;
+}
+
+/**
+ * The init's pid and start time into the record (the start time tells a recycled pid apart), at
+ * its first stop (and again when it forks): it cannot get past that stop before we answer, and
+ * if we die before, the stop ends it (EOF). Read at once after clone3, /proc/PID/stat waits for
+ * the child's exec (~0.3 ms); parked at its stop, it answers in microseconds.
+ */
+function recordInit(root: string, state: ContainerState, pid: number): void {
+  state.pid = pid;
+  // Gone already (it failed at once): "" never matches, so nothing will signal that pid.
+  state.bunrunc.initStartTime = procStat(pid)?.startTime ?? "";
+  writeState(root, state);
+}
+
+/**
+ * The init's last word from us (zig/init/exec.zig waitStart): the record says created, so it may
+ * outlive us. Not said (we died first), it exits instead of waiting for a start forever. An init
+ * that died meanwhile reads as stopped; that is for `state` and `delete` to see.
+ */
+function tellRecorded(syncFd: number): void {
+  try {
+    ffi.syncSend(syncFd, 0);
+  } catch {}
+}
 function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined): Plan {
   const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root, { canPassListener: true, debug: opts.debug });
   try {
@@ -243,7 +322,8 @@ function listenFds(spawner: Spawner): number {
 
 /** Answers the init's WAIT stops until it reports CREATED; an ERROR becomes the one-line error. */
 /** `cg` null: the init joined its cgroup at spawn, the Setup stop has nothing to add. */
-async function walkInit(syncFd: number, plan: Plan, state: ContainerState, spec: Spec, cg: LifecycleCgroup | null): Promise<void> {
+/** `record(pid)`: the container's pid goes into the record, at the Setup stop and on FORKED. */
+async function walkInit(syncFd: number, plan: Plan, state: ContainerState, spec: Spec, cg: LifecycleCgroup | null, record: (pid: number) => void): Promise<void> {
   for (;;) {
     let msg: SyncMsg;
     try {
@@ -253,12 +333,13 @@ async function walkInit(syncFd: number, plan: Plan, state: ContainerState, spec:
     }
     switch (msg.kind) {
       case MSG.WAIT:
+        if (msg.pid === WaitTag.Setup) record(state.pid);
         if (msg.pid === WaitTag.Seccomp) passListener(syncFd, state, spec);
         else await answerWait(msg.pid, state, spec, cg);
         ffi.syncSend(syncFd, 0);
         break;
       case MSG.FORKED:
-        state.pid = msg.pid;
+        record(msg.pid);
         break;
       case MSG.CREATED:
         if (!plan.forks) state.pid = msg.pid > 0 ? msg.pid : state.pid;

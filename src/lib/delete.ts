@@ -1,9 +1,11 @@
 // `delete`: stopped -> remove cgroup and state, then poststop hooks (warnings only). created ->
 // killed and deleted without --force (runc and crun do; containerd relies on it). running or
-// paused -> refused unless --force, which SIGKILLs everything first.
+// paused -> refused unless --force, which SIGKILLs everything first. creating (a create that
+// died half way: its record names the cgroup and, once spawned, the init) -> like created; while
+// the process creating it still runs, only --force deletes it.
 import { existsSync, rmdirSync, writeFileSync } from "node:fs";
 import type { CgroupManager } from "../cgroups/manager.ts";
-import { hookState, isUntrustedState, readState, refresh, removeStateDir, stateDir, type ContainerState } from "./container.ts";
+import { creatorAlive, hookState, isUntrustedState, readState, refresh, removeStateDir, stateDir, type ContainerState } from "./container.ts";
 import { BunruncError } from "./errors.ts";
 import { runHooksWarn } from "./hooks.ts";
 import { reapIfChild, signalInit, waitGone } from "./process.ts";
@@ -19,7 +21,6 @@ export interface DeleteOptions {
 
 const SIGKILL = 9;
 const GONE_TIMEOUT_MS = 10_000;
-const CGROUP_EMPTY_TRIES = 50;
 
 export async function del(opts: DeleteOptions): Promise<void> {
   let saved: ContainerState;
@@ -27,18 +28,21 @@ export async function del(opts: DeleteOptions): Promise<void> {
     saved = readState(opts.root, opts.id);
   } catch (e) {
     // --force on a missing container succeeds; a state dir without state.json (create died
-    // half way) is removed too. State another user could have written is refused even so.
+    // before its first record, having made nothing else) is removed too. State another user
+    // could have written is refused even so.
     if (!opts.force || isUntrustedState(e)) throw e;
     if (existsSync(stateDir(opts.root, opts.id))) removeStateDir(opts.root, opts.id);
     return;
   }
   const s = refresh(opts.root, saved);
   phase("delete.state-read");
-  if ((s.status === "running" || s.status === "paused") && !opts.force) {
+  const busy = s.status === "running" || s.status === "paused" || (s.status === "creating" && creatorAlive(saved));
+  if (busy && !opts.force) {
     throw new BunruncError("bad-state", `cannot delete container ${opts.id} that is not stopped: ${s.status}`);
   }
   if (s.status !== "stopped") {
-    if (s.status === "paused" || !saved.bunrunc.ownPidNs) cgroupOf(saved).killAll(SIGKILL);
+    // A creating init may have forked (a joined pid namespace) before its child was recorded.
+    if (s.status === "paused" || s.status === "creating" || !saved.bunrunc.ownPidNs) cgroupOf(saved).killAll(SIGKILL);
     signalInit(saved.pid, saved.bunrunc.initStartTime, SIGKILL);
     if (s.status === "paused") thaw(saved);
     if (!(await waitGone(saved.pid, saved.bunrunc.initStartTime, GONE_TIMEOUT_MS))) {
@@ -56,10 +60,10 @@ export async function del(opts: DeleteOptions): Promise<void> {
       throw new BunruncError("system", `delete: container ${opts.id}: ${(e as Error).message}`);
     }
   }
-  if (!removeIfEmpty(saved.bunrunc.cgroupPaths)) {
-    const cg = cgroupOf(saved);
-    await emptyCgroup(cg);
-    cg.destroy();
+  // Processes outside the init's pid namespace (or still dying) keep the cgroup busy: the careful
+  // path kills them and retries. The state stays while a directory does: it is all that names it.
+  if (!removeIfEmpty(saved.bunrunc.cgroupPaths) && !(await removeCgroup(cgroupOf(saved)))) {
+    throw new BunruncError("system", `delete: container ${opts.id}: its cgroup ${Object.values(saved.bunrunc.cgroupPaths)[0]} still has processes after SIGKILL`);
   }
   phase("delete.cgroup-removed");
   removeStateDir(opts.root, opts.id);
@@ -71,6 +75,11 @@ export async function del(opts: DeleteOptions): Promise<void> {
 function cgroupOf(saved: ContainerState): CgroupManager {
   const { loadCgroup } = require("./cgroup.ts") as typeof import("./cgroup.ts");
   return loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths);
+}
+
+async function removeCgroup(cg: CgroupManager): Promise<boolean> {
+  const { removeCgroup: remove } = require("./cgroup.ts") as typeof import("./cgroup.ts");
+  return remove(cg);
 }
 
 /**
@@ -89,14 +98,6 @@ function removeIfEmpty(paths: Record<string, string>): boolean {
     }
   }
   return removed;
-}
-
-/** Processes outside the init's pid namespace (or still dying) keep the cgroup busy: kill, wait. */
-async function emptyCgroup(cg: CgroupManager): Promise<void> {
-  for (let i = 0; i < CGROUP_EMPTY_TRIES && cg.pids().length > 0; i++) {
-    cg.killAll(SIGKILL);
-    await Bun.sleep(Math.min(2 ** i, 50));
-  }
 }
 
 function thaw(s: ContainerState): void {

@@ -157,6 +157,7 @@ function openInitRoot(pid: number, initPidfd: number): number {
 
 function checkStatus(s: ContainerState, opts: ExecOptions): void {
   if (s.status === "stopped") throw new BunruncError("bad-state", "exec failed: cannot exec in a stopped container");
+  if (s.status === "creating") throw new BunruncError("bad-state", "exec failed: cannot exec in a container that is being created");
   if (s.status === "paused" && !opts.ignorePaused) {
     throw new BunruncError("bad-state", "exec failed: cannot exec in a paused container (use --ignore-paused to override)");
   }

@@ -14,6 +14,8 @@ export interface StartOptions {
 }
 
 const WRONG_STATE: Readonly<Record<string, string>> = {
+  // Its init has not been walked through its setup (or its creator died half way).
+  creating: "cannot start a container that is being created",
   stopped: "cannot start a container that has stopped",
   running: "cannot start an already running container",
   paused: "cannot start a container in the paused state",

@@ -112,7 +112,7 @@ export enum Op {
   ResolveExec = 30,
   /** (none) — send CREATED{pid} to the parent; after this the parent may be gone. */
   ReportCreated = 31,
-  /** fifo_fd i32 — block until `start` writes a byte into the exec fifo. */
+  /** fifo_fd i32 — block until `start` writes a byte into the exec fifo; EOF on the sync socket before the runtime's "recorded" byte ends the init. */
   WaitStart = 32,
   /** path str, args strs, env strs, timeout_s u32, stdin bytes — run a hook inside the container (startContainer), fail on non-zero exit or timeout. */
   RunHook = 33,

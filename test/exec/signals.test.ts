@@ -94,7 +94,7 @@ describe.skipIf(!canRunContainers)(`signal forwarding${SKIP}`, () => {
     }
     const orphan = Number(/orphan=(\d+)/.exec(out)![1]);
     const ppid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ")[1]);
-    // The subshell that started it may still be exiting when its echo arrives: wait for the reparenting.
+    // The subshell that printed the pid may still be exiting: it comes to bunrunc once it has.
     await until(() => ppid(orphan) === p.pid, 1000).catch(() => {});
     expect(ppid(orphan)).toBe(p.pid);
     // Once it exits (0.3 s) bunrunc reaps it while the container still runs.

@@ -92,6 +92,26 @@ describe.skipIf(!canCgroup)("state and list (needs root and cgroups)", () => {
     expect(bunrunc.delete({ root: b.root, id: "never-existed" })).rejects.toThrow("container does not exist");
   });
 
+  test("a creating record without an init yet: creating while its creator lives, then stopped; delete removes its cgroup", async () => {
+    const b = makeBundle();
+    cleanups.push(b.cleanup);
+    const { id, proc, cg, s } = fakeContainer(b);
+    // The record a create writes before it spawns: no init, the creator's pid and start time.
+    proc.kill(9);
+    await proc.exited;
+    const creator = Bun.spawn(["sleep", "30"]);
+    cleanups.push(() => (creator.kill(9), creator.exited));
+    writeState(b.root, { ...s, status: "creating", pid: 0, bunrunc: { ...s.bunrunc, initStartTime: "", creator: { pid: creator.pid, startTime: procStat(creator.pid)!.startTime } } });
+    expect(bunrunc.state({ root: b.root, id })).toMatchObject({ status: "creating", pid: 0 });
+    await expect(bunrunc.delete({ root: b.root, id })).rejects.toThrow(`cannot delete container ${id} that is not stopped: creating`);
+    creator.kill(9);
+    await creator.exited;
+    expect(bunrunc.state({ root: b.root, id })).toMatchObject({ status: "stopped", pid: 0 });
+    await bunrunc.delete({ root: b.root, id });
+    expect(existsSync(join(b.root, id))).toBe(false);
+    expect(Object.values(cg.paths).some((p) => existsSync(p))).toBe(false);
+  });
+
   test("kill --all signals every process in the cgroup", async () => {
     const b = makeBundle();
     cleanups.push(b.cleanup);

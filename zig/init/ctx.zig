@@ -40,6 +40,11 @@ pub fn failWith(comptime fmt: []const u8, args: anytype) Error {
 }
 
 pub fn send(kind: u32, errno: i32, pid: i32, text: []const u8) void {
+    _ = sendRecord(kind, errno, pid, text);
+}
+
+/// One record to the runtime; false when it could not go (the runtime is gone: EPIPE).
+pub fn sendRecord(kind: u32, errno: i32, pid: i32, text: []const u8) bool {
     var msg = std.mem.zeroes(plan.Msg);
     msg.kind = kind;
     msg.op_index = op_index;
@@ -47,10 +52,12 @@ pub fn send(kind: u32, errno: i32, pid: i32, text: []const u8) void {
     msg.pid = pid;
     const n = @min(text.len, msg.text.len - 1);
     @memcpy(msg.text[0..n], text[0..n]);
-    _ = linux.sendto(sync_fd, std.mem.asBytes(&msg), @sizeOf(plan.Msg), linux.MSG.NOSIGNAL, null, 0);
+    const rc = linux.sendto(sync_fd, std.mem.asBytes(&msg), @sizeOf(plan.Msg), linux.MSG.NOSIGNAL, null, 0);
+    return linux.E.init(rc) == .SUCCESS;
 }
 
-/// Blocks for the runtime's one-byte answer; anything but 0 (or EOF) ends the init quietly.
+/// Blocks for the runtime's one-byte answer; anything but 0, or EOF (the runtime died: nobody
+/// would ever answer), ends the init quietly.
 pub fn awaitAck() void {
     var b: [1]u8 = .{1};
     const rc = sys.retry(linux.read, .{ sync_fd, &b, 1 }) catch linux.exit_group(1);

@@ -112,17 +112,38 @@ fn checkInterpreter(name: []const u8, path: [*:0]const u8) Error!void {
     return ctx.failWith("exec: \"{s}\": interpreter {s}: no such file or directory", .{ name, interp });
 }
 
+/// A runtime already gone never records us: leave instead of waiting for a start nobody can give.
 pub fn reportCreated() void {
-    ctx.send(plan.Msg.created, 0, 0, "");
+    if (!ctx.sendRecord(plan.Msg.created, 0, 0, "")) linux.exit_group(1);
     ctx.reported = true;
 }
 
 /// Blocks until `start` writes its byte into the exec fifo (opened read-only, non-blocking,
 /// by the runtime); a writer that leaves without writing means nobody will start us.
+/// Until the runtime's last byte on the sync socket says the container is recorded (state.json
+/// "created"), its death (EOF) ends us: no verb could see, start or delete an init it never
+/// recorded. After that byte the sync socket is closed and the runtime may exit (the normal
+/// created state).
 pub fn waitStart(r: *Reader) Error!void {
     const fifo = try r.i32_();
-    var pfd = [_]linux.pollfd{.{ .fd = fifo, .events = linux.POLL.IN, .revents = 0 }};
-    _ = try sys.retry(linux.poll, .{ &pfd, 1, -1 });
+    var pfd = [_]linux.pollfd{
+        .{ .fd = fifo, .events = linux.POLL.IN, .revents = 0 },
+        .{ .fd = ctx.sync_fd, .events = linux.POLL.IN, .revents = 0 },
+    };
+    while (true) {
+        _ = try sys.retry(linux.poll, .{ &pfd, pfd.len, -1 });
+        // A start that came first wins: it read a state that says created.
+        if (pfd[0].revents != 0) break;
+        if (pfd[1].revents != 0) {
+            var ack: [1]u8 = .{1};
+            const got = sys.retry(linux.read, .{ ctx.sync_fd, &ack, 1 }) catch 0;
+            if (got != 1 or ack[0] != 0) linux.exit_group(1);
+            sys.close(ctx.sync_fd);
+            ctx.sync_fd = -1;
+            // poll(2) skips a negative fd.
+            pfd[1].fd = -1;
+        }
+    }
     var b: [1]u8 = undefined;
     const n = try sys.retry(linux.read, .{ fifo, &b, 1 });
     if (n != 1) linux.exit_group(1);
