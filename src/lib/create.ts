@@ -148,7 +148,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
     ffi.close(child.pidfd);
   });
   if (userNs) {
-    userNsMaps(child.pid, spec);
+    userNsMaps(child, spec);
     ffi.syncSend(child.syncFd, 0);
   }
 
