@@ -7,7 +7,7 @@ import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./lib/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 6;
+const ABI_VERSION = 7;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
@@ -51,6 +51,7 @@ const symbols = {
   bunrunc_peer_pidfd: { args: [i32], returns: i32 },
   bunrunc_poll_many: { args: [P, u32, P, i32], returns: i32 },
   bunrunc_set_cloexec: { args: [i32], returns: i32 },
+  bunrunc_proc_write: { args: [i32, i32, P, P, u32], returns: i32 },
   bunrunc_dup2: { args: [i32, i32], returns: i32 },
 } as const;
 
@@ -375,6 +376,12 @@ export function pollMany(fds: readonly number[], timeoutMs: number): boolean[] {
 /** SO_PEERPIDFD: the connecting process as a pidfd (Linux 6.5+; older kernels throw ENOPROTOOPT). */
 export function peerPidfd(sock: number): number {
   return ok(load().bunrunc_peer_pidfd(sock), "SO_PEERPIDFD");
+}
+
+/** Writes /proc/<pid>/<name> of a child held by `pidfd` through a procfs handle nothing can redirect (zig/lib.zig). */
+export function procWrite(pidfd: number, pid: number, name: string, value: string): void {
+  const bytes = Buffer.from(value);
+  ok(load().bunrunc_proc_write(pidfd, pid, ptr(cstr(name)), ptr(bytes.length ? bytes : Buffer.alloc(1)), bytes.length), `write /proc/${pid}/${name}`);
 }
 
 export function setCloexec(fd: number): void {

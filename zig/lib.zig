@@ -7,7 +7,7 @@ const sys = @import("sys");
 const plan = @import("plan");
 const spawn_mod = @import("spawn.zig");
 
-pub const abi_version: u32 = 6;
+pub const abi_version: u32 = 7;
 
 comptime {
     std.debug.assert(@sizeOf(spawn_mod.Result) == 16);
@@ -106,6 +106,41 @@ export fn bunrunc_mkfifo(path: [*:0]const u8, mode: u32) i32 {
 export fn bunrunc_umount_detach(path: [*:0]const u8) i32 {
     const UMOUNT_NOFOLLOW: u32 = 8;
     return neg(linux.umount2(path, sys.MNT_DETACH | UMOUNT_NOFOLLOW));
+}
+
+/// The runtime's procfs as a handle nothing can cover or redirect: a clone of the /proc mount
+/// (its own mount, nothing mounted over its files), proven to be procfs; opened once.
+var proc_root: i32 = -1;
+
+fn procRoot() sys.Errno!i32 {
+    if (proc_root >= 0) return proc_root;
+    const f = try sys.fd(sys.openTree(sys.AT_FDCWD, "/proc", sys.OPEN_TREE_CLONE | sys.O_CLOEXEC));
+    errdefer sys.close(f);
+    if (try sys.fsMagic(f) != sys.PROC_SUPER_MAGIC) return sys.fail(.XDEV);
+    proc_root = f;
+    return f;
+}
+
+/// Writes `value` to /proc/<pid>/<name> (uid_map, gid_map, setgroups of a child we hold a pidfd
+/// of) through procRoot: openat2 beneath it, no symlinks, never into another mount, the file on
+/// procfs; the pidfd still alive after the write, so the pid was that child's. Returns 0 or -errno.
+export fn bunrunc_proc_write(pidfd: i32, pid: i32, name: [*:0]const u8, value: [*]const u8, len: u32) i32 {
+    std.debug.assert(pid > 0);
+    const rootfd = procRoot() catch return -sys.last_errno;
+    var path_buf: [64]u8 = undefined;
+    const path = std.fmt.bufPrintZ(&path_buf, "{d}/{s}", .{ pid, std.mem.span(name) }) catch return -@as(i32, @intFromEnum(linux.E.NAMETOOLONG));
+    const how = sys.OpenHow{
+        .flags = sys.O_WRONLY | sys.O_CLOEXEC | sys.O_NOFOLLOW,
+        .mode = 0,
+        .resolve = sys.RESOLVE_BENEATH | sys.RESOLVE_NO_SYMLINKS | sys.RESOLVE_NO_MAGICLINKS | sys.RESOLVE_NO_XDEV,
+    };
+    const f = sys.fd(sys.openat2(rootfd, path, &how)) catch return -sys.last_errno;
+    defer sys.close(f);
+    const magic = sys.fsMagic(f) catch return -sys.last_errno;
+    if (magic != sys.PROC_SUPER_MAGIC) return -@as(i32, @intFromEnum(linux.E.XDEV));
+    sys.writeAll(f, value[0..len]) catch return -sys.last_errno;
+    if (!ipc.pidfdAlive(pidfd)) return -@as(i32, @intFromEnum(linux.E.SRCH));
+    return 0;
 }
 
 /// A connected AF_UNIX stream socket (close-on-exec) for --console-socket.

@@ -1,6 +1,6 @@
 // Host-side I/O create needs around the init: the exec fifo, the console socket, user ns maps.
-import { writeFileSync } from "node:fs";
 import * as native from "../ffi.ts";
+import { procWrite } from "../ffi.ts";
 import { BunruncError } from "./errors.ts";
 import type { IdMapping, Spec } from "../plan/spec.ts";
 import { clip } from "../quote.ts";
@@ -29,14 +29,15 @@ function mapText(maps: readonly IdMapping[]): string {
 }
 
 /** Writes the user namespace's uid/gid maps while the clone3 child waits for our ack. */
-export function userNsMaps(pid: number, spec: Spec): void {
+export function userNsMaps(child: { pid: number; pidfd: number }, spec: Spec): void {
   const linux = spec.linux ?? {};
   const write = (file: string, maps: readonly IdMapping[] | undefined, where: string) => {
     if (!maps?.length) return;
     try {
-      writeFileSync(`/proc/${pid}/${file}`, mapText(maps));
+      // Through a procfs handle nothing can cover, the child proven alive after (zig/lib.zig).
+      procWrite(child.pidfd, child.pid, file, mapText(maps));
     } catch (e) {
-      throw new BunruncError("system", `create: ${where}: write /proc/${pid}/${file}: ${(e as Error).message}`);
+      throw new BunruncError("system", `create: ${where}: write /proc/${child.pid}/${file}: ${(e as Error).message}`);
     }
   };
   write("uid_map", linux.uidMappings, "linux.uidMappings");

@@ -190,7 +190,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   state.pid = child.pid;
   state.bunrunc.ownPidNs = Boolean(plan.cloneFlags & CLONE.NEWPID);
   if (userNs) {
-    userNsMaps(child.pid, spec);
+    userNsMaps(child, spec);
     ffi.syncSend(child.syncFd, 0);
   }
 
