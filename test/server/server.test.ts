@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { join, resolve } from "node:path";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { v1Mounts, cgroupVersion } from "../../src/cgroups/paths.ts";
-import { canRun, direct, front, FRONT, ppidOf, scrubTime, serverUp, SERVED, SKIP, waitFor } from "./helpers.ts";
+import { canRun, direct, front, FRONT, ppidOf, scrubTime, serverPids, serverUp, SERVED, SKIP, waitFor } from "./helpers.ts";
 
 const bundles: TestBundle[] = [];
 afterAll(() => {
@@ -163,6 +163,19 @@ describe.skipIf(!canRun)(`the front and the resident server${SKIP}`, () => {
     });
     const tr = front(["--debug", "--root", t.root, "run", "-b", t.bundle, uniqueId("srv")]);
     expect(tr.stderr).not.toContain(SERVED);
+  });
+
+  test("the server lives in a cgroup of its own, named bunrunc-core, in every hierarchy; not in its starter's", () => {
+    const b = bundle(["true"]);
+    serverUp(b.root);
+    const [pid] = serverPids();
+    const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n");
+    // Every hierarchy it could join (v1 controllers, the v2 tree) names bunrunc-core; none is the test's own cgroup.
+    const own = readFileSync("/proc/self/cgroup", "utf8").trim().split("\n");
+    const joined = lines.filter((l) => l.endsWith(":/bunrunc-core"));
+    expect(joined.length).toBeGreaterThan(0);
+    for (const l of lines) if (!l.endsWith(":/bunrunc-core")) expect(l.endsWith(":/")).toBe(true);
+    expect(lines.some((l) => own.includes(l) && !l.endsWith(":/"))).toBe(false);
   });
 
   test("a caller in other namespaces is not served: the front runs the call itself", () => {
