@@ -2,6 +2,7 @@
 // counts, and a ledger of the containers it made so a failed case still cleans up after itself.
 import type { Bundles } from "./bundle.ts";
 import type { Runtime } from "./runtimes.ts";
+import type { ServerCpu } from "./server-cpu.ts";
 import type { Launcher, Summary } from "./spawn.ts";
 
 export interface Ctx {
@@ -19,12 +20,26 @@ export interface Ctx {
   nextId(prefix: string): string;
 }
 
+/** CPU ms per container (mean over the measured calls), user + sys. */
+export interface CpuPerContainer {
+  /** The launched processes and what they reaped (for bunrunc: the fronts and a foreground init). */
+  launched: number;
+  /** The resident server's share: its CPU over the measured calls divided by the containers. */
+  server?: number;
+  /** false when the server's figure fell back to clock ticks (a server thread left mid-case). */
+  serverPrecise?: boolean;
+  total: number;
+  containers: number;
+}
+
 export interface CaseResult {
   id: string;
   title: string;
   unit: "ms" | "KiB" | "MiB";
   /** Per runtime name, plus "floor" where the kernel floor applies. */
   results: Record<string, Summary>;
+  /** CPU per container, per runtime name (and "floor"), where the case counts it. */
+  cpu?: Record<string, CpuPerContainer>;
   /** Why the case did not run (printed, and kept in the JSON). */
   skipped?: string;
   notes: string[];
@@ -50,4 +65,12 @@ export function track(ctx: Ctx, rt: Runtime, id: string): void {
 
 export function untrack(ctx: Ctx, rt: Runtime, id: string): void {
   ctx.live.get(rt.name)?.delete(id);
+}
+
+/** Per-container CPU from the launched processes' summed CPU and the server's over the same calls. */
+export function perContainer(launchedMs: number, containers: number, server?: ServerCpu): CpuPerContainer {
+  const launched = launchedMs / containers;
+  if (!server) return { launched, total: launched, containers };
+  const share = server.ms / containers;
+  return { launched, server: share, serverPrecise: server.precise, total: launched + share, containers };
 }

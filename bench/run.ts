@@ -1,5 +1,6 @@
 // `bun run bench` (scripts/bench.sh builds first): bunrunc against Debian's runc, interleaved in
-// one run, plus the kernel floor; prints a table and writes bench/results/latest.{json,svg}.
+// one run, plus the kernel floor, wall time and CPU time per container (the resident server's
+// included); prints a table and writes bench/results/latest.{json,svg}.
 // Flags: --runs N (latency samples per case, default 30), --quick (5 runs, 1 concurrent round),
 // --concurrency N (default 100), --only a,b (case ids: startup, run, csd, many, wait, exec, seccomp),
 // --out DIR (default bench/results).
@@ -37,6 +38,7 @@ function requirements(): { bin: string; runcBin: string } {
   if (process.getuid?.() !== 0) fail("needs root (containers with namespaces and cgroups)");
   const bin = join(REPO, "dist/bunrunc");
   if (!existsSync(bin)) fail(`${bin} is missing: run bash scripts/build.sh (bun run bench does)`);
+  if (!existsSync(`${bin}-core`)) fail(`${bin}-core (the resident server the front hands calls to) is missing: run bash scripts/build.sh`);
   const runcBin = which("runc") ?? fail("runc is not installed (apt-get install runc)");
   for (const tool of ["unshare", "nsenter", "chroot"]) if (!which(tool)) fail(`${tool} is not installed (util-linux/coreutils)`);
   if (!busyboxIsStatic()) fail("/bin/busybox is missing or not static (apt-get install busybox-static)");
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
     notes: [
       crunNote(),
       "times are wall clock from spawn to reap, measured by a Bun process (same overhead for every column)",
+      "CPU per container is user+sys: each launched process with what it reaped (wait4's rusage), plus, for bunrunc, the resident server's CPU over the same calls divided by the containers; kernel work deferred to kernel threads (netns cleanup, cgroup release) is in neither runtime's figure",
       `state roots under ${dirname(stateDir)} (${fsType(dirname(stateDir))}); bundles under ${tmpdir()}`,
       `host load average at the end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
     ],

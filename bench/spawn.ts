@@ -1,6 +1,20 @@
 // Timed process launches. stdio goes to /dev/null and a per-run stderr file (never a pipe: a
 // created container inherits our stdio, and a pipe would keep the caller waiting for EOF).
+// Each launch also reports its CPU time: wait4's rusage of the launched process, which includes
+// every descendant it reaped (a foreground container's init, runc's init stages). A process
+// orphaned before it exits (the init a `create` leaves behind) is reaped elsewhere, so not counted.
 import { closeSync, openSync, readFileSync, truncateSync } from "node:fs";
+
+/** One launch: wall ms from spawn to reaped, and user+sys ms of the process tree it reaped. */
+export interface Sample {
+  ms: number;
+  cpuMs: number;
+}
+
+const cpuMsOf = (usage: { cpuTime: { total: bigint | number } } | undefined): number => {
+  if (!usage) throw new Error("bench: the runtime gave no rusage for a reaped process");
+  return Number(usage.cpuTime.total) / 1000;
+};
 
 export class Launcher {
   private readonly errFd: number;
@@ -9,14 +23,19 @@ export class Launcher {
     this.errFd = openSync(errPath, "w+");
   }
 
-  /** Runs `cmd` to completion; milliseconds from spawn to reaped. Throws with its stderr on failure. */
-  timed(cmd: string[], cwd?: string): number {
+  /** Runs `cmd` to completion; wall and CPU. Throws with its stderr on failure. */
+  measure(cmd: string[], cwd?: string): Sample {
     truncateSync(this.errPath, 0);
     const t0 = performance.now();
     const r = Bun.spawnSync({ cmd, cwd, stdio: ["ignore", "ignore", this.errFd] });
     const ms = performance.now() - t0;
     if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")}: exit ${r.exitCode ?? r.signalCode}: ${this.stderr()}`);
-    return ms;
+    return { ms, cpuMs: cpuMsOf(r.resourceUsage) };
+  }
+
+  /** Runs `cmd` to completion; milliseconds from spawn to reaped. Throws with its stderr on failure. */
+  timed(cmd: string[], cwd?: string): number {
+    return this.measure(cmd, cwd).ms;
   }
 
   /** Same, but returns the exit code instead of throwing (probing what a runtime supports). */
@@ -26,8 +45,8 @@ export class Launcher {
     return { code: r.exitCode ?? 128, stderr: this.stderr() };
   }
 
-  /** Starts every command at once; resolves to the wall time until all are reaped. */
-  async concurrent(cmds: string[][]): Promise<number> {
+  /** Starts every command at once; the wall time until all are reaped, and their summed CPU. */
+  async concurrent(cmds: string[][]): Promise<Sample> {
     truncateSync(this.errPath, 0);
     const t0 = performance.now();
     const procs = cmds.map((cmd) => Bun.spawn({ cmd, stdio: ["ignore", "ignore", this.errFd] }));
@@ -35,7 +54,7 @@ export class Launcher {
     const ms = performance.now() - t0;
     const bad = codes.findIndex((c) => c !== 0);
     if (bad >= 0) throw new Error(`${cmds[bad]!.join(" ")}: exit ${codes[bad]}: ${this.stderr()}`);
-    return ms;
+    return { ms, cpuMs: procs.reduce((sum, p) => sum + cpuMsOf(p.resourceUsage()), 0) };
   }
 
   stderr(): string {
