@@ -9,15 +9,18 @@ import { floorCmd, perContainer, rotated, track, untrack, type CaseResult, type 
 import { startSampler, type MemoryPeak } from "./memory.ts";
 import type { Runtime } from "./runtimes.ts";
 import { meterFor } from "./server-cpu.ts";
-import { summarize } from "./spawn.ts";
+import { summarize, type Sample } from "./spawn.ts";
 
 interface Phases {
   create: number;
   start: number;
   delete: number;
-  /** CPU ms of all the launched processes of the three phases. */
-  cpuMs: number;
+  /** All the launched processes of the three phases (wall: their sum). */
+  all: Sample;
 }
+
+const none: Sample = { ms: 0, cpuMs: 0, launches: 0, heavy: 0 };
+const plus = (a: Sample, b: Sample): Sample => ({ ms: a.ms + b.ms, cpuMs: a.cpuMs + b.cpuMs, launches: a.launches + b.launches, heavy: a.heavy + b.heavy });
 
 async function lifecycleOfMany(ctx: Ctx, rt: Runtime): Promise<Phases> {
   const ids = Array.from({ length: ctx.concurrency }, () => ctx.nextId("many"));
@@ -26,7 +29,7 @@ async function lifecycleOfMany(ctx: Ctx, rt: Runtime): Promise<Phases> {
   const start = await ctx.launcher.concurrent(ids.map((id) => rt.start(id)));
   const del = await ctx.launcher.concurrent(ids.map((id) => rt.delete(id)));
   for (const id of ids) untrack(ctx, rt, id);
-  return { create: create.ms, start: start.ms, delete: del.ms, cpuMs: create.cpuMs + start.cpuMs + del.cpuMs };
+  return { create: create.ms, start: start.ms, delete: del.ms, all: plus(plus(create, start), del) };
 }
 
 const total = (p: Phases) => p.create + p.start + p.delete;
@@ -36,7 +39,7 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
   const phases: Record<string, Phases[]> = {};
   for (const rt of ctx.runtimes) wall[rt.name] = [];
   const floor = { name: "floor" };
-  const launchedMs: Record<string, number> = { floor: 0 };
+  const launched: Record<string, Sample> = { floor: none };
   const serverMs: Record<string, { ms: number; precise: boolean }> = {};
   // One container each first, so a resident server is up (and warm) before the first timed round.
   for (const rt of ctx.runtimes) {
@@ -50,7 +53,7 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
       if (who === floor) {
         const x = await ctx.launcher.concurrent(Array.from({ length: ctx.concurrency }, () => floorCmd(ctx.bundles.rootfs)));
         wall.floor!.push(x.ms);
-        launchedMs.floor! += x.cpuMs;
+        launched.floor = plus(launched.floor!, x);
       } else {
         const rt = who as Runtime;
         const meter = meterFor(rt);
@@ -59,7 +62,7 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
         const server = meter?.stop();
         wall[rt.name]!.push(total(p));
         (phases[rt.name] ??= []).push(p);
-        launchedMs[rt.name] = (launchedMs[rt.name] ?? 0) + p.cpuMs;
+        launched[rt.name] = plus(launched[rt.name] ?? none, p.all);
         if (server) {
           const sum = (serverMs[rt.name] ??= { ms: 0, precise: true });
           sum.ms += server.ms;
@@ -69,7 +72,7 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
     }
   }
   const containers = ctx.concurrency * ctx.concurrentRounds;
-  const cpu: Record<string, CpuPerContainer> = Object.fromEntries(Object.entries(launchedMs).map(([k, ms]) => [k, perContainer(ms, containers, serverMs[k])]));
+  const cpu: Record<string, CpuPerContainer> = Object.fromEntries(Object.entries(launched).map(([k, x]) => [k, perContainer(x, containers, serverMs[k])]));
   const rss: Record<string, number[]> = {};
   const pss: Record<string, number[]> = {};
   for (const rt of ctx.runtimes) {

@@ -11,7 +11,7 @@ import { summarize, type Sample, type Summary } from "./spawn.ts";
 
 type Step = { name: string; once: (i: number) => Sample; meter?: ServerMeter };
 
-const plus = (a: Sample, b: Sample): Sample => ({ ms: a.ms + b.ms, cpuMs: a.cpuMs + b.cpuMs });
+const plus = (a: Sample, b: Sample): Sample => ({ ms: a.ms + b.ms, cpuMs: a.cpuMs + b.cpuMs, launches: a.launches + b.launches, heavy: a.heavy + b.heavy });
 
 /**
  * Runs every step `warmup + runs` times in rotating order; keeps the last `runs` samples. A step's
@@ -28,7 +28,7 @@ function interleave(ctx: Ctx, steps: Step[]): { results: Record<string, Summary>
   }
   const server = Object.fromEntries(steps.flatMap((s) => (s.meter ? [[s.name, s.meter.stop()]] : [])));
   const results = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v.map((x) => x.ms))]));
-  const cpu = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, perContainer(v.reduce((sum, x) => sum + x.cpuMs, 0), v.length, server[k])]));
+  const cpu = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, perContainer(v.reduce(plus), v.length, server[k])]));
   return { results, cpu };
 }
 

@@ -3,7 +3,7 @@
 import type { Bundles } from "./bundle.ts";
 import type { Runtime } from "./runtimes.ts";
 import type { ServerCpu } from "./server-cpu.ts";
-import type { Launcher, Summary } from "./spawn.ts";
+import type { Launcher, Sample, Summary } from "./spawn.ts";
 
 export interface Ctx {
   launcher: Launcher;
@@ -30,6 +30,9 @@ export interface CpuPerContainer {
   serverPrecise?: boolean;
   total: number;
   containers: number;
+  /** For a runtime with a server: its calls in the measurement, and how many ran directly instead (estimated, spawn.ts HEAVY_CPU_MS). */
+  calls?: number;
+  direct?: number;
 }
 
 export interface CaseResult {
@@ -68,9 +71,9 @@ export function untrack(ctx: Ctx, rt: Runtime, id: string): void {
 }
 
 /** Per-container CPU from the launched processes' summed CPU and the server's over the same calls. */
-export function perContainer(launchedMs: number, containers: number, server?: ServerCpu): CpuPerContainer {
-  const launched = launchedMs / containers;
-  if (!server) return { launched, total: launched, containers };
+export function perContainer(launched: Sample, containers: number, server?: ServerCpu): CpuPerContainer {
+  const own = launched.cpuMs / containers;
+  if (!server) return { launched: own, total: own, containers };
   const share = server.ms / containers;
-  return { launched, server: share, serverPrecise: server.precise, total: launched + share, containers };
+  return { launched: own, server: share, serverPrecise: server.precise, total: own + share, containers, calls: launched.launches, direct: launched.heavy };
 }

@@ -65,11 +65,12 @@ function cpuTable(cases: CaseResult[]): string[] {
   const counted = cases.filter((c) => !c.skipped && c.cpu);
   if (!counted.length) return [];
   const ms = (x: number | undefined) => (x === undefined ? "-" : `${num(x)} ms`);
-  const head = ["CPU per container (user+sys, mean)", "bunrunc front+init", "bunrunc server", "bunrunc total", "runc total", "floor", "b/runc CPU"];
+  const head = ["CPU per container (user+sys, mean)", "bunrunc front+init", "bunrunc server", "bunrunc total", "runc total", "floor", "b/runc CPU", "bunrunc calls run directly"];
   const rows = counted.map((c) => {
     const b = c.cpu!.bunrunc;
     const server = b?.server === undefined ? "-" : `${ms(b.server)}${b.serverPrecise === false ? " (ticks)" : ""}`;
-    return [c.title, ms(b?.launched), server, ms(b?.total), ms(c.cpu!.runc?.total), ms(c.cpu!.floor?.total), ratio(verdict(c).cpuVsRunc)];
+    const direct = b?.calls === undefined ? "-" : `${b.direct} of ${b.calls}`;
+    return [c.title, ms(b?.launched), server, ms(b?.total), ms(c.cpu!.runc?.total), ms(c.cpu!.floor?.total), ratio(verdict(c).cpuVsRunc), direct];
   });
   return aligned(head, rows);
 }
