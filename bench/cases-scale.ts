@@ -76,7 +76,7 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
   const rss: Record<string, number[]> = {};
   const pss: Record<string, number[]> = {};
   for (const rt of ctx.runtimes) {
-    const sampler = await startSampler(rt.comms);
+    const sampler = await startSampler(rt.comms, ctx.idMarker, rt.core);
     let peak: MemoryPeak;
     try {
       await lifecycleOfMany(ctx, rt);
@@ -106,7 +106,10 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
       title: `(3) ${n} concurrent: peak sum of RSS`,
       unit: "MiB",
       results: sum(rss),
-      notes: ["runtime processes only: CLI processes (for bunrunc: the fronts and the resident server), the inits waiting for start; one sampled round"],
+      notes: [
+        "runtime processes only: CLI processes (for bunrunc: the fronts and the resident server), the inits waiting for start; one sampled round",
+        "only this bench's: other checkouts' servers and containers on a shared host have the same names and are left out",
+      ],
       target: { vsRunc: 0.3 },
     },
     {

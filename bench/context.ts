@@ -18,6 +18,8 @@ export interface Ctx {
   /** Containers made and not yet deleted, per runtime name. */
   live: Map<string, Set<string>>;
   nextId(prefix: string): string;
+  /** What every id nextId makes starts with (the containers' cgroups are named after their ids). */
+  idMarker: string;
 }
 
 /** CPU ms per container (mean over the measured calls), user + sys. */

@@ -99,6 +99,7 @@ async function main(): Promise<void> {
     concurrentRounds: quick ? 1 : 3,
     live: new Map(),
     nextId: (prefix) => `bench-${process.pid}-${prefix}-${n++}`,
+    idMarker: `bench-${process.pid}-`,
   };
   const cases: CaseResult[] = [];
   const step = async (key: string, what: string, f: () => CaseResult | CaseResult[] | Promise<CaseResult | CaseResult[]>) => {
