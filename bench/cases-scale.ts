@@ -75,16 +75,19 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
   const cpu: Record<string, CpuPerContainer> = Object.fromEntries(Object.entries(launched).map(([k, x]) => [k, perContainer(x, containers, serverMs[k])]));
   const rss: Record<string, number[]> = {};
   const pss: Record<string, number[]> = {};
+  const sampledDirect: string[] = [];
   for (const rt of ctx.runtimes) {
     const sampler = await startSampler(rt.comms, ctx.idMarker, rt.core);
     let peak: MemoryPeak;
+    let round: Phases | undefined;
     try {
-      await lifecycleOfMany(ctx, rt);
+      round = await lifecycleOfMany(ctx, rt);
     } finally {
       peak = await sampler.stop();
     }
     rss[rt.name] = [peak.rssKiB / 1024];
     pss[rt.name] = [peak.pssKiB / 1024];
+    if (rt.core) sampledDirect.push(`${rt.name}: ${round.all.heavy} of ${round.all.launches} calls of the sampled round ran directly (a Bun process each; spawn.ts HEAVY_CPU_MS)`);
   }
   const n = ctx.concurrency;
   const sum = (r: Record<string, number[]>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, summarize(v)]));
@@ -109,6 +112,7 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
       notes: [
         "runtime processes only: CLI processes (for bunrunc: the fronts and the resident server), the inits waiting for start; one sampled round",
         "only this bench's: other checkouts' servers and containers on a shared host have the same names and are left out",
+        ...sampledDirect,
       ],
       target: { vsRunc: 0.3 },
     },

@@ -39,6 +39,8 @@ function requirements(): { bin: string; runcBin: string } {
   const bin = join(REPO, "dist/bunrunc");
   if (!existsSync(bin)) fail(`${bin} is missing: run bash scripts/build.sh (bun run bench does)`);
   if (!existsSync(`${bin}-core`)) fail(`${bin}-core (the resident server the front hands calls to) is missing: run bash scripts/build.sh`);
+  const off = process.env.BUNRUNC_SERVER;
+  if (off === "off" || off === "0") fail(`BUNRUNC_SERVER=${off} in the environment: bunrunc's calls would not be served, and the targets are for served calls; unset it`);
   const runcBin = which("runc") ?? fail("runc is not installed (apt-get install runc)");
   for (const tool of ["unshare", "nsenter", "chroot"]) if (!which(tool)) fail(`${tool} is not installed (util-linux/coreutils)`);
   if (!busyboxIsStatic()) fail("/bin/busybox is missing or not static (apt-get install busybox-static)");
