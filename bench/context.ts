@@ -45,6 +45,8 @@ export interface CaseResult {
   results: Record<string, Summary>;
   /** CPU per container, per runtime name (and "floor"), where the case counts it. */
   cpu?: Record<string, CpuPerContainer>;
+  /** When it was measured (the run's date; differs between cases of a --merge result). */
+  measured?: string;
   /** Why the case did not run (printed, and kept in the JSON). */
   skipped?: string;
   notes: string[];

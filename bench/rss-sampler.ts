@@ -31,6 +31,16 @@ const statFields = (stat: string) => stat.slice(stat.lastIndexOf(")") + 2).split
 /** RSS field of /proc/<pid>/stat (24th). */
 const rssKiB = (fields: string[]) => Number(fields[21]) * PAGE_KIB;
 
+/** ours() per process (pid and start time: a pid may be reused), so each is looked at once. */
+const known = new Map<string, boolean>();
+
+function oursCached(pid: string, fields: string[], ppid: Map<string, string>): boolean {
+  const key = `${pid}@${fields[19]}`;
+  let v = known.get(key);
+  if (v === undefined) known.set(key, (v = ours(pid, ppid)));
+  return v;
+}
+
 /** Whether pid is the bench's: below it in the process tree, in one of its containers' cgroups, or its server. */
 function ours(pid: string, ppid: Map<string, string>): boolean {
   for (let p: string | undefined = pid, hops = 0; p && p !== "0" && hops < 64; p = ppid.get(p), hops++) if (p === benchPid) return true;
@@ -63,7 +73,7 @@ function sample(): { rss: number; pss: number } {
   let rss = 0;
   let pss = 0;
   for (const { pid, fields } of matching) {
-    if (!ours(pid, ppid)) continue;
+    if (!oursCached(pid, fields, ppid)) continue;
     rss += rssKiB(fields);
     pss += pssKiB(pid);
   }
