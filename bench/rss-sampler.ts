@@ -15,7 +15,13 @@ const idMarker = process.argv[4] ?? "";
 const serverExe = process.argv[5];
 if (!benchPid || !idMarker) throw new Error("usage: rss-sampler.ts <comm-regex> <bench pid> <container id marker> [<server exe>]");
 const PAGE_KIB = 4;
-const SAMPLE_GAP_MS = 2;
+// Sampling is not free: on 2 CPUs, a scan every 2 ms with a smaps_rollup page-table walk per
+// process took enough CPU (and the mmap lock of the server, walked while it serves) that fronts
+// waited past their admission bound and ran directly, inflating the very figure measured. So: a
+// scan every 5 ms (the processes summed live for hundreds of ms), and each process's PSS walked
+// at most every 50 ms (RSS, from /proc/PID/stat, needs no walk and is read every scan).
+const SAMPLE_GAP_MS = 5;
+const PSS_REFRESH_MS = 50;
 
 function read(path: string): string | undefined {
   try {
@@ -58,6 +64,19 @@ function pssKiB(pid: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** PSS per process (pid@starttime), walked again once PSS_REFRESH_MS old. */
+const pssSeen = new Map<string, { kib: number; at: number }>();
+
+function pssCached(pid: string, fields: string[]): number {
+  const key = `${pid}@${fields[19]}`;
+  const now = performance.now();
+  const seen = pssSeen.get(key);
+  if (seen && now - seen.at < PSS_REFRESH_MS) return seen.kib;
+  const kib = pssKiB(pid);
+  pssSeen.set(key, { kib, at: now });
+  return kib;
+}
+
 function sample(): { rss: number; pss: number } {
   const ppid = new Map<string, string>();
   const matching: { pid: string; fields: string[] }[] = [];
@@ -75,7 +94,7 @@ function sample(): { rss: number; pss: number } {
   for (const { pid, fields } of matching) {
     if (!oursCached(pid, fields, ppid)) continue;
     rss += rssKiB(fields);
-    pss += pssKiB(pid);
+    pss += pssCached(pid, fields);
   }
   return { rss, pss };
 }
