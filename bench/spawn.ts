@@ -18,8 +18,8 @@ export interface Sample {
 /**
  * A bunrunc front whose call the resident server did not take (none listening, or no Begin within
  * the front's admission bound) execs bunrunc-core and runs it directly: Bun's start alone costs
- * more CPU than this, while a served front, even one waiting for a foreground container, costs
- * 1-3 ms. So a launch over it counts as a call that ran directly (an estimate, from CPU alone).
+ * more CPU than this (~13 ms), while a served front costs ~0.5 ms, or 1.5-3 ms with the
+ * foreground container it reaps. So a launch over it counts as a call that ran directly (an estimate, from CPU alone).
  */
 export const HEAVY_CPU_MS = 5;
 
