@@ -11,8 +11,13 @@ export interface Sampler {
   stop(): Promise<MemoryPeak>;
 }
 
-export async function startSampler(comms: RegExp): Promise<Sampler> {
-  const proc = Bun.spawn({ cmd: [process.execPath, join(import.meta.dir, "rss-sampler.ts"), comms.source], stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+/**
+ * Samples the processes named by `comms` that are this bench's: below this process, in a cgroup
+ * whose name starts with `idMarker` (the containers' ids), or running `serverExe` (the server).
+ */
+export async function startSampler(comms: RegExp, idMarker: string, serverExe?: string): Promise<Sampler> {
+  const args = [comms.source, String(process.pid), idMarker, ...(serverExe ? [serverExe] : [])];
+  const proc = Bun.spawn({ cmd: [process.execPath, join(import.meta.dir, "rss-sampler.ts"), ...args], stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const reader = proc.stdout.getReader();
   const decoder = new TextDecoder();
   let out = "";

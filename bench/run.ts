@@ -1,8 +1,10 @@
 // `bun run bench` (scripts/bench.sh builds first): bunrunc against Debian's runc, interleaved in
-// one run, plus the kernel floor; prints a table and writes bench/results/latest.{json,svg}.
+// one run, plus the kernel floor, wall time and CPU time per container (the resident server's
+// included); prints a table and writes bench/results/latest.{json,svg}.
 // Flags: --runs N (latency samples per case, default 30), --quick (5 runs, 1 concurrent round),
 // --concurrency N (default 100), --only a,b (case ids: startup, run, csd, many, wait, exec, seccomp),
-// --out DIR (default bench/results).
+// --out DIR (default bench/results), --merge (with --only: the rerun cases replace theirs in the
+// DIR's latest.json and the others stay, so a case missed for a noisy host can be redone alone).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -25,6 +27,7 @@ const { values: flags } = parseArgs({
     concurrency: { type: "string" },
     only: { type: "string" },
     out: { type: "string" },
+    merge: { type: "boolean" },
   },
 });
 
@@ -37,6 +40,9 @@ function requirements(): { bin: string; runcBin: string } {
   if (process.getuid?.() !== 0) fail("needs root (containers with namespaces and cgroups)");
   const bin = join(REPO, "dist/bunrunc");
   if (!existsSync(bin)) fail(`${bin} is missing: run bash scripts/build.sh (bun run bench does)`);
+  if (!existsSync(`${bin}-core`)) fail(`${bin}-core (the resident server the front hands calls to) is missing: run bash scripts/build.sh`);
+  const off = process.env.BUNRUNC_SERVER;
+  if (off === "off" || off === "0") fail(`BUNRUNC_SERVER=${off} in the environment: bunrunc's calls would not be served, and the targets are for served calls; unset it`);
   const runcBin = which("runc") ?? fail("runc is not installed (apt-get install runc)");
   for (const tool of ["unshare", "nsenter", "chroot"]) if (!which(tool)) fail(`${tool} is not installed (util-linux/coreutils)`);
   if (!busyboxIsStatic()) fail("/bin/busybox is missing or not static (apt-get install busybox-static)");
@@ -80,6 +86,9 @@ async function main(): Promise<void> {
   if (!(runs > 0) || !(concurrency > 0)) fail("--runs and --concurrency take a positive number");
   const only = new Set((flags.only ?? "startup,run,csd,many,wait,exec,seccomp").split(","));
   const outDir = resolve(flags.out ?? join(REPO, "bench/results"));
+  const settings = { runs, warmup: 2, concurrency, concurrentRounds: quick ? 1 : 3 };
+  const earlier = flags.merge ? earlierRun(outDir) : undefined;
+  if (earlier && JSON.stringify(earlier.settings) !== JSON.stringify(settings)) fail(`--merge: ${join(outDir, "latest.json")} was measured with ${JSON.stringify(earlier.settings)}, this run would use ${JSON.stringify(settings)}`);
 
   const work = mkdtempSync(join(tmpdir(), "bunrunc-bench-"));
   // State roots on tmpfs, as /run is on a normal host (here /run may be disk-backed).
@@ -92,13 +101,14 @@ async function main(): Promise<void> {
     bundles: makeBundles(join(work, "bundles")),
     work,
     runs,
-    warmup: 2,
+    warmup: settings.warmup,
     concurrency,
-    concurrentRounds: quick ? 1 : 3,
+    concurrentRounds: settings.concurrentRounds,
     live: new Map(),
     nextId: (prefix) => `bench-${process.pid}-${prefix}-${n++}`,
+    idMarker: `bench-${process.pid}-`,
   };
-  const cases: CaseResult[] = [];
+  let cases: CaseResult[] = [];
   const step = async (key: string, what: string, f: () => CaseResult | CaseResult[] | Promise<CaseResult | CaseResult[]>) => {
     if (!only.has(key)) return;
     const t0 = performance.now();
@@ -126,20 +136,40 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     host: { kernel: readFileSync("/proc/sys/kernel/osrelease", "utf8").trim(), cpus: cpus().length, cpu: cpus()[0]?.model ?? "", cgroups: cgroupLayout() },
     versions: { bunrunc: versionLine(bin), runc: versionLine(runcBin), bun: Bun.version },
-    settings: { runs, warmup: ctx.warmup, concurrency, concurrentRounds: ctx.concurrentRounds },
+    settings,
     notes: [
       crunNote(),
       "times are wall clock from spawn to reap, measured by a Bun process (same overhead for every column)",
+      "CPU per container is user+sys: each launched process with what it reaped (wait4's rusage), plus, for bunrunc, the resident server's CPU over the same calls divided by the containers; kernel work deferred to kernel threads (netns cleanup, cgroup release) is in neither runtime's figure",
       `state roots under ${dirname(stateDir)} (${fsType(dirname(stateDir))}); bundles under ${tmpdir()}`,
       `host load average at the end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
     ],
   };
+  for (const c of cases) c.measured = meta.date;
+  if (earlier) {
+    const fresh = new Map(cases.map((c) => [c.id, c]));
+    const kept = earlier.cases.filter((c) => !fresh.has(c.id)).map((c) => ({ ...c, measured: c.measured ?? earlier.date }));
+    cases = [...earlier.cases.map((c) => fresh.get(c.id) ?? kept.find((k) => k.id === c.id)!), ...cases.filter((c) => !earlier.cases.some((e) => e.id === c.id))];
+    const byDate = Map.groupBy(cases, (c) => c.measured!);
+    const from = [...byDate].map(([date, cs]) => `${cs.map((c) => c.id).join(", ")} at ${date}`).join("; ");
+    meta.notes.push(`merged (--merge) from more than one run: ${from}`, ...earlier.notes.filter((n) => n.startsWith("host load")).map((n) => `run of ${earlier.date}: ${n}`));
+  }
   console.log(table(cases));
   for (const note of meta.notes) console.log(`  ${note}`);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "latest.json"), resultJson(meta, cases));
   writeFileSync(join(outDir, "latest.svg"), svgChart(cases, `${meta.date.slice(0, 10)} · ${meta.host.kernel} · ${meta.host.cpus} CPUs · ${meta.host.cgroups} · ${meta.versions.runc}`));
   console.log(`\nwrote ${join(outDir, "latest.json")} and latest.svg`);
+}
+
+/** --merge: the latest.json in outDir, whose cases this run's replace by id. */
+function earlierRun(outDir: string): { date: string; notes: string[]; settings: unknown; cases: CaseResult[] } {
+  const path = join(outDir, "latest.json");
+  if (!flags.only) fail("--merge goes with --only (the cases to redo)");
+  if (!existsSync(path)) fail(`--merge: ${path} does not exist`);
+  const r = JSON.parse(readFileSync(path, "utf8")) as { date?: string; notes?: string[]; settings?: unknown; cases?: CaseResult[] };
+  if (!r.date || !Array.isArray(r.cases)) fail(`--merge: ${path} is not a bench result (no date or cases)`);
+  return { date: r.date, notes: r.notes ?? [], settings: r.settings, cases: r.cases };
 }
 
 /** Whatever a failed case left: delete --force each container still on the ledger. */

@@ -1,6 +1,6 @@
 // The runtimes under test, each with its own --root under the bench's temp dir and the command
 // lines of the verbs the cases use (runc's CLI; bunrunc is a drop-in, so the same lines).
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 
 export interface Runtime {
@@ -9,6 +9,8 @@ export interface Runtime {
   root: string;
   /** Process names (/proc/<pid>/stat comm) of this runtime's own processes, for memory sums. */
   comms: RegExp;
+  /** The real path of the resident server's binary, for a runtime whose calls a server does part of. */
+  core?: string;
   run(id: string, bundle: string): string[];
   create(id: string, bundle: string, pidFile?: string): string[];
   start(id: string): string[];
@@ -35,7 +37,8 @@ function runtime(name: string, bin: string, root: string, comms: RegExp): Runtim
 
 /** bunrunc's processes: the front ("bunrunc"), the resident server ("bunrunc-core") and the sealed memfd init waiting for start ("memfd:bunrunc-init"). */
 export function bunrunc(bin: string, work: string): Runtime {
-  return runtime("bunrunc", bin, join(work, "root-bunrunc"), /^(bunrunc|memfd:bunrunc-i)/);
+  const rt = runtime("bunrunc", bin, join(work, "root-bunrunc"), /^(bunrunc|memfd:bunrunc-i)/);
+  return { ...rt, core: realpathSync(`${bin}-core`) };
 }
 
 /** runc's CLI is "runc"; its init stages rename themselves "runc:[0:PARENT]" ... "runc:[2:INIT]". */

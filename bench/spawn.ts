@@ -1,6 +1,39 @@
 // Timed process launches. stdio goes to /dev/null and a per-run stderr file (never a pipe: a
 // created container inherits our stdio, and a pipe would keep the caller waiting for EOF).
+// Each launch also reports its CPU time: wait4's rusage of the launched process, which includes
+// every descendant it reaped (a foreground container's init, runc's init stages). A process
+// orphaned before it exits (the init a `create` leaves behind) is reaped elsewhere, so not counted.
 import { closeSync, openSync, readFileSync, truncateSync } from "node:fs";
+
+/** One or more launches: wall ms from spawn to reaped, and user+sys ms of the process trees. */
+export interface Sample {
+  ms: number;
+  cpuMs: number;
+  /** Processes launched. */
+  launches: number;
+  /** Of those, how many ran at least HEAVY_CPU_MS (see there). */
+  heavy: number;
+}
+
+/**
+ * A bunrunc front whose call the resident server did not take (none listening, or no Begin within
+ * the front's admission bound) execs bunrunc-core and runs it directly: Bun's start alone costs
+ * more CPU than this (~13 ms), while a served front costs ~0.5 ms, or 1.5-3 ms with the
+ * foreground container it reaps. So a launch over it counts as a call that ran directly (an estimate, from CPU alone).
+ */
+export const HEAVY_CPU_MS = 5;
+
+const sample = (ms: number, cpuEach: number[]): Sample => ({
+  ms,
+  cpuMs: cpuEach.reduce((a, b) => a + b, 0),
+  launches: cpuEach.length,
+  heavy: cpuEach.filter((c) => c >= HEAVY_CPU_MS).length,
+});
+
+const cpuMsOf = (usage: { cpuTime: { total: bigint | number } } | undefined): number => {
+  if (!usage) throw new Error("bench: the runtime gave no rusage for a reaped process");
+  return Number(usage.cpuTime.total) / 1000;
+};
 
 export class Launcher {
   private readonly errFd: number;
@@ -9,14 +42,19 @@ export class Launcher {
     this.errFd = openSync(errPath, "w+");
   }
 
-  /** Runs `cmd` to completion; milliseconds from spawn to reaped. Throws with its stderr on failure. */
-  timed(cmd: string[], cwd?: string): number {
+  /** Runs `cmd` to completion; wall and CPU. Throws with its stderr on failure. */
+  measure(cmd: string[], cwd?: string): Sample {
     truncateSync(this.errPath, 0);
     const t0 = performance.now();
     const r = Bun.spawnSync({ cmd, cwd, stdio: ["ignore", "ignore", this.errFd] });
     const ms = performance.now() - t0;
     if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")}: exit ${r.exitCode ?? r.signalCode}: ${this.stderr()}`);
-    return ms;
+    return sample(ms, [cpuMsOf(r.resourceUsage)]);
+  }
+
+  /** Runs `cmd` to completion; milliseconds from spawn to reaped. Throws with its stderr on failure. */
+  timed(cmd: string[], cwd?: string): number {
+    return this.measure(cmd, cwd).ms;
   }
 
   /** Same, but returns the exit code instead of throwing (probing what a runtime supports). */
@@ -26,8 +64,8 @@ export class Launcher {
     return { code: r.exitCode ?? 128, stderr: this.stderr() };
   }
 
-  /** Starts every command at once; resolves to the wall time until all are reaped. */
-  async concurrent(cmds: string[][]): Promise<number> {
+  /** Starts every command at once; the wall time until all are reaped, and their CPU. */
+  async concurrent(cmds: string[][]): Promise<Sample> {
     truncateSync(this.errPath, 0);
     const t0 = performance.now();
     const procs = cmds.map((cmd) => Bun.spawn({ cmd, stdio: ["ignore", "ignore", this.errFd] }));
@@ -35,7 +73,7 @@ export class Launcher {
     const ms = performance.now() - t0;
     const bad = codes.findIndex((c) => c !== 0);
     if (bad >= 0) throw new Error(`${cmds[bad]!.join(" ")}: exit ${codes[bad]}: ${this.stderr()}`);
-    return ms;
+    return sample(ms, procs.map((p) => cpuMsOf(p.resourceUsage())));
   }
 
   stderr(): string {

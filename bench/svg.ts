@@ -1,5 +1,6 @@
 // A plain SVG bar chart of the medians: one group per case, one bar per runtime (and the floor),
 // each group scaled to its own largest value since units differ; the value is written on the bar.
+// Where a case counts CPU, its title also gives bunrunc's CPU per container over runc's.
 import type { CaseResult } from "./context.ts";
 import { verdict } from "./report.ts";
 
@@ -19,7 +20,7 @@ export function svgChart(cases: CaseResult[], subtitle: string): string {
   let y = 50;
   for (const c of shown) {
     const v = verdict(c);
-    const ratios = [v.vsRunc !== undefined ? `${v.vsRunc.toFixed(2)}× runc` : "", v.vsFloor !== undefined ? `${v.vsFloor.toFixed(2)}× floor` : ""].filter(Boolean).join(", ");
+    const ratios = [v.vsRunc !== undefined ? `${v.vsRunc.toFixed(2)}× runc` : "", v.vsFloor !== undefined ? `${v.vsFloor.toFixed(2)}× floor` : "", v.cpuVsRunc !== undefined ? `CPU ${v.cpuVsRunc.toFixed(2)}× runc` : ""].filter(Boolean).join(", ");
     const ratioText = ratios ? ` <tspan font-weight="normal" fill="#555">· bunrunc ${esc(ratios)}</tspan>` : "";
     parts.push(`<text x="10" y="${y + 12}" font-weight="bold">${esc(c.title)}${ratioText}</text>`);
     y += 20;
