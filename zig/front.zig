@@ -54,9 +54,9 @@ var path_buf: [200]u8 = undefined;
 var server_path: [:0]const u8 = "";
 var core_stat: linux.Stat = undefined;
 
-/// How long a front waits for the server to begin its call (Begin) before it runs the call
-/// directly: a server held up by one call (a stuck init, a slow filesystem) delays nobody else
-/// by more than this. Long enough for a burst of concurrent calls queued behind each other.
+/// How long a front waits for the server's next record (Queued: the queue moved; Begin) before it
+/// runs the call directly: a server held up by one call (a stuck init, a slow filesystem) delays
+/// nobody else by more than this, while a long queue that moves keeps its fronts.
 const admit_ms_max = 1000;
 
 /// The three fds a request carries: our 0, 1, 2, or /dev/null for one that is closed.
@@ -187,11 +187,14 @@ fn connectServer() ?i32 {
 fn admitted(sock: i32) bool {
     var fds: [ipc.fds_max]i32 = undefined;
     var nfds: u32 = 0;
-    const n = ipc.recv(sock, &buf, &fds, &nfds, admit_ms_max);
-    closeAll(fds[0..nfds]);
-    if (n != @sizeOf(proto.Exit)) return false;
-    const op = std.mem.readInt(u32, buf[0..4], .little);
-    if (op != @intFromEnum(proto.Op.begin)) return false;
+    while (true) {
+        const n = ipc.recv(sock, &buf, &fds, &nfds, admit_ms_max);
+        closeAll(fds[0..nfds]);
+        if (n != @sizeOf(proto.Exit)) return false;
+        const op = std.mem.readInt(u32, buf[0..4], .little);
+        if (op == @intFromEnum(proto.Op.begin)) break;
+        if (op != @intFromEnum(proto.Op.queued)) return false;
+    }
     // Our stdio travels only now: fds in flight in a server's unread queue would keep the
     // caller's pipes open (an engine reading them to EOF would wait on a server that never ran
     // the call).

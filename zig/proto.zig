@@ -9,10 +9,13 @@
 //!   server -> Fallback  the front execs bunrunc-core itself with its own argv (the server did
 //!                       nothing: a verb it leaves to the direct path, a peer it refuses, a lock
 //!                       another call holds). Allowed until the first Spawn or Wait.
+//!   server -> Queued    (any number) admitted, behind other calls: sent again each time the
+//!                       server finishes one, so a front knows the queue moves
 //!   server -> Begin     the server is about to run the call. The front answers Go only if
-//!                       Begin came within its admission bound (front.zig admit_ms_max); past
-//!                       it the front closes the connection and runs the call directly, and the
-//!                       server, seeing no Go, never starts it. So a call runs exactly once.
+//!                       Begin came within its admission bound (front.zig admit_ms_max) of the
+//!                       last record; past it the front closes the connection and runs the call
+//!                       directly, and the server, seeing no Go, never starts it. So a call runs
+//!                       exactly once, and a server stuck in one call holds up nobody for long.
 //!   front -> Go         (fds: its stdin, stdout, stderr — only now, so a server that never
 //!                       begins the call never holds the caller's pipes open)
 //!   server -> Exit{code}          the call is over; the front exits with code
@@ -30,7 +33,7 @@ const std = @import("std");
 
 pub const version: u32 = 2;
 
-pub const Op = enum(u32) { fallback = 1, exit = 2, spawn = 3, spawned = 4, wait = 5, begin = 6, go = 7, status = 8 };
+pub const Op = enum(u32) { fallback = 1, exit = 2, spawn = 3, spawned = 4, wait = 5, begin = 6, go = 7, status = 8, queued = 9 };
 
 pub const Kind = enum(u32) { call = 1 };
 

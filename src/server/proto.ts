@@ -1,6 +1,6 @@
 // The records of zig/proto.zig (the authoritative layouts and the call's sequence), as the
 // server reads and writes them. Little-endian, one SOCK_SEQPACKET message each.
-export const Op = { fallback: 1, exit: 2, spawn: 3, spawned: 4, wait: 5, begin: 6, go: 7, status: 8 } as const;
+export const Op = { fallback: 1, exit: 2, spawn: 3, spawned: 4, wait: 5, begin: 6, go: 7, status: 8, queued: 9 } as const;
 export const Kind = { call: 1 } as const;
 
 const MAGIC = 0x31515242;
@@ -46,6 +46,8 @@ function record(size: number, fill: (v: DataView) => void): Uint8Array {
 export const fallbackRecord = () => record(8, (v) => v.setUint32(0, Op.fallback, true));
 
 export const beginRecord = () => record(8, (v) => v.setUint32(0, Op.begin, true));
+
+export const queuedRecord = () => record(8, (v) => v.setUint32(0, Op.queued, true));
 
 /** The front's 8-byte answers: Go (code unused) and Status (the waited process's exit code). null: neither. */
 export function decodeAnswer(bytes: Uint8Array): { op: typeof Op.go | typeof Op.status; code: number } | null {

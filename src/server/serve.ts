@@ -8,7 +8,8 @@
 // Calls run one at a time (they share this process's cwd, environment and stdio), but nothing a
 // caller does holds up the others: connections are read and admitted as they become ready (a
 // silent one is dropped after READ_REQUEST_MS_MAX, and waiting for it blocks nobody), a front
-// given no Begin within its own bound runs its call directly (zig/front.zig admit_ms_max), a
+// that hears nothing (Queued, Begin) within its own bound runs its call directly (zig/front.zig
+// admit_ms_max) — so one stuck call holds up the queue behind it by that bound at most, a
 // container lock another process holds sends the call back to the front before it did anything,
 // and a foreground run's wait happens in the front. It leaves after IDLE_MS without a call.
 import { lstatSync, openSync, statSync, unlinkSync } from "node:fs";
@@ -21,7 +22,7 @@ import { LockBusy, setLockWaitMsMax } from "../state/store.ts";
 import { admitCaller, contextOf, served, stillAlive, type Admitted } from "./admission.ts";
 import { joinOwnCgroups, leaveOwnCgroups } from "./own-cgroup.ts";
 import { phase } from "../timing.ts";
-import { beginRecord, decodeAnswer, decodeRequest, decodeSpawned, exitRecord, fallbackRecord, Op, spawnRecord, waitRecord, type Request } from "./proto.ts";
+import { beginRecord, queuedRecord, decodeAnswer, decodeRequest, decodeSpawned, exitRecord, fallbackRecord, Op, spawnRecord, waitRecord, type Request } from "./proto.ts";
 
 const IDLE_MS = Number(process.env.BUNRUNC_SERVE_IDLE_MS) || 30_000;
 /** A call's argv and environment; a larger one is sent to the direct path by the front. */
@@ -113,6 +114,8 @@ class Server {
       pending.forEach((p, i) => ready[1 + i] && this.readRequest(p.conn));
       waiting.forEach((w, i) => ready[1 + pending.length + i] && this.readStatus(w));
       const call = this.queue.shift();
+      // The queue moves: every front still waiting hears so (and keeps waiting, zig/front.zig).
+      for (const queued of this.queue) if (queued.finish === undefined) sendOrIgnore(queued.conn, queuedRecord());
       if (call) {
         await this.runCall(call);
         this.lastActive = Date.now();
