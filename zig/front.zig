@@ -198,8 +198,13 @@ fn admitted(sock: i32) bool {
     // Our stdio travels only now: fds in flight in a server's unread queue would keep the
     // caller's pipes open (an engine reading them to EOF would wait on a server that never ran
     // the call).
+    // With it, the proof that we may look at the server (server_link.proofOfAccess).
+    const proof = server_link.proofOfAccess();
+    if (proof < 0) return false;
+    defer sys.close(proof);
+    const fds_go = [4]i32{ stdio_fds[0], stdio_fds[1], stdio_fds[2], proof };
     const go = proto.Exit{ .op = @intFromEnum(proto.Op.go) };
-    return ipc.send(sock, std.mem.asBytes(&go), &stdio_fds) == @sizeOf(proto.Exit);
+    return ipc.send(sock, std.mem.asBytes(&go), &fds_go) == @sizeOf(proto.Exit);
 }
 
 /// Sends a Request: the header, argc argv strings and envc environment strings, each

@@ -17,7 +17,8 @@
 //!                       directly, and the server, seeing no Go, never starts it. So a call runs
 //!                       exactly once, and a server stuck in one call holds up nobody for long.
 //!   front -> Go         (fds: its stdin, stdout, stderr — only now, so a server that never
-//!                       begins the call never holds the caller's pipes open)
+//!                       begins the call never holds the caller's pipes open — and an fd of the
+//!                       server's /proc/PID/ns/mnt it opened: proof it may inspect the server)
 //!   server -> Exit{code}          the call is over; the front exits with code
 //!   server -> Spawn + plan bytes  the front clones the container's init (zig/spawn.zig) and
 //!                       answers Spawned (fds: pidfd, sync socket); the init is the front's

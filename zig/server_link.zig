@@ -5,7 +5,11 @@
 //!     other user can connect or put a socket of their own there (an abstract name, what this
 //!     used to be, is open to anyone in the network namespace, containers with --net=host too);
 //!   - through the kernel (SO_PEERPIDFD), the process listening is our own core binary, run by
-//!     our euid, in every namespace we are in, and still that process after the checks.
+//!     our euid, in every namespace we are in, with our root directory, our capability sets,
+//!     no_new_privs, seccomp state, LSM label and resource limits, and still that process after
+//!     the checks (a root process stripped of its capabilities could otherwise listen, exec the
+//!     real core binary and be handed the calls of a fully privileged root);
+//!   - the directory is mode 0000: only a process with CAP_DAC_OVERRIDE enters it at all.
 //! Anything else, and a kernel without SO_PEERPIDFD (before 6.5), gets the direct path.
 const std = @import("std");
 const linux = std.os.linux;
@@ -21,8 +25,8 @@ const LOCK_EX: i32 = 2;
 const LOCK_NB: i32 = 4;
 const server_path_env = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Whether proto.server_dir is a real directory (not a link) owned by our euid that nobody
-/// else can enter, in a parent (/run) only root can write.
+/// Whether proto.server_dir is a real directory (not a link) owned by our euid, mode 0000 (only
+/// CAP_DAC_OVERRIDE enters), in a parent (/run) only root can write.
 pub fn dirIsPrivate() bool {
     var st: linux.Stat = undefined;
     if (linux.E.init(linux.fstatat(sys.AT_FDCWD, "/run", &st, sys.AT_SYMLINK_NOFOLLOW)) != .SUCCESS) return false;
@@ -32,13 +36,23 @@ pub fn dirIsPrivate() bool {
         sys.last_errno = @intCast(@intFromEnum(linux.E.init(rc)));
         return false;
     }
-    sys.last_errno = @intFromEnum(linux.E.PERM);
-    return linux.S.ISDIR(st.mode) and st.uid == linux.geteuid() and st.mode & 0o077 == 0;
+    if (!linux.S.ISDIR(st.mode) or st.uid != linux.geteuid()) {
+        sys.last_errno = @intFromEnum(linux.E.PERM);
+        return false;
+    }
+    // Ours but open to more than CAP_DAC_OVERRIDE (an older bunrunc's 0700): as good as none
+    // yet — startServer closes it before a server listens there.
+    sys.last_errno = @intFromEnum(linux.E.NOENT);
+    return st.mode & 0o777 == 0;
 }
 
 /// Whether the process listening behind `sock` is a server we may trust: `core` (device and
 /// inode of the binary we would exec) run by our euid, in all our namespaces, alive after the
 /// checks (so the /proc reads were of that process, not of a later one with its pid).
+/// The pid of the server trustedServer last accepted (the front proves to it that it may look at
+/// it: front.zig sends an fd of its mount namespace file with Go).
+pub var server_pid: i32 = 0;
+
 pub fn trustedServer(sock: i32, core: *const linux.Stat) bool {
     const pidfd = ipc.peerPidfd(sock);
     if (pidfd < 0) return false; // ENOPROTOOPT: no kernel-attested identity, no server
@@ -52,7 +66,93 @@ pub fn trustedServer(sock: i32, core: *const linux.Stat) bool {
     if (linux.E.init(linux.fstatat(sys.AT_FDCWD, exe, &st, 0)) != .SUCCESS) return false;
     if (st.dev != core.dev or st.ino != core.ino) return false;
     for (namespaces) |ns| if (!sameNamespace(pid, ns)) return false;
-    return ipc.pidfdAlive(pidfd);
+    if (!sameFile(pid, "root") or !sameContext(pid)) return false;
+    if (!ipc.pidfdAlive(pidfd)) return false;
+    server_pid = pid;
+    return true;
+}
+
+/// The status lines that make a process's authority: credentials, capability sets, no_new_privs
+/// and seccomp. Our own must be what the server's are.
+const status_fields = [_][]const u8{ "Uid:", "Gid:", "Groups:", "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:", "Seccomp_filters:" };
+
+fn sameContext(pid: i32) bool {
+    var theirs: [4096]u8 = undefined;
+    var ours: [4096]u8 = undefined;
+    var path_buf: [64]u8 = undefined;
+    const t = readProc(std.fmt.bufPrintZ(&path_buf, "/proc/{d}/status", .{pid}) catch return false, &theirs) orelse return false;
+    const o = readProc("/proc/self/status", &ours) orelse return false;
+    for (status_fields) |field| {
+        if (!std.mem.eql(u8, statusLine(t, field), statusLine(o, field))) return false;
+    }
+    // The LSM label and the resource limits: read whole, equal whole ("" where absent for both).
+    const files = [_][]const u8{ "attr/current", "limits" };
+    for (files) |name| {
+        const tl = readProc(std.fmt.bufPrintZ(&path_buf, "/proc/{d}/{s}", .{ pid, name }) catch return false, &theirs) orelse "";
+        var self_buf: [64]u8 = undefined;
+        const ol = readProc(std.fmt.bufPrintZ(&self_buf, "/proc/self/{s}", .{name}) catch return false, &ours) orelse "";
+        if (!std.mem.eql(u8, tl, ol)) return false;
+    }
+    return true;
+}
+
+/// The line of `text` that starts with `field` ("" when there is none).
+fn statusLine(text: []const u8, field: []const u8) []const u8 {
+    var lines = std.mem.splitScalar(u8, text, '\n');
+    while (lines.next()) |line| if (std.mem.startsWith(u8, line, field)) return line;
+    return "";
+}
+
+/// A small /proc file, whole (null: unreadable, or larger than `buf`).
+fn readProc(path: [:0]const u8, buf: []u8) ?[]const u8 {
+    const f = sys.fd(sys.openat(sys.AT_FDCWD, path, sys.O_RDONLY | sys.O_CLOEXEC, 0)) catch return null;
+    defer sys.close(f);
+    var at: usize = 0;
+    while (at < buf.len) {
+        const n = sys.retry(linux.read, .{ f, buf[at..].ptr, buf.len - at }) catch return null;
+        if (n == 0) return buf[0..at];
+        at += n;
+    }
+    return null;
+}
+
+/// /proc/<pid>/<name> and /proc/self/<name> lead to the same file (a root directory).
+fn sameFile(pid: i32, name: []const u8) bool {
+    var a_buf: [64]u8 = undefined;
+    var b_buf: [64]u8 = undefined;
+    const a_path = std.fmt.bufPrintZ(&a_buf, "/proc/{d}/{s}", .{ pid, name }) catch return false;
+    const b_path = std.fmt.bufPrintZ(&b_buf, "/proc/self/{s}", .{name}) catch return false;
+    var a: linux.Stat = undefined;
+    var b: linux.Stat = undefined;
+    if (linux.E.init(linux.fstatat(sys.AT_FDCWD, a_path, &a, 0)) != .SUCCESS) return false;
+    if (linux.E.init(linux.fstatat(sys.AT_FDCWD, b_path, &b, 0)) != .SUCCESS) return false;
+    return a.dev == b.dev and a.ino == b.ino;
+}
+
+/// Our authority is whole: every capability the bounding set allows is effective and permitted,
+/// no no_new_privs, no seccomp filter. Only such a front starts a server (a server inherits it).
+fn unrestricted() bool {
+    var buf: [4096]u8 = undefined;
+    const text = readProc("/proc/self/status", &buf) orelse return false;
+    const bnd = value(text, "CapBnd:");
+    return bnd.len > 0 and std.mem.eql(u8, bnd, value(text, "CapEff:")) and std.mem.eql(u8, bnd, value(text, "CapPrm:")) and
+        std.mem.eql(u8, value(text, "NoNewPrivs:"), "0") and std.mem.eql(u8, value(text, "Seccomp:"), "0");
+}
+
+/// A status field's value, trimmed ("" when there is none).
+fn value(text: []const u8, field: []const u8) []const u8 {
+    const line = statusLine(text, field);
+    if (line.len < field.len) return "";
+    return std.mem.trim(u8, line[field.len..], " \t");
+}
+
+/// An fd of the server's mount namespace file, opened by us: the kernel lets only a process that
+/// may inspect the server (ptrace read access: not sandboxed away from it by Landlock, holding
+/// every capability it holds) open it. The server checks it is its own. -1 when refused.
+pub fn proofOfAccess() i32 {
+    var path_buf: [64]u8 = undefined;
+    const path = std.fmt.bufPrintZ(&path_buf, "/proc/{d}/ns/mnt", .{server_pid}) catch return -1;
+    return sys.fd(sys.openat(sys.AT_FDCWD, path, sys.O_RDONLY | sys.O_CLOEXEC, 0)) catch -1;
 }
 
 fn sameNamespace(pid: i32, ns: [:0]const u8) bool {
@@ -75,9 +175,11 @@ fn sameNamespace(pid: i32, ns: [:0]const u8) bool {
 /// being started or runs: "<path>.lock" is flock'ed by the server for its whole life, so a
 /// burst of fronts starts one server and the rest run directly meanwhile.
 pub fn startServer(path: [:0]const u8, core: [:0]const u8) void {
-    // Without kernel-attested identities no front would trust it.
-    if (linux.geteuid() != 0 or !ipc.peerPidfdSupported()) return;
-    _ = linux.mkdirat(sys.AT_FDCWD, proto.server_dir, 0o700);
+    // Without kernel-attested identities no front would trust it; a restricted front would make
+    // a server nobody fully privileged may use.
+    if (linux.geteuid() != 0 or !ipc.peerPidfdSupported() or !unrestricted()) return;
+    _ = linux.mkdirat(sys.AT_FDCWD, proto.server_dir, 0);
+    closeDirToAll();
     if (!dirIsPrivate()) return;
     var lock_buf: [256]u8 = undefined;
     const lock_path = std.fmt.bufPrintZ(&lock_buf, "{s}.lock", .{path}) catch return;
@@ -105,6 +207,16 @@ pub fn startServer(path: [:0]const u8, core: [:0]const u8) void {
     const child: i32 = @intCast(rc);
     var status: u32 = 0;
     _ = sys.retry(linux.wait4, .{ child, &status, 0, null }) catch {};
+}
+
+/// A directory of ours left with other modes (an older bunrunc made it 0700) is closed to all
+/// but CAP_DAC_OVERRIDE: only a real directory owned by our euid, never through a link.
+fn closeDirToAll() void {
+    const f = sys.fd(sys.openat(sys.AT_FDCWD, proto.server_dir, sys.O_RDONLY | sys.O_DIRECTORY | sys.O_NOFOLLOW | sys.O_CLOEXEC, 0)) catch return;
+    defer sys.close(f);
+    var st: linux.Stat = undefined;
+    if (linux.E.init(linux.fstat(f, &st)) != .SUCCESS or st.uid != linux.geteuid()) return;
+    if (st.mode & 0o777 != 0) _ = linux.fchmod(f, 0);
 }
 
 fn raise(f: i32) ?i32 {

@@ -11,14 +11,14 @@
 // Which: the verbs worth a round trip, minus any call that could hold the one-call-at-a-time server
 // for long — a container with hooks (a hook may run for seconds) and a terminal the runtime would
 // relay itself. Everything refused or not served runs directly in the front's process.
-import { closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as ffi from "../ffi.ts";
 import { v1Mounts } from "../cgroups/paths.ts";
 import { parseArgv } from "../cli/parse.ts";
 
 const NAMESPACES = ["mnt", "pid", "net", "user", "ipc", "uts", "cgroup", "time"];
-const STATUS_FIELDS = ["Uid", "Gid", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"];
+const STATUS_FIELDS = ["Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters"];
 const UNRESTRICTED_DEVICES = "a *:* rwm";
 const POLLIN = 1;
 
@@ -41,12 +41,49 @@ export function contextOf(pid: number | "self"): { context: string; umask: numbe
   for (const ns of NAMESPACES) parts.push(`${ns}=${readOr(() => readlinkSync(`/proc/${pid}/ns/${ns}`))}`);
   const status = readFileSync(`/proc/${pid}/status`, "latin1");
   for (const field of STATUS_FIELDS) {
-    const m = new RegExp(`^${field}:\\s*(.*)$`, "m").exec(status);
+    const m = new RegExp(`^${field}:[ \\t]*(.*)$`, "m").exec(status);
     parts.push(`${field}=${m ? m[1]!.trim() : "-"}`);
   }
   parts.push(`label=${readOr(() => readFileSync(`/proc/${pid}/attr/current`, "latin1").trim())}`);
+  // Its root directory (a chrooted caller names paths in another tree) and its resource limits
+  // (the server's own writes would run under a first caller's, or past a later one's).
+  parts.push(`root=${readOr(() => fileId(`/proc/${pid}/root`))}`);
+  parts.push(`limits=${readOr(() => readFileSync(`/proc/${pid}/limits`, "latin1"))}`);
   const umask = /^Umask:\s*([0-7]+)$/m.exec(status);
   return { context: parts.join("\n"), umask: umask ? parseInt(umask[1]!, 8) : 0o022 };
+}
+
+function fileId(path: string): string {
+  const st = statSync(path);
+  return `${st.dev}:${st.ino}`;
+}
+
+/**
+ * The server's own context is whole: every capability its bounding set allows is effective, no
+ * no_new_privs, no seccomp filter. A server started otherwise would serve no full-root caller
+ * (their contexts differ) and only hold the socket: it does not serve at all.
+ */
+export function unrestricted(): boolean {
+  const status = readFileSync("/proc/self/status", "latin1");
+  const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, "m").exec(status)?.[1]?.trim() ?? "";
+  const bnd = field("CapBnd");
+  return bnd !== "" && field("CapEff") === bnd && field("CapPrm") === bnd && field("NoNewPrivs") === "0" && field("Seccomp") === "0";
+}
+
+/**
+ * The fd the front sends with Go: its own open of the server's /proc/PID/ns/mnt. The kernel lets
+ * only a process that may inspect the server open it (ptrace read access: all the server's
+ * capabilities, not sandboxed away from it by Landlock) — the sender of Go, whoever holds the
+ * connection by then, proves it is no less than the caller admitted.
+ */
+export function provesAccess(fd: number): boolean {
+  try {
+    const theirs = fstatSync(fd);
+    const ours = statSync("/proc/self/ns/mnt");
+    return theirs.dev === ours.dev && theirs.ino === ours.ino;
+  } catch {
+    return false;
+  }
 }
 
 function readOr(read: () => string): string {
@@ -95,6 +132,15 @@ export function stillAlive(pidfd: number): boolean {
   }
 }
 
+/** Whether the admitted caller is still the same kind of process (checked again when it commits with Go). */
+export function stillAdmitted(who: Admitted, own: string): boolean {
+  try {
+    return contextOf(who.pid).context === own && stillAlive(who.pidfd);
+  } catch {
+    return false;
+  }
+}
+
 /** The connecting process, if the server may act for it (`own`: the server's contextOf). null: refused. */
 export function admitCaller(conn: number, own: string): Admitted | null {
   let pidfd: number;
@@ -131,6 +177,8 @@ export function served(argv: string[], cwd: string): boolean {
   }
   if (inv.kind !== "verb" || !SERVED.has(inv.verb)) return false;
   const { flags, global, args } = inv;
+  // A log the server would open must be a plain file (or not yet exist): a FIFO would hold it.
+  if (global.log && !plainOrAbsent(resolve(cwd, global.log))) return false;
   if (inv.verb === "run" || inv.verb === "create") {
     const config = readJson(join(resolve(cwd, (flags.bundle as string) || "."), "config.json")) as { process?: { terminal?: unknown }; hooks?: unknown } | null;
     if (!config || hasHooks(config.hooks)) return false;
@@ -178,6 +226,14 @@ function readJson(path: string): unknown {
     return null;
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function plainOrAbsent(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOENT";
   }
 }
 

@@ -12,14 +12,14 @@
 // admit_ms_max) — so one stuck call holds up the queue behind it by that bound at most, a
 // container lock another process holds sends the call back to the front before it did anything,
 // and a foreground run's wait happens in the front. It leaves after IDLE_MS without a call.
-import { lstatSync, openSync, statSync, unlinkSync } from "node:fs";
+import { fstatSync, lstatSync, openSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import * as ffi from "../ffi.ts";
 import { isHandback, waitUnreaped, type Handback, type SpawnRequest, type Spawner } from "../lib/spawner.ts";
 import { dispatch, finishHandback } from "../cli/dispatch.ts";
 import { configureLog } from "../log.ts";
 import { LockBusy, setLockWaitMsMax } from "../state/store.ts";
-import { admitCaller, contextOf, served, stillAlive, type Admitted } from "./admission.ts";
+import { admitCaller, contextOf, provesAccess, served, stillAdmitted, stillAlive, unrestricted, type Admitted } from "./admission.ts";
 import { joinOwnCgroups, leaveOwnCgroups } from "./own-cgroup.ts";
 import { phase } from "../timing.ts";
 import { beginRecord, queuedRecord, decodeAnswer, decodeRequest, decodeSpawned, exitRecord, fallbackRecord, Op, spawnRecord, waitRecord, type Request } from "./proto.ts";
@@ -51,7 +51,7 @@ export async function serve(path: string): Promise<never> {
   // The start lock (zig/server_link.zig) is held for the server's whole life; none of the
   // processes it may start inherits it.
   const lockFd = Number(process.env.BUNRUNC_SERVE_LOCK_FD);
-  if (!(lockFd > 2) || !privateDir(dirname(path))) process.exit(1);
+  if (!(lockFd > 2) || !privateDir(dirname(path)) || !unrestricted()) process.exit(1);
   ffi.setCloexec(lockFd);
   const listener = ffi.serverListen(path);
   const socketIno = statSync(path).ino;
@@ -67,16 +67,19 @@ export async function serve(path: string): Promise<never> {
   await server.run();
   try {
     if (lstatSync(path).ino === socketIno) unlinkSync(path);
+    // The lock file goes too, while we still hold it (a front that opened it meanwhile locks a
+    // file nobody else will: at worst two servers, the older one never reached again).
+    if (lstatSync(`${path}.lock`).ino === fstatSync(lockFd).ino) unlinkSync(`${path}.lock`);
   } catch {}
   leaveOwnCgroups();
   process.exit(0);
 }
 
-/** The socket's directory: ours, a directory, nobody else's to enter. */
+/** The socket's directory: ours, a directory, mode 0000 (zig/server_link.zig). */
 function privateDir(dir: string): boolean {
   try {
     const st = lstatSync(dir);
-    return st.isDirectory() && st.uid === process.geteuid!() && (st.mode & 0o077) === 0;
+    return st.isDirectory() && st.uid === process.geteuid!() && (st.mode & 0o777) === 0;
   } catch {
     return false;
   }
@@ -182,6 +185,11 @@ class Server {
       const stdio = begun(call.conn);
       if (!stdio) return finish(call);
       call.stdio = stdio;
+      // What the caller was at admission it must still be now that it commits.
+      if (!stillAdmitted(call.who, this.own)) {
+        sendOrIgnore(call.conn, fallbackRecord());
+        return finish(call);
+      }
     }
     const restore = this.takeOnCaller(call);
     if (!restore) return finish(call);
@@ -193,8 +201,9 @@ class Server {
       phase("serve.dispatched");
     } catch (e) {
       restore();
-      // Only a lock another process holds comes here, before the call did anything.
-      if (e instanceof LockBusy && !resuming) sendOrIgnore(call.conn, fallbackRecord());
+      // A lock another process holds comes here before the call did anything: the front runs it.
+      // Anything else (its stderr gone: EPIPE) ends the call as the direct path would, exit 1.
+      sendOrIgnore(call.conn, e instanceof LockBusy && !resuming ? fallbackRecord() : exitRecord(1));
       return finish(call);
     }
     restore();
@@ -239,15 +248,21 @@ class Server {
 }
 
 /**
- * Begin, then the front's Go with its stdio: it is still there and has committed to this server
- * running the call. null: no Go in time (the front runs the call itself).
+ * Begin, then the front's Go with its stdio and its proof of access: it is still there and has
+ * committed to this server running the call. null: no Go in time or no proof (the front, or
+ * whoever holds its connection, runs the call itself).
  */
 function begun(conn: number): number[] | null {
   try {
     ffi.msgSend(conn, beginRecord());
     const msg = ffi.msgRecv(conn, GO_WAIT_MS, 64);
-    if (msg && decodeAnswer(msg.bytes)?.op === Op.go && msg.fds.length === STDIO.length) return msg.fds;
-    msg?.fds.forEach((fd) => ffi.close(fd));
+    const fds = msg?.fds ?? [];
+    // Go carries the caller's stdio and its proof that it may inspect this server.
+    if (msg && decodeAnswer(msg.bytes)?.op === Op.go && fds.length === STDIO.length + 1 && provesAccess(fds[STDIO.length]!)) {
+      ffi.close(fds[STDIO.length]!);
+      return fds.slice(0, STDIO.length);
+    }
+    fds.forEach((fd) => ffi.close(fd));
   } catch {}
   // No Go in time: tell it to run the call itself, in case its Go is on the way.
   sendOrIgnore(conn, fallbackRecord());

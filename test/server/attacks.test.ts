@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
-import { canRun, CORE, FAKE_FRONT, front, peerPidfds, SERVED, serverPids, serverUp, SKIP, socketPath, stopServers, waitFor } from "./helpers.ts";
+import { canRun, CORE, FAKE_FRONT, front, FRONT as FRONT_BIN, peerPidfds, SERVED, serverPids, serverUp, SKIP, socketPath, stopServers, waitFor } from "./helpers.ts";
 
 const bundles: TestBundle[] = [];
 const started: { kill(sig?: number): void; exited: Promise<number> }[] = [];
@@ -75,7 +75,7 @@ describe.skipIf(!canRun)(`attacks on the resident server${SKIP}`, () => {
     serverUp(b.root);
     const dir = statSync("/run/bunrunc-core");
     expect(dir.uid).toBe(0);
-    expect(dir.mode & 0o777).toBe(0o700);
+    expect(dir.mode & 0o777).toBe(0);
     expect(statSync(socketPath()).mode & 0o777).toBe(0o600);
     const r = fake(["request", socketPath(), "1", "bunrunc", "--root", b.root, "state", "x"], { user: "nobody", group: "nogroup" });
     expect(r.code).not.toBe(0);
@@ -280,3 +280,111 @@ describe.skipIf(peerPidfds || process.getuid?.() !== 0)("a kernel without SO_PEE
   });
 });
 
+
+/** The pid of this build's running server (started if needed). */
+function serverPid(root: string): number {
+  serverUp(root);
+  const pids = serverPids();
+  expect(pids.length).toBe(1);
+  return pids[0]!;
+}
+
+describe.skipIf(!canRun)(`attacks on the resident server: who may stand in for whom${SKIP}`, () => {
+  test("a root process without capabilities cannot even put a socket in the server's directory (0000)", () => {
+    const b = bundle(["true"]);
+    serverUp(b.root);
+    expect(statSync("/run/bunrunc-core").mode & 0o777).toBe(0);
+    expect(fake(["capless-bind", join("/run/bunrunc-core", "impostor.sock")]).out).toBe("Permission denied");
+    expect(existsSync(join("/run/bunrunc-core", "impostor.sock"))).toBe(false);
+  });
+
+  test("our own core binary serving with fewer capabilities is not trusted by a fully privileged front", () => {
+    const b = bundle(["true"]);
+    stopServers();
+    const lock = openSync(`${socketPath()}.lock`, "a+", 0o600);
+    const p = spawnKept(["setpriv", "--bounding-set=-sys_ptrace", "--inh-caps=-sys_ptrace", CORE], {
+      env: { BUNRUNC_SERVE: socketPath(), BUNRUNC_SERVE_LOCK_FD: "3", PATH: process.env.PATH! },
+      stdio: ["ignore", "ignore", "ignore", lock],
+    });
+    closeSync(lock);
+    try {
+      waitFor(() => serverPids().length > 0 && existsSync(socketPath()));
+      Bun.sleepSync(200);
+      const r = front(["--debug", "--root", b.root, "state", "nothing-here"]);
+      expect(r.stderr).toContain("container does not exist");
+      expect(r.stderr).not.toContain(SERVED);
+    } finally {
+      p.kill(9);
+    }
+  });
+
+  test("Go must carry the sender's own proof that it may inspect the server, else the call is handed back", () => {
+    const b = bundle(["true"]);
+    const pid = serverPid(b.root);
+    const args = ["bunrunc", "--root", b.root, "state", "nothing-here"];
+    expect(fake(["go", socketPath(), "none", ...args]).out).toBe("fallback");
+    expect(fake(["go", socketPath(), "devnull", ...args]).out).toBe("fallback");
+    // The control: a process that may inspect the server is served.
+    expect(fake(["go", socketPath(), `ns:${pid}`, ...args]).out).toContain("exit");
+  });
+
+  test("a connection admitted for a full-root process is of no use to a child without capabilities it hands it to", () => {
+    const b = bundle(["true"]);
+    const pid = serverPid(b.root);
+    const log = join(b.dir, "nobody-log");
+    writeFileSync(log, "");
+    expect(fake(["handoff", socketPath(), String(pid), "bunrunc", "--log", log, "--root", b.root, "state", "nothing-here"]).out).toBe("proof refused: Permission denied");
+    expect(readFileSync(log, "utf8")).toBe("");
+  });
+
+  test("a Landlock-sandboxed root process cannot prove access, so nothing its sandbox forbids is done for it", () => {
+    const b = bundle(["true"]);
+    const pid = serverPid(b.root);
+    const forbidden = join(b.dir, "forbidden.log");
+    const r = fake(["landlocked", "python3", FAKE_FRONT, "go", socketPath(), `ns:${pid}`, "bunrunc", "--log", forbidden, "--root", b.root, "state", "x"]);
+    expect(r.out).toBe("proof refused: Permission denied");
+    expect(existsSync(forbidden)).toBe(false);
+  });
+
+  test("seccomp: a server under a filter does not serve at all; a filtered caller is not served", () => {
+    const b = bundle(["true"]);
+    stopServers();
+    const lock = openSync(`${socketPath()}.lock`, "a+", 0o600);
+    const filteredServer = Bun.spawnSync(["python3", FAKE_FRONT, "filtered", CORE], {
+      env: { BUNRUNC_SERVE: socketPath(), BUNRUNC_SERVE_LOCK_FD: "3", PATH: process.env.PATH! },
+      stdio: ["ignore", "ignore", "ignore", lock] as never,
+      timeout: 10_000,
+    });
+    closeSync(lock);
+    expect(filteredServer.exitCode).toBe(1);
+    serverUp(b.root);
+    const r = Bun.spawnSync(["python3", FAKE_FRONT, "filtered", FRONT_BIN, "--debug", "--root", b.root, "state", "x"], { stdout: "pipe", stderr: "pipe" });
+    expect(r.stderr.toString()).toContain("container does not exist");
+    expect(r.stderr.toString()).not.toContain(SERVED);
+  });
+
+  test("a server started under a caller's resource limits serves no caller with other limits", () => {
+    const b = bundle(["true"]);
+    stopServers();
+    try {
+      // The first call starts the server: it inherits this caller's limits.
+      Bun.spawnSync(["prlimit", "--nofile=512:512", FRONT_BIN, "--root", b.root, "state", "x"], { stdout: "ignore", stderr: "ignore" });
+      waitFor(() => serverPids().length > 0);
+      Bun.sleepSync(300);
+      const r = front(["--debug", "--root", b.root, "state", "nothing-here"]);
+      expect(r.stderr).toContain("container does not exist");
+      expect(r.stderr).not.toContain(SERVED);
+    } finally {
+      stopServers();
+    }
+  });
+
+  test("a served call whose stderr nobody reads ends with the direct path's exit code", () => {
+    const b = bundle(["true"]);
+    serverUp(b.root);
+    const served = fake(["epipe", FRONT_BIN, "--root", b.root, "state", "nothing-here"]).out;
+    const directly = Bun.spawnSync(["python3", FAKE_FRONT, "epipe", FRONT_BIN, "--root", b.root, "state", "nothing-here"], { env: { ...process.env, BUNRUNC_SERVER: "off" }, stdout: "pipe" }).stdout.toString().trim();
+    expect(served).toBe(directly);
+    expect(served).toBe("1");
+  });
+});

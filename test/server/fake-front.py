@@ -8,6 +8,17 @@
                                            prints the server's first record's op
   request-fds PATH ARG...                  a call Request carrying our stdio (fds belong to Go)
   status-first PATH                        a Status record instead of a Request; prints the reply
+  go PATH PROOF ARG...                     a call Request, then after Begin a Go carrying our stdio and
+                                           PROOF: "none", "devnull", or "ns:PID" (our open of
+                                           /proc/PID/ns/mnt); prints the server's answer to Go
+  handoff PATH SERVER_PID ARG...           a full-root process connects and stays; a child without
+                                           capabilities (no_new_privs) sends the call and Go
+  landlocked CMD...                        Landlock: read-only everywhere, writes only under /dev;
+                                           then exec CMD
+  filtered CMD...                          an allow-all seccomp filter, then exec CMD
+  capless-bind PATH                        as root without capabilities: put a socket at PATH
+  epipe CMD...                             run CMD with a stderr nobody reads (its read end
+                                           closed); prints its exit status
   reuse PATH ARG...                        pid reuse: connect (the server's pidfd names us), fork
                                            a sender, exit, let a full-root process take our pid
                                            (ns_last_pid), then send the Request; prints the reply
@@ -138,6 +149,69 @@ def reuse(path, argv):
     print("pid %d reused; %s" % (connector, reply), flush=True)
 
 
+def go(s, argv, proof):
+    """Request, Begin, Go with our stdio and `proof`; returns the answer to Go (or why not)."""
+    s.send(request(1, argv))
+    first = first_reply(s)
+    if first != "begin":
+        return "no begin: " + first
+    fds = [0, 1, 2]
+    if proof == "devnull":
+        fds.append(os.open("/dev/null", os.O_RDONLY))
+    elif proof.startswith("ns:"):
+        try:
+            fds.append(os.open("/proc/%s/ns/mnt" % proof[3:], os.O_RDONLY))
+        except OSError as e:
+            return "proof refused: " + e.strerror
+    s.sendmsg([struct.pack("<Ii", 7, 0)], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+    return first_reply(s)
+
+
+def drop_everything():
+    """No capabilities left in any set, and no_new_privs: a root process with no authority."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in range(64):
+        libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP
+    header = struct.pack("<Ii", 0x20080522, 0)
+    data = bytes(24)  # two {effective, permitted, inheritable} u32 triples, all zero
+    assert libc.syscall(126, header, data) == 0, ctypes.get_errno()  # capset
+    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+
+
+def handoff(path, server_pid, argv):
+    s = connect(path)  # admitted as this full-root process, which stays alive
+    child = os.fork()
+    if child == 0:
+        drop_everything()
+        print(go(s, argv, "ns:" + server_pid), flush=True)
+        os._exit(0)
+    os.waitpid(child, 0)
+
+
+def landlocked(argv):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    handled = (1 << 13) - 1  # every filesystem access right of Landlock ABI 1..2
+    ruleset = libc.syscall(444, struct.pack("<Q", handled), 8, 0)
+    assert ruleset >= 0, ctypes.get_errno()
+    for path, access in (("/", 1 | 4 | 8), ("/dev", handled)):
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        assert libc.syscall(445, ruleset, 1, struct.pack("<Qi", access, fd), 0) == 0, ctypes.get_errno()
+    assert libc.syscall(446, ruleset, 0) == 0, ctypes.get_errno()
+    os.execvp(argv[0], argv)
+
+
+def filtered(argv):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    allow = struct.pack("<HBBI", 0x06, 0, 0, 0x7FFF0000)  # BPF_RET|BPF_K SECCOMP_RET_ALLOW
+    prog_buf = ctypes.create_string_buffer(allow)
+    prog = struct.pack("<HxxxxxxQ", 1, ctypes.addressof(prog_buf))
+    assert libc.prctl(22, 2, prog, 0, 0) == 0, ctypes.get_errno()  # PR_SET_SECCOMP, FILTER
+    os.execvp(argv[0], argv)
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "impostor":
@@ -148,6 +222,28 @@ def main():
         s = connect(sys.argv[2])
         s.send(request(int(sys.argv[3]), sys.argv[4:]))
         print(first_reply(s), flush=True)
+    elif cmd == "go":
+        print(go(connect(sys.argv[2]), sys.argv[4:], sys.argv[3]), flush=True)
+    elif cmd == "handoff":
+        handoff(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif cmd == "landlocked":
+        landlocked(sys.argv[2:])
+    elif cmd == "filtered":
+        filtered(sys.argv[2:])
+    elif cmd == "capless-bind":
+        drop_everything()
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.bind(sys.argv[2])
+            print("bound", flush=True)
+        except OSError as e:
+            print(e.strerror, flush=True)
+    elif cmd == "epipe":
+        import subprocess
+        r, w = os.pipe()
+        os.close(r)
+        p = subprocess.run(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=w)
+        print(p.returncode, flush=True)
     elif cmd == "reuse":
         reuse(sys.argv[2], sys.argv[3:])
     elif cmd == "request-fds":
