@@ -4,12 +4,12 @@
 // that a crash takes with it, the root is normally tmpfs (/run), and on a disk-backed root an
 // fsync costs 1-3 ms per write plus journal stalls for the next create (runc does not sync either).
 //
-// The lock: Bun has no flock(2), and a lock *file* needs stale-owner detection, which races when
-// two processes break the same stale lock. Instead the lock is an abstract AF_UNIX socket named
-// after the container (`\0bunrunc/<sha256(root, id)>`): bind(2) is exclusive, and the kernel
-// releases the name the moment the holder dies, so there is nothing stale to clean up. Limit:
-// abstract names are per network namespace, so two bunrunc processes in different network
-// namespaces do not exclude each other (engines run the runtime in the host's).
+// The lock: flock(2) on `<root>/.<id>.lock`, a root-owned 0600 file in the checked root: the
+// kernel drops it when its holder dies (nothing stale to break), only root can open it (an
+// abstract socket name, what this was, let any user in the network namespace hold a container's
+// lock forever), and it excludes bunrunc processes in every network namespace. A verb that
+// removes the container removes the file while it holds it; a waiter that then wins the orphaned
+// file sees it is no longer at its name and takes the new one.
 //
 // Trust: state names host pids to signal and hooks to run, so bunrunc acts only on state no other
 // user could have written: the root, the container's directory and state.json must each be owned
@@ -17,10 +17,11 @@
 // must not be symbolic links (the root may be: the caller named it). Each is checked with fstat
 // on the fd that is then used, and each name is opened relative to the checked directory's fd
 // (through /proc/self/fd: Node has no openat), so nothing can be swapped in between.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
 import { BunruncError, notFound } from "../lib/errors.ts";
 import { clip } from "../quote.ts";
+import * as ffi from "../ffi.ts";
 
 /** runc's id rule (`^[\w+-.]+$` minus `,`, which its regexp admits by accident), and never `.`/`..`. */
 const ID_RE = /^[A-Za-z0-9_+.-]+$/;
@@ -32,7 +33,7 @@ const LOCK_POLL_MS_MAX = 20;
  */
 export const STATE_BYTES_MAX = 16 * 1024 * 1024;
 const GROUP_OTHER_WRITE = 0o022;
-const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
+const { O_RDONLY, O_RDWR, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 export function defaultRoot(): string {
   if (process.getuid?.() === 0 || !process.env.XDG_RUNTIME_DIR) return "/run/bunrunc";
@@ -233,22 +234,56 @@ export interface ContainerLock {
   release(): void;
 }
 
-function lockName(root: string, id: string): string {
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const EWOULDBLOCK = 11;
+
+/** `<root>/.<id>.lock`: never a container directory (those are directories), never listed. */
+const lockFileName = (id: string) => `.${id}.lock`;
+
+/** Opens (making it) the container's lock file in its checked root: a plain file of ours or root's, never a link. */
+function openLockFile(root: string, id: string): number {
   validateId(id);
-  let abs = resolve(root);
+  mkdirSync(root, { recursive: true, mode: 0o711 });
+  const rootFd = openTrustedDir(root);
+  if (rootFd === null) throw new BunruncError("system", `lock container: ${clip(root)} vanished after mkdir`);
+  const path = join(root, lockFileName(id));
+  let fd: number;
   try {
-    abs = realpathSync(abs);
-  } catch {} // root not made yet (first create): its absolute path names it
-  const hash = new Bun.CryptoHasher("sha256").update(`${abs}\0${id}`).digest("hex");
-  return `\0bunrunc/${hash}`;
+    fd = openSync(under(rootFd, lockFileName(id)), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ELOOP") throw untrusted(path, "is a symbolic link");
+    throw new BunruncError("system", `lock container: open ${clip(path)}: ${(e as Error).message}`);
+  } finally {
+    closeSync(rootFd);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw untrusted(path, "is not a regular file");
+    checkTrusted(st, path);
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  return fd;
 }
 
-function tryBind(name: string): ContainerLock | null {
+/** The lock file still is the file at its name (a holder that removed it leaves an orphan behind). */
+function stillNamed(fd: number, root: string, id: string): boolean {
   try {
-    const server = Bun.listen({ unix: name, socket: { data() {} } });
-    return { release: () => server.stop(true) };
+    return lstatSync(join(root, lockFileName(id))).ino === fstatSync(fd).ino;
+  } catch {
+    return false;
+  }
+}
+
+/** flock(2) without waiting: true when taken, false when another process holds it. */
+function tryFlock(fd: number): boolean {
+  try {
+    ffi.flock(fd, LOCK_EX | LOCK_NB);
+    return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") return null;
+    if ((e as ffi.FfiError).errno === EWOULDBLOCK) return false;
     throw new BunruncError("system", `lock container: ${(e as Error).message}`);
   }
 }
@@ -271,25 +306,38 @@ export function setLockWaitMsMax(ms: number): void {
   lockWaitMsMax = ms;
 }
 
-/** Takes the container's lock, waiting (polling with backoff) while another process holds it. */
+/**
+ * Takes the container's lock — flock(2) on `<root>/.<id>.lock` — waiting (polling with backoff)
+ * while another process holds it. The kernel releases it when its holder dies; only root (or the
+ * root's owner) can open it, and it excludes bunrunc processes in any network namespace.
+ */
 export async function lockContainer(root: string, id: string, waitMsMax = lockWaitMsMax): Promise<ContainerLock> {
-  const name = lockName(root, id);
   const deadline = Date.now() + waitMsMax;
   for (let delay = 1; ; delay = Math.min(delay * 2, LOCK_POLL_MS_MAX)) {
-    const lock = tryBind(name);
-    if (lock) return lock;
+    const fd = openLockFile(root, id);
+    if (tryFlock(fd)) {
+      if (stillNamed(fd, root, id)) return { release: () => closeSync(fd) };
+      closeSync(fd);
+      continue; // its holder removed it as we took it: take the one at the name now
+    }
+    closeSync(fd);
     if (waitMsMax === 0) throw new LockBusy(id);
     if (Date.now() >= deadline) throw new BunruncError("system", `container ${id}: timed out after ${waitMsMax} ms waiting for another bunrunc operation on it`);
     await Bun.sleep(delay * (0.5 + Math.random()));
   }
 }
 
-/** Runs `fn` holding the container's lock. */
+/** Runs `fn` holding the container's lock; a container gone after it (deleted, a failed create) takes its lock file along. */
 export async function withContainerLock<T>(root: string, id: string, fn: () => T | Promise<T>): Promise<T> {
   const lock = await lockContainer(root, id);
   try {
     return await fn();
   } finally {
+    if (!containerExists(root, id)) {
+      try {
+        unlinkSync(join(root, lockFileName(id)));
+      } catch {}
+    }
     lock.release();
   }
 }

@@ -2,7 +2,7 @@
 // missing state.json), the per-container lock (no lost read-modify-write updates), and the lock
 // freed by the kernel when its holder is SIGKILLed.
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { createContainerDir, listContainerIds, lockContainer, readStateFile, validateId, writeStateFile } from "../../src/state/store.ts";
 import { tempDir, uniqueId } from "./run-cli.ts";
@@ -84,6 +84,53 @@ describe("the per-container lock", () => {
     expect(performance.now() - t0).toBeLessThan(500);
     lock.release();
   });
+  test("excludes across network namespaces: a holder in a network namespace of its own keeps this process out", async () => {
+    const { root, id } = setup();
+    const holder = Bun.spawn(["unshare", "--net", process.execPath, WRITER, root, id, "hold"], { stdout: "pipe" });
+    cleanups.push(() => (holder.kill(9), holder.exited));
+    const reader = holder.stdout.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("locked\n");
+    await expect(lockContainer(root, id, 200)).rejects.toThrow("timed out after 200 ms");
+    holder.kill(9);
+    await holder.exited;
+    (await lockContainer(root, id, 2000)).release();
+  });
+
+  test.skipIf(process.getuid?.() !== 0)("no other user can hold a container's lock: its file is root's, and the old abstract name holds nothing", async () => {
+    const { root, id } = setup();
+    chmodSync(root, 0o711);
+    (await lockContainer(root, id, 200)).release();
+    const lockFile = join(root, `.${id}.lock`);
+    // What a user holding the abstract name the lock once was would have blocked.
+    const hash = new Bun.CryptoHasher("sha256").update(`${realpathSync(root)}\0${id}`).digest("hex");
+    const script = `
+import os, socket, sys, time
+try:
+    os.open(${JSON.stringify(lockFile)}, os.O_RDWR)
+    print("opened", flush=True)
+except OSError as e:
+    print(e.strerror, flush=True)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind("\\0bunrunc/${hash}")
+s.listen(1)
+print("bound", flush=True)
+time.sleep(30)
+`;
+    const user = Bun.spawn(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", script], { stdout: "pipe", stderr: "pipe" });
+    cleanups.push(() => (user.kill(9), user.exited));
+    const reader = user.stdout.getReader();
+    let said = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      said += new TextDecoder().decode(value);
+      if (said.includes("bound")) break;
+    }
+    expect(said).toBe("Permission denied\nbound\n");
+    const lock = await lockContainer(root, id, 200);
+    lock.release();
+  });
+
   test("the same id under another root is another lock", async () => {
     const a = setup();
     const b = tempDir();

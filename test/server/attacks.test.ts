@@ -26,8 +26,12 @@ function bundle(args: string[], edit: (s: ReturnType<typeof defaultSpec>) => voi
   return b;
 }
 
+const FAKE_FRONT_TEXT = readFileSync(FAKE_FRONT, "utf8");
+
 function fake(args: string[], opts: { user?: string; group?: string } = {}): { code: number; out: string } {
-  const argv = opts.user ? ["setpriv", `--reuid=${opts.user}`, `--regid=${opts.group ?? opts.user}`, "--clear-groups", "python3", FAKE_FRONT, ...args] : ["python3", FAKE_FRONT, ...args];
+  // As another user: the system's python (root's PATH may lead into root's home) and the script's
+  // text (the checkout may be in a directory only root can enter).
+  const argv = opts.user ? ["setpriv", `--reuid=${opts.user}`, `--regid=${opts.group ?? opts.user}`, "--clear-groups", "/usr/bin/python3", "-c", FAKE_FRONT_TEXT, ...args] : ["python3", FAKE_FRONT, ...args];
   const r = Bun.spawnSync(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   return { code: r.exitCode ?? -1, out: r.stdout.toString().trim() + r.stderr.toString().trim() };
 }
@@ -79,7 +83,8 @@ describe.skipIf(!canRun)(`attacks on the resident server${SKIP}`, () => {
     expect(statSync(socketPath()).mode & 0o777).toBe(0o600);
     const r = fake(["request", socketPath(), "1", "bunrunc", "--root", b.root, "state", "x"], { user: "nobody", group: "nogroup" });
     expect(r.code).not.toBe(0);
-    expect(r.out).toContain("Permission denied");
+    expect(r.out).toContain("PermissionError: [Errno 13] Permission denied");
+    expect(r.out).toContain("in connect");
   });
 
   test("an impostor in a container that shares the host's network namespace never receives a call or stdio", () => {
@@ -192,7 +197,7 @@ describe.skipIf(!canRun)(`attacks on the resident server${SKIP}`, () => {
     const b = bundle(["true"]);
     serverUp(b.root);
     const silent = spawnKept(["python3", FAKE_FRONT, "silent", socketPath(), "20", "8"], { stdout: "pipe" });
-    const users = spawnKept(["sh", "-c", `for i in $(seq 50); do setpriv --reuid=nobody --regid=nogroup --clear-groups python3 ${FAKE_FRONT} request ${socketPath()} 1 x 2>/dev/null; done`]);
+    const users = spawnKept(["sh", "-c", `for i in $(seq 50); do setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 -c "$0" request ${socketPath()} 1 x 2>/dev/null; done`, FAKE_FRONT_TEXT]);
     Bun.sleepSync(300);
     const best = quickestState(b.root);
     expect(best.stderr).toContain(SERVED);
