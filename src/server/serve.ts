@@ -33,7 +33,8 @@ const READ_REQUEST_MS_MAX = 2_000;
 const PENDING_MAX = 256;
 /** A front answers Begin at once; one that does not is told Fallback and left. */
 const GO_WAIT_MS = 200;
-const SPAWN_REPLY_WAIT_MS = 60_000;
+/** A front answers Spawn as soon as its clone3 returns; one that does not is not waited for long. */
+const SPAWN_REPLY_WAIT_MS = 10_000;
 const STDIO = [0, 1, 2];
 
 interface Call {
