@@ -7,6 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
+import { rng } from "../helpers/rng.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 const FRONT = join(REPO, "dist/bunrunc");
@@ -17,18 +18,6 @@ const CASES = 200;
 const SEED = Number(process.env.FUZZ_SEED) || 0x5eed12;
 /** The printed line: a message of at most 1024 characters (src/quote.ts), a time prefix, logfmt quoting. */
 const LINE_CHARS_MAX = 2400;
-
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 

@@ -4,6 +4,8 @@
   impostor LOG PATH|- [ABSTRACT_NAME...]   listen where a server might be looked for; log what
                                            each connection delivers (bytes, fds), until killed
   silent PATH N SECONDS                    hold N connections open without a word
+  fill PATH SECONDS                        connect until the listen backlog is full (EAGAIN),
+                                           say "full N", hold them
   request PATH KIND ARG...                 a Request of KIND (1 call, 2 the old "continue");
                                            prints the server's first record's op
   request-fds PATH ARG...                  a call Request carrying our stdio (fds belong to Go)
@@ -216,6 +218,17 @@ def main():
     cmd = sys.argv[1]
     if cmd == "impostor":
         impostor(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif cmd == "fill":
+        conns = []
+        while True:
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_NONBLOCK)
+            try:
+                c.connect(sys.argv[2])
+            except BlockingIOError:
+                break
+            conns.append(c)
+        print("full", len(conns), flush=True)
+        time.sleep(float(sys.argv[3]))
     elif cmd == "silent":
         silent(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
     elif cmd == "request":

@@ -7,6 +7,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { canRun, direct, FRONT, scrubTime, SERVED, serverUp, SKIP } from "./helpers.ts";
+import { rng } from "../helpers/rng.ts";
 
 const N = Number(process.env.BUNRUNC_FUZZ_N) || 2000;
 const SEED = Number(process.env.BUNRUNC_FUZZ_SEED) || Date.now() % 1_000_000;
@@ -16,18 +17,6 @@ const bundles: TestBundle[] = [];
 afterAll(() => {
   for (const b of bundles.splice(0)) b.cleanup();
 });
-
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALUES = (r: () => number): unknown[] => [
   null,

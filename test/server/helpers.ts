@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FRONT, peerPidfds, SERVED } from "../helpers/front.ts";
+import { defaultSpec, makeBundle, type TestBundle } from "../helpers/bundle.ts";
 
 export { FRONT, peerPidfds, SERVED };
 
@@ -86,4 +87,20 @@ export function ppidOf(pid: number): number {
 
 export function scrubTime(s: string): string {
   return s.replace(/time="[^"]*"/g, "time=T");
+}
+
+/** Bundles a test file made; `cleanupBundles` (its afterAll) removes them. */
+const made: TestBundle[] = [];
+
+/** A busybox bundle running `args`, `edit` applied to its config. */
+export function bundle(args: string[], edit: (s: ReturnType<typeof defaultSpec>) => void = () => {}): TestBundle {
+  const spec = defaultSpec(args);
+  edit(spec);
+  const b = makeBundle(spec);
+  made.push(b);
+  return b;
+}
+
+export function cleanupBundles(): void {
+  for (const b of made.splice(0)) b.cleanup();
 }

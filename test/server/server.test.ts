@@ -4,23 +4,15 @@
 // execs the core directly). `--debug`'s first log line says when a call was served.
 import { afterAll, describe, expect, test } from "bun:test";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
+import { join } from "node:path";
+import { uniqueId } from "../helpers/bundle.ts";
 import { v1Mounts, cgroupVersion } from "../../src/cgroups/paths.ts";
 import { canRun, direct, front, FRONT, ppidOf, scrubTime, serverPids, serverUp, SERVED, SKIP, waitFor } from "./helpers.ts";
+import { bundle, cleanupBundles } from "./helpers.ts";
 
-const bundles: TestBundle[] = [];
 afterAll(() => {
-  for (const b of bundles.splice(0)) b.cleanup();
+  cleanupBundles();
 });
-
-function bundle(args: string[], edit: (s: ReturnType<typeof defaultSpec>) => void = () => {}): TestBundle {
-  const spec = defaultSpec(args);
-  edit(spec);
-  const b = makeBundle(spec);
-  bundles.push(b);
-  return b;
-}
 
 describe.skipIf(!canRun)(`the front and the resident server${SKIP}`, () => {
   test("a second call is served; the first starts the server and still answers", () => {
