@@ -143,6 +143,8 @@ describe.skipIf(!canRun)(`attacks on the resident server${SKIP}`, () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("container does not exist");
     expect(r.stderr).not.toContain(SERVED);
+    // The impostor logs once its read of the closed connection returns.
+    waitFor(() => readFileSync(log, "utf8").includes("connection"));
     const lines = readFileSync(log, "utf8").trim().split("\n");
     expect(lines).toEqual(["listening", "connection: 0 bytes, 0 fds"]);
   });
