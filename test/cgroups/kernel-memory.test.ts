@@ -1,13 +1,16 @@
 // Kernel memory limits (linux.resources.memory.kernel, kernelTCP): deprecated by the
 // runtime-spec, ignored by kernels since 5.16 on v1, absent on v2. As runc: one warning through
 // the log contract, the container runs, the limits beside them still apply; `update` the same.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cgroupVersion } from "../../src/cgroups/paths.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { front, FRONT_SKIP, PATHS, canRunFront, serverUp, type Path } from "../helpers/front.ts";
 import { pathSkip, pathTest } from "../helpers/front.ts";
+
+// Generous: each call through dist/bunrunc is a Bun start: seconds under the VM tier's emulation.
+setDefaultTimeout(120_000);
 
 const MiB = 1024 * 1024;
 const version = cgroupVersion();

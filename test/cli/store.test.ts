@@ -124,8 +124,9 @@ time.sleep(30)
       const { value, done } = await reader.read();
       if (done) break;
       said += new TextDecoder().decode(value);
-      if (said.includes("bound")) break;
+      if (said.includes("bound\n")) break;
     }
+    if (!said.includes("bound\n")) said += await new Response(user.stderr).text();
     expect(said).toBe("Permission denied\nbound\n");
     const lock = await lockContainer(root, id, 200);
     lock.release();

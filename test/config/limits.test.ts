@@ -2,7 +2,7 @@
 // naming where (file, or JSON path), exit 1, nothing left in --root; errors quote at most ~80
 // characters of any value; and the resident server's memory stays bounded after such inputs.
 // Through dist/bunrunc, direct (BUNRUNC_SERVER=off) and served.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseConfigJson } from "../../src/config/load.ts";
@@ -10,6 +10,9 @@ import { DOCUMENT_BYTES_MAX, MEMBERS_MAX, STRING_BYTES_MAX } from "../../src/con
 import { clip, quote, VALUE_CHARS_MAX } from "../../src/quote.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import type { Spec } from "../../src/plan/spec.ts";
+
+// Generous: writing and refusing 50 MB documents takes seconds on a loaded host.
+setDefaultTimeout(60_000);
 
 const REPO = resolve(import.meta.dir, "../..");
 const FRONT = join(REPO, "dist/bunrunc");

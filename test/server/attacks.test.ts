@@ -2,12 +2,15 @@
 // looks for its server, an unprivileged or restricted process acting through root's server, a
 // pid reused under the server's checks, records that skip the server's decisions, and callers
 // stalling everyone else. Real processes, real sockets, a real second container.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultSpec, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { canRun, CORE, FAKE_FRONT, front, FRONT as FRONT_BIN, peerPidfds, SERVED, serverPids, serverUp, SKIP, socketPath, stopServers, waitFor } from "./helpers.ts";
 import { bundle, cleanupBundles } from "./helpers.ts";
+
+// Generous: the kernel-without-SO_PEERPIDFD test runs in the VM tier, where each direct call is a slow emulated Bun start.
+setDefaultTimeout(120_000);
 
 const started: { kill(sig?: number): void; exited: Promise<number> }[] = [];
 afterAll(async () => {
