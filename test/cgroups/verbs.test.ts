@@ -190,8 +190,11 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
     expect(code).toBe(137);
     expect(await waitFor(() => seen.includes("oom"), 3000)).toBe(true);
     expect(seen.filter((t) => t === "stats").length).toBeGreaterThanOrEqual(2);
-    // The stream ends by itself once the container's cgroup is gone.
-    process.kill(f.pid, 9);
+    // The stream ends by itself once the container's cgroup is gone. (The OOM killer may have
+    // picked the init too: it shares the 16 MiB.)
+    try {
+      process.kill(f.pid, 9);
+    } catch {}
     await f.t.cleanup();
     await done;
     ac.abort();
