@@ -7,7 +7,7 @@ import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./lib/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 6;
+const ABI_VERSION = 7;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
@@ -52,6 +52,7 @@ const symbols = {
   bunrunc_poll_many: { args: [P, u32, P, i32], returns: i32 },
   bunrunc_set_cloexec: { args: [i32], returns: i32 },
   bunrunc_dup2: { args: [i32, i32], returns: i32 },
+  bunrunc_idmapped_tree: { args: [P, u32, P, u32, P, u32, P], returns: i32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -204,6 +205,21 @@ export function close(fd: number): void {
 
 export function mkfifo(path: string, mode: number): void {
   ok(load().bunrunc_mkfifo(ptr(cstr(path)), mode), `mkfifo ${path}`);
+}
+
+const IDMAP_STEPS = ["", "make a user namespace for the mapping", "write its uid_map", "write its gid_map", "open_tree", "mount_setattr MOUNT_ATTR_IDMAP"];
+
+/**
+ * A detached clone of `source` (with its submounts: recursive.clone; those idmapped too:
+ * recursive.idmap), idmapped through a user
+ * namespace with these /proc/PID/uid_map-format maps: the fd the init attaches (zig/idmap.zig).
+ */
+export function idmappedTree(source: string, recursive: { clone: boolean; idmap: boolean }, uidMap: string, gidMap: string): number {
+  const step = new Int32Array(1);
+  const u = Buffer.from(uidMap);
+  const g = Buffer.from(gidMap);
+  const rc = load().bunrunc_idmapped_tree(ptr(cstr(source)), (recursive.clone ? 1 : 0) | (recursive.idmap ? 2 : 0), ptr(u), u.length, ptr(g), g.length, ptr(step));
+  return ok(rc, IDMAP_STEPS[step[0]!] ?? "idmap");
 }
 
 /** umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW): the topmost mount at path, with its submounts. */

@@ -6,8 +6,9 @@ const linux = std.os.linux;
 const sys = @import("sys");
 const plan = @import("plan");
 const spawn_mod = @import("spawn.zig");
+const idmap = @import("idmap.zig");
 
-pub const abi_version: u32 = 6;
+pub const abi_version: u32 = 7;
 
 comptime {
     std.debug.assert(@sizeOf(spawn_mod.Result) == 16);
@@ -46,6 +47,18 @@ export fn bunrunc_spawn(plan_ptr: [*]const u8, plan_len: u32, clone_flags: u64, 
     }, out);
     if (out.step != 0) return -@as(i32, @max(sys.last_errno, 1));
     return 0;
+}
+
+/// A detached idmapped clone of `source` (zig/idmap.zig) for the init to attach. Returns its fd,
+/// or -errno with out_step naming the failed step (idmap.Step). recursive: bit 0 clones the
+/// submounts (rbind), bit 1 idmaps them too (ridmap).
+export fn bunrunc_idmapped_tree(source: [*:0]const u8, recursive: u32, uid_ptr: [*]const u8, uid_len: u32, gid_ptr: [*]const u8, gid_len: u32, out_step: *i32) i32 {
+    sys.last_errno = 0;
+    if (uid_len == 0 or uid_len > 4096 or gid_len == 0 or gid_len > 4096) return -@as(i32, @intFromEnum(linux.E.INVAL));
+    var step: idmap.Step = .none;
+    const rc = idmap.idmappedTree(source, recursive & 1 != 0, recursive & 2 != 0, uid_ptr[0..uid_len], gid_ptr[0..gid_len], &step);
+    out_step.* = @intFromEnum(step);
+    return rc;
 }
 
 /// Receives one sync record, waiting at most timeout_ms (-1: forever). Returns its size, 0 on

@@ -15,6 +15,7 @@ import { strerror } from "./errno.ts";
 import { BunruncError } from "./errors.ts";
 import { runHooks } from "./hooks.ts";
 import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
+import { makeIdmappedMounts } from "./idmap.ts";
 import { rfc3339Nano } from "./format.ts";
 import { ffi, MSG, procStat, type SyncMsg } from "./process.ts";
 import { thisProcess, type Spawner } from "./spawner.ts";
@@ -121,7 +122,8 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
     throw new BunruncError("usage", "create: --console-socket: only valid when process.terminal is true");
   }
 
-  const plan = compileFor(opts, spec, rootfs, cg, keepFds, listen, consoleSocketFd);
+  const idmapFds = makeIdmappedMounts(spec, opts.bundle, extraFds, fds, FIRST_EXTRA_FD + keepFds);
+  const plan = compileFor(opts, spec, rootfs, cg, keepFds, listen, consoleSocketFd, idmapFds);
   for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
   phase("create.plan");
   const userNs = Boolean(plan.cloneFlags & CLONE.NEWUSER);
@@ -196,7 +198,7 @@ function mountsBefore(rootfs: string): { made(): { path: string; id: number } | 
   };
 }
 
-function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined): Plan {
+function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined, idmapFds: Map<number, number>): Plan {
   const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root, { canPassListener: true, debug: opts.debug });
   try {
     return compilePlan(spec, {
@@ -210,6 +212,7 @@ function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: Lifecyc
       noPivot: opts.noPivot,
       noNewKeyring: opts.noNewKeyring,
       cgroup: { version: cg.version, paths: cg.paths },
+      idmapFds,
       seccomp,
     });
   } catch (e) {

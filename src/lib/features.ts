@@ -38,8 +38,8 @@ export const SUPPORT = {
   /** process.selinuxLabel and linux.mountLabel are applied where SELinux is enabled, refused where not. */
   selinux: true,
   intelRdt: { enabled: false, schemata: false, enableMonitoring: false },
-  /** Mount uidMappings/gidMappings and the idmap/ridmap options are refused (README deviations). */
-  idmapMounts: false,
+  /** Mount uidMappings/gidMappings and the idmap/ridmap options: bind mounts idmapped on the host side (src/lib/idmap.ts). */
+  idmapMounts: true,
   netDevices: false,
   /** config.json annotations that weaken isolation: bunrunc interprets none. */
   unsafeAnnotations: [] as string[],
@@ -65,7 +65,7 @@ function recognizedMountOptions(): string[] {
     try {
       return parseMountOptions([o]).data === "";
     } catch {
-      return false; // refused on purpose (idmap, ridmap)
+      return false;
     }
   }).sort();
 }

@@ -17,11 +17,12 @@ describe("features document", () => {
     expect(f.hooks).toEqual(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]);
   });
 
-  test("every listed mount option is recognized, and idmap is not listed (it is refused)", () => {
+  test("every listed mount option is recognized, idmap and ridmap included (idmapped mounts)", () => {
     expect(f.mountOptions.length).toBeGreaterThan(40);
     for (const o of f.mountOptions) expect(parseMountOptions([o]).data).toBe("");
-    expect(f.mountOptions).not.toContain("idmap");
-    expect((f.linux.mountExtensions as { idmap: { enabled: boolean } }).idmap.enabled).toBe(false);
+    expect(f.mountOptions).toContain("idmap");
+    expect(f.mountOptions).toContain("ridmap");
+    expect((f.linux.mountExtensions as { idmap: { enabled: boolean } }).idmap.enabled).toBe(true);
   });
 
   test("namespaces and capabilities come from the plan compiler's tables", () => {
