@@ -7,6 +7,7 @@ const sys = @import("sys");
 const plan = @import("plan");
 const spawn_mod = @import("spawn.zig");
 const idmap = @import("idmap.zig");
+const netdev = @import("netdev.zig");
 
 pub const abi_version: u32 = 7;
 
@@ -59,6 +60,20 @@ export fn bunrunc_idmapped_tree(source: [*:0]const u8, recursive: u32, uid_ptr: 
     const rc = idmap.idmappedTree(source, recursive & 1 != 0, recursive & 2 != 0, uid_ptr[0..uid_len], gid_ptr[0..gid_len], &step);
     out_step.* = @intFromEnum(step);
     return rc;
+}
+
+/// Moves interface `name` seen from netns from_fd (-1: ours) into netns to_fd as `new_name`,
+/// addresses and up state kept (zig/netdev.zig). 0, or -errno with out_step (netdev.Step).
+export fn bunrunc_netdev_move(from_fd: i32, name_ptr: [*]const u8, name_len: u32, to_fd: i32, new_ptr: [*]const u8, new_len: u32, out_step: *i32) i32 {
+    sys.last_errno = 0;
+    if (name_len == 0 or name_len > 15 or new_len == 0 or new_len > 15 or to_fd < 0) return -@as(i32, @intFromEnum(linux.E.INVAL));
+    var step: netdev.Step = .none;
+    netdev.move(from_fd, name_ptr[0..name_len], to_fd, new_ptr[0..new_len], &step) catch {
+        out_step.* = @intFromEnum(step);
+        return -@as(i32, @max(sys.last_errno, 1));
+    };
+    out_step.* = 0;
+    return 0;
 }
 
 /// Receives one sync record, waiting at most timeout_ms (-1: forever). Returns its size, 0 on

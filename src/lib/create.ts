@@ -16,6 +16,7 @@ import { BunruncError } from "./errors.ts";
 import { runHooks } from "./hooks.ts";
 import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
 import { makeIdmappedMounts } from "./idmap.ts";
+import { moveNetDevicesIn, moveNetDevicesOut } from "./netdev.ts";
 import { rfc3339Nano } from "./format.ts";
 import { ffi, MSG, procStat, type SyncMsg } from "./process.ts";
 import { thisProcess, type Spawner } from "./spawner.ts";
@@ -153,6 +154,9 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
     userNsMaps(child.pid, spec);
     ffi.syncSend(child.syncFd, 0);
   }
+  const netDevices = moveNetDevicesIn(spec, child.pid);
+  // Runs before the init is killed (cleanups run last first): a virtual device dies with its namespace.
+  if (netDevices.length) cleanup.push(() => moveNetDevicesOut(child.pid, netDevices, () => {}));
 
   const state: ContainerState = {
     ociVersion: spec.ociVersion,
@@ -166,6 +170,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, cleanup
     bunrunc: { initStartTime: "", cgroupPaths: cg.paths, cgroupVersion: cg.version, hooks: spec.hooks, ownPidNs: Boolean(plan.cloneFlags & CLONE.NEWPID) },
   };
   if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
+  if (netDevices.length) state.bunrunc.netDevices = netDevices;
   if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources as Resources);
   await walkInit(child.syncFd, plan, state, spec, joinFds ? null : cg);
   phase("create.init-walked");

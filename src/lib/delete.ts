@@ -3,6 +3,7 @@
 // paused -> refused unless --force, which SIGKILLs everything first.
 import { existsSync, rmdirSync, writeFileSync } from "node:fs";
 import type { CgroupManager } from "../cgroups/manager.ts";
+import { moveNetDevicesOut } from "./netdev.ts";
 import { hookState, isUntrustedState, readState, refresh, removeStateDir, stateDir, type ContainerState } from "./container.ts";
 import { BunruncError } from "./errors.ts";
 import { runHooksWarn } from "./hooks.ts";
@@ -38,6 +39,8 @@ export async function del(opts: DeleteOptions): Promise<void> {
     throw new BunruncError("bad-state", `cannot delete container ${opts.id} that is not stopped: ${s.status}`);
   }
   if (s.status !== "stopped") {
+    // While the init holds the network namespace: a virtual device would die with it.
+    if (saved.bunrunc.netDevices) moveNetDevicesOut(saved.pid, saved.bunrunc.netDevices, (m) => opts.warn?.(m));
     if (s.status === "paused" || !saved.bunrunc.ownPidNs) cgroupOf(saved).killAll(SIGKILL);
     signalInit(saved.pid, saved.bunrunc.initStartTime, SIGKILL);
     if (s.status === "paused") thaw(saved);

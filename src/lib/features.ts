@@ -40,7 +40,8 @@ export const SUPPORT = {
   intelRdt: { enabled: false, schemata: false, enableMonitoring: false },
   /** Mount uidMappings/gidMappings and the idmap/ridmap options: bind mounts idmapped on the host side (src/lib/idmap.ts). */
   idmapMounts: true,
-  netDevices: false,
+  /** linux.netDevices: moved in at create, addresses kept, moved back at delete (src/lib/netdev.ts). */
+  netDevices: true,
   /** config.json annotations that weaken isolation: bunrunc interprets none. */
   unsafeAnnotations: [] as string[],
 };
