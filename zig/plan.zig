@@ -57,6 +57,7 @@ pub const Op = enum(u16) {
     loopback_up = 41,
     bind_rootfs_private = 42,
     chroot_rootfs = 43,
+    mem_policy = 44,
     _,
 };
 

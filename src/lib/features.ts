@@ -8,6 +8,7 @@
 import pkg from "../../package.json" with { type: "json" };
 import { CAPABILITIES, NAMESPACE_FLAGS } from "../plan/linux.ts";
 import { parseMountOptions } from "../plan/mount-options.ts";
+import { MPOL_FLAGS, MPOL_MODES } from "../plan/process.ts";
 
 export const SUPPORT = {
   /** All six lifecycle hooks run (src/lib/hooks.ts, src/plan/compile.ts). */
@@ -42,6 +43,8 @@ export const SUPPORT = {
   idmapMounts: true,
   /** linux.netDevices: moved in at create, addresses kept, moved back at delete (src/lib/netdev.ts). */
   netDevices: true,
+  /** linux.memoryPolicy: set_mempolicy in the init (every mode and flag of src/plan/process.ts). */
+  memoryPolicy: true,
   /** config.json annotations that weaken isolation: bunrunc interprets none. */
   unsafeAnnotations: [] as string[],
 };
@@ -101,6 +104,7 @@ export function features(): Features {
       intelRdt: { ...s.intelRdt },
       mountExtensions: { idmap: { enabled: s.idmapMounts } },
       netDevices: { enabled: s.netDevices },
+      ...(s.memoryPolicy ? { memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS) } } : {}),
     },
     annotations: {
       "io.github.bunrunc.version": pkg.version,

@@ -79,6 +79,7 @@ export interface SpecProcess {
 }
 
 export interface SpecLinux {
+  memoryPolicy?: { mode: string; nodes?: string; flags?: string[] };
   namespaces?: { type: string; path?: string }[];
   uidMappings?: IdMapping[];
   gidMappings?: IdMapping[];

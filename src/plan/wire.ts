@@ -144,6 +144,8 @@ export enum Op {
    * or into the directory fd given (exec: the container init's root), then chdir("/").
    */
   ChrootRootfs = 43,
+  /** mode u32 (MPOL_* | MPOL_F_* flags), nodemask bytes (empty = none) — set_mempolicy (linux.memoryPolicy). */
+  MemPolicy = 44,
 }
 
 /** Builds one plan. Each op call also records a human description for error messages. */
