@@ -204,7 +204,7 @@ function mountsBefore(rootfs: string): { made(): { path: string; id: number } | 
 }
 
 function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined, idmapFds: Map<number, number>): Plan {
-  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root, { canPassListener: true, debug: opts.debug });
+  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root, { debug: opts.debug });
   try {
     return compilePlan(spec, {
       id: opts.id,
@@ -233,12 +233,11 @@ const SECCOMP_CACHE_DIR = "@seccomp-cache";
  * linux.seccomp compiled here, in the parent, and cached by the profile's hash under the state
  * root (src/seccomp); the init only loads the program. Used by create and exec.
  */
-export function compileSeccompIfAny(spec: Spec, _warn?: (m: string) => void, root?: string, opts: { canPassListener?: boolean; debug?: (m: string) => void } = {}): { flags: number; program: Uint8Array; listener: boolean } | undefined {
+export function compileSeccompIfAny(spec: Spec, _warn?: (m: string) => void, root?: string, opts: { debug?: (m: string) => void } = {}): { flags: number; program: Uint8Array; listener: boolean } | undefined {
   // Most configs without a profile never load the seccomp modules (~0.4 ms of every create).
   if (spec.linux?.seccomp === undefined || spec.linux.seccomp === null) return undefined;
   const { compileSeccomp } = require("../seccomp/compile.ts") as typeof import("../seccomp/compile.ts");
   const compiled = compileSeccomp(spec.linux?.seccomp, "linux.seccomp", { cacheDir: root ? join(root, SECCOMP_CACHE_DIR) : undefined, debug: opts.debug });
-  if (compiled?.listener && !opts.canPassListener) throw new BunruncError("not-implemented", "linux.seccomp: SCMP_ACT_NOTIFY for an exec'd process needs its listener fd handed to listenerPath, which bunrunc exec does not do yet");
   return compiled;
 }
 

@@ -21,7 +21,7 @@ export const SUPPORT = {
   cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
   /**
    * linux.seccomp, compiled by src/seccomp and loaded by the init; SCMP_ACT_NOTIFY hands the
-   * listener to listenerPath at create (exec refuses NOTIFY profiles for now).
+   * listener to listenerPath at create and at exec.
    */
   seccomp: {
     enabled: true,
