@@ -11,13 +11,27 @@ import { canRunFront, front, FRONT_SKIP, PATHS, pathSkip, pathTest } from "../he
 import { canRunContainers, SKIP_REASON } from "./container-helper.ts";
 
 const IP = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].find((p) => existsSync(p));
-const can = canRunContainers && IP !== undefined;
-const SKIP = SKIP_REASON || (IP ? "" : " [skipped: iproute2 (ip) is not installed]");
 
 function ip(...args: string[]): { code: number; out: string } {
   const r = Bun.spawnSync([IP!, ...args], { stdout: "pipe", stderr: "pipe" });
   return { code: r.exitCode ?? -1, out: r.stdout.toString() + r.stderr.toString() };
 }
+
+/** Why no test interface can be made here ("" when one can: a dummy, or a veth pair). */
+function interfaceReason(): string {
+  if (SKIP_REASON) return SKIP_REASON;
+  if (!IP) return " [skipped: iproute2 (ip) is not installed]";
+  const name = `brt${process.pid % 100000}probe`;
+  for (const kind of [["dummy"], ["veth", "peer", "name", `${name}p`]]) {
+    if (ip("link", "add", name, "type", ...kind).code === 0) {
+      ip("link", "del", name);
+      return "";
+    }
+  }
+  return " [skipped: this kernel makes neither dummy nor veth interfaces]";
+}
+const SKIP = interfaceReason();
+const can = !SKIP;
 
 let counter = 0;
 const made: string[] = [];
