@@ -53,6 +53,8 @@ const symbols = {
   bunrunc_set_cloexec: { args: [i32], returns: i32 },
   bunrunc_proc_write: { args: [i32, i32, P, P, u32], returns: i32 },
   bunrunc_dup2: { args: [i32, i32], returns: i32 },
+  bunrunc_idmapped_tree: { args: [P, u32, P, u32, P, u32, P], returns: i32 },
+  bunrunc_netdev_move: { args: [i32, P, u32, i32, P, u32, P], returns: i32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -205,6 +207,32 @@ export function close(fd: number): void {
 
 export function mkfifo(path: string, mode: number): void {
   ok(load().bunrunc_mkfifo(ptr(cstr(path)), mode), `mkfifo ${path}`);
+}
+
+const IDMAP_STEPS = ["", "make a user namespace for the mapping", "write its uid_map", "write its gid_map", "open_tree", "mount_setattr MOUNT_ATTR_IDMAP"];
+
+/**
+ * A detached clone of `source` (with its submounts: recursive.clone; those idmapped too:
+ * recursive.idmap), idmapped through a user
+ * namespace with these /proc/PID/uid_map-format maps: the fd the init attaches (zig/idmap.zig).
+ */
+export function idmappedTree(source: string, recursive: { clone: boolean; idmap: boolean }, uidMap: string, gidMap: string): number {
+  const step = new Int32Array(1);
+  const u = Buffer.from(uidMap);
+  const g = Buffer.from(gidMap);
+  const rc = load().bunrunc_idmapped_tree(ptr(cstr(source)), (recursive.clone ? 1 : 0) | (recursive.idmap ? 2 : 0), ptr(u), u.length, ptr(g), g.length, ptr(step));
+  return ok(rc, IDMAP_STEPS[step[0]!] ?? "idmap");
+}
+
+const NETDEV_STEPS = ["", "enter its network namespace", "open a netlink socket", "find the interface", "read its addresses", "move it", "enter the target network namespace", "add its addresses back", "set it up"];
+
+/** Moves interface `name` (seen from netns fd `fromNs`, -1: ours) into netns `toNs` as `newName`, addresses and up state kept. */
+export function netdevMove(fromNs: number, name: string, toNs: number, newName: string): void {
+  const step = new Int32Array(1);
+  const n = Buffer.from(name);
+  const m = Buffer.from(newName);
+  const rc = load().bunrunc_netdev_move(fromNs, ptr(n), n.length, toNs, ptr(m), m.length, ptr(step));
+  ok(rc, NETDEV_STEPS[step[0]!] ?? "move");
 }
 
 /** umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW): the topmost mount at path, with its submounts. */

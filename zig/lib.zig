@@ -6,6 +6,8 @@ const linux = std.os.linux;
 const sys = @import("sys");
 const plan = @import("plan");
 const spawn_mod = @import("spawn.zig");
+const idmap = @import("idmap.zig");
+const netdev = @import("netdev.zig");
 
 pub const abi_version: u32 = 7;
 
@@ -45,6 +47,32 @@ export fn bunrunc_spawn(plan_ptr: [*]const u8, plan_len: u32, clone_flags: u64, 
         .cgroup_join_fds = join_ptr[0..join_len],
     }, out);
     if (out.step != 0) return -@as(i32, @max(sys.last_errno, 1));
+    return 0;
+}
+
+/// A detached idmapped clone of `source` (zig/idmap.zig) for the init to attach. Returns its fd,
+/// or -errno with out_step naming the failed step (idmap.Step). recursive: bit 0 clones the
+/// submounts (rbind), bit 1 idmaps them too (ridmap).
+export fn bunrunc_idmapped_tree(source: [*:0]const u8, recursive: u32, uid_ptr: [*]const u8, uid_len: u32, gid_ptr: [*]const u8, gid_len: u32, out_step: *i32) i32 {
+    sys.last_errno = 0;
+    if (uid_len == 0 or uid_len > 4096 or gid_len == 0 or gid_len > 4096) return -@as(i32, @intFromEnum(linux.E.INVAL));
+    var step: idmap.Step = .none;
+    const rc = idmap.idmappedTree(source, recursive & 1 != 0, recursive & 2 != 0, uid_ptr[0..uid_len], gid_ptr[0..gid_len], &step);
+    out_step.* = @intFromEnum(step);
+    return rc;
+}
+
+/// Moves interface `name` seen from netns from_fd (-1: ours) into netns to_fd as `new_name`,
+/// addresses and up state kept (zig/netdev.zig). 0, or -errno with out_step (netdev.Step).
+export fn bunrunc_netdev_move(from_fd: i32, name_ptr: [*]const u8, name_len: u32, to_fd: i32, new_ptr: [*]const u8, new_len: u32, out_step: *i32) i32 {
+    sys.last_errno = 0;
+    if (name_len == 0 or name_len > 15 or new_len == 0 or new_len > 15 or to_fd < 0) return -@as(i32, @intFromEnum(linux.E.INVAL));
+    var step: netdev.Step = .none;
+    netdev.move(from_fd, name_ptr[0..name_len], to_fd, new_ptr[0..new_len], &step) catch {
+        out_step.* = @intFromEnum(step);
+        return -@as(i32, @max(sys.last_errno, 1));
+    };
+    out_step.* = 0;
     return 0;
 }
 

@@ -5,7 +5,7 @@
 const std = @import("std");
 
 pub const magic: u32 = 0x4c505242; // "BRPL"
-pub const version: u16 = 3;
+pub const version: u16 = 4;
 pub const header_size: u32 = 16;
 pub const bytes_max: u32 = 4 * 1024 * 1024;
 pub const ops_max: u32 = 4096;
@@ -57,6 +57,7 @@ pub const Op = enum(u16) {
     loopback_up = 41,
     bind_rootfs_private = 42,
     chroot_rootfs = 43,
+    mem_policy = 44,
     _,
 };
 

@@ -25,6 +25,8 @@ export interface Internal {
    * runtime's mount namespace, with every container mount under it; `delete` detaches it.
    */
   rootfsMount?: { path: string; id: number };
+  /** linux.netDevices moved into the container (host name, container name); `delete` moves them back. */
+  netDevices?: { host: string; container: string }[];
   /**
    * linux.resources as applied: the config's at create, each `update` merged in
    * (resources-record.ts). Written with exact integers; read back through JSON.parse.

@@ -18,6 +18,8 @@ import { strerror } from "./errno.ts";
 import { BunruncError } from "./errors.ts";
 import { runHooks } from "./hooks.ts";
 import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
+import { makeIdmappedMounts } from "./idmap.ts";
+import { moveNetDevicesIn, moveNetDevicesOut } from "./netdev.ts";
 import { rfc3339Nano } from "./format.ts";
 import { ffi, MSG, procStat, type SyncMsg } from "./process.ts";
 import { thisProcess, type Spawner } from "./spawner.ts";
@@ -159,7 +161,8 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
     throw new BunruncError("usage", "create: --console-socket: only valid when process.terminal is true");
   }
 
-  const plan = compileFor(opts, spec, rootfs, cg, keepFds, listen, consoleSocketFd);
+  const idmapFds = makeIdmappedMounts(spec, opts.bundle, extraFds, fds, FIRST_EXTRA_FD + keepFds);
+  const plan = compileFor(opts, spec, rootfs, cg, keepFds, listen, consoleSocketFd, idmapFds);
   for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
   phase("create.plan");
   const userNs = Boolean(plan.cloneFlags & CLONE.NEWUSER);
@@ -193,7 +196,12 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
     userNsMaps(child, spec);
     ffi.syncSend(child.syncFd, 0);
   }
+  const netDevices = moveNetDevicesIn(spec, child.pid);
+  // Runs before the init is killed (cleanups run last first): a virtual device dies with its namespace.
+  if (netDevices.length) cleanup.push(() => moveNetDevicesOut(child.pid, netDevices, () => {}));
 
+  // In the record before the init's first stop writes it: delete moves them back.
+  if (netDevices.length) state.bunrunc.netDevices = netDevices;
   await walkInit(child.syncFd, plan, state, spec, joinFds ? null : cg, (pid) => recordInit(opts.root, state, pid));
   phase("create.init-walked");
   if (rootfsMount) state.bunrunc.rootfsMount = rootfsMount.made();
@@ -275,8 +283,9 @@ function tellRecorded(syncFd: number): void {
     ffi.syncSend(syncFd, 0);
   } catch {}
 }
-function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined): Plan {
-  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root, { canPassListener: true, debug: opts.debug });
+
+function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined, idmapFds: Map<number, number>): Plan {
+  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root, { debug: opts.debug });
   try {
     return compilePlan(spec, {
       id: opts.id,
@@ -289,6 +298,7 @@ function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: Lifecyc
       noPivot: opts.noPivot,
       noNewKeyring: opts.noNewKeyring,
       cgroup: { version: cg.version, paths: cg.paths },
+      idmapFds,
       seccomp,
     });
   } catch (e) {
@@ -304,12 +314,11 @@ const SECCOMP_CACHE_DIR = "@seccomp-cache";
  * linux.seccomp compiled here, in the parent, and cached by the profile's hash under the state
  * root (src/seccomp); the init only loads the program. Used by create and exec.
  */
-export function compileSeccompIfAny(spec: Spec, _warn?: (m: string) => void, root?: string, opts: { canPassListener?: boolean; debug?: (m: string) => void } = {}): { flags: number; program: Uint8Array; listener: boolean } | undefined {
+export function compileSeccompIfAny(spec: Spec, _warn?: (m: string) => void, root?: string, opts: { debug?: (m: string) => void } = {}): { flags: number; program: Uint8Array; listener: boolean } | undefined {
   // Most configs without a profile never load the seccomp modules (~0.4 ms of every create).
   if (spec.linux?.seccomp === undefined || spec.linux.seccomp === null) return undefined;
   const { compileSeccomp } = require("../seccomp/compile.ts") as typeof import("../seccomp/compile.ts");
   const compiled = compileSeccomp(spec.linux?.seccomp, "linux.seccomp", { cacheDir: root ? join(root, SECCOMP_CACHE_DIR) : undefined, debug: opts.debug });
-  if (compiled?.listener && !opts.canPassListener) throw new BunruncError("not-implemented", "linux.seccomp: SCMP_ACT_NOTIFY for an exec'd process needs its listener fd handed to listenerPath, which bunrunc exec does not do yet");
   return compiled;
 }
 

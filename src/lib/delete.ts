@@ -5,6 +5,7 @@
 // the process creating it still runs, only --force deletes it.
 import { existsSync, rmdirSync, writeFileSync } from "node:fs";
 import type { CgroupManager } from "../cgroups/manager.ts";
+import { moveNetDevicesOut } from "./netdev.ts";
 import { creatorAlive, hookState, isUntrustedState, readState, refresh, removeStateDir, stateDir, type ContainerState } from "./container.ts";
 import { BunruncError } from "./errors.ts";
 import { runHooksWarn } from "./hooks.ts";
@@ -41,6 +42,8 @@ export async function del(opts: DeleteOptions): Promise<void> {
     throw new BunruncError("bad-state", `cannot delete container ${opts.id} that is not stopped: ${s.status}`);
   }
   if (s.status !== "stopped") {
+    // While the init holds the network namespace: a virtual device would die with it.
+    if (saved.bunrunc.netDevices) moveNetDevicesOut(saved.pid, saved.bunrunc.netDevices, (m) => opts.warn?.(m));
     // A creating init may have forked (a joined pid namespace) before its child was recorded.
     if (s.status === "paused" || s.status === "creating" || !saved.bunrunc.ownPidNs) cgroupOf(saved).killAll(SIGKILL);
     signalInit(saved.pid, saved.bunrunc.initStartTime, SIGKILL);

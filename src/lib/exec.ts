@@ -13,7 +13,8 @@ import { selinuxEnabled } from "../plan/host.ts";
 import { CLONE } from "../plan/linux.ts";
 import { CompileError } from "../plan/mounts.ts";
 import { loadSpec } from "./config.ts";
-import { readState, refresh, type ContainerState } from "./container.ts";
+import { hookState, readState, refresh, type ContainerState } from "./container.ts";
+import { handOverListener, type ListenerTarget } from "../seccomp/listener.ts";
 import { compileSeccompIfAny, writePidFile } from "./create.ts";
 import { strerror } from "./errno.ts";
 import { BunruncError } from "./errors.ts";
@@ -77,6 +78,7 @@ export async function execFor(opts: ExecOptions): Promise<number | Handback> {
   checkTerminal(Boolean(proc.terminal), opts);
   const cgroupDirs = execCgroupDirs(saved.bunrunc, opts.cgroup ?? []);
   const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root);
+  const listener = seccomp?.listener ? listenerOf(spec, saved) : undefined;
 
   const fds: number[] = [];
   const undo: (() => void)[] = [];
@@ -124,7 +126,7 @@ export async function execFor(opts: ExecOptions): Promise<number | Handback> {
     const child = spawner.spawn({ plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds, cgroupJoinFds: joinFds ?? undefined, subreaper: foreground, holdSignals: foreground });
     fds.push(child.syncFd);
     undo.push(() => killAndReap(spawner, child.pidfd));
-    const pidfd = await walk(spawner, child, plan, joinFds ? [] : cgroupDirs, opts.ignorePaused ? -1 : SYNC_TIMEOUT_MS, undo);
+    const pidfd = await walk(spawner, child, plan, joinFds ? [] : cgroupDirs, opts.ignorePaused ? -1 : SYNC_TIMEOUT_MS, undo, listener);
     if (plan.forks) {
       // The intermediate exits right after FORKED; once it is reaped the process is reparented.
       spawner.waitExited(child.pidfd);
@@ -204,7 +206,7 @@ interface Child {
 }
 
 /** Answers the init's stops; resolves with a pidfd of the process once its exec closed the socket. */
-async function walk(spawner: Spawner, child: Child, plan: ExecPlan, cgroupDirs: string[], timeoutMs: number, undo: (() => void)[]): Promise<{ fd: number; pid: number }> {
+async function walk(spawner: Spawner, child: Child, plan: ExecPlan, cgroupDirs: string[], timeoutMs: number, undo: (() => void)[], listener?: Omit<ListenerTarget, "state"> & { state: ContainerState }): Promise<{ fd: number; pid: number }> {
   let pid = plan.forks ? 0 : child.pid;
   let pidfd = plan.forks ? -1 : child.pidfd;
   let forkedWaiting = false;
@@ -228,6 +230,9 @@ async function walk(spawner: Spawner, child: Child, plan: ExecPlan, cgroupDirs: 
         if (msg.pid === ExecWait.JoinCgroup) {
           joinCgroup(child.pid, cgroupDirs);
           ffi.syncSend(child.syncFd, 0);
+        } else if (msg.pid === ExecWait.Seccomp && listener) {
+          passListener(child.syncFd, timeoutMs, listener, pid || child.pid);
+          ffi.syncSend(child.syncFd, 0);
         } else if (msg.pid === ExecWait.Forked) {
           forkedWaiting = true;
           if (pid) openProcess();
@@ -247,6 +252,26 @@ async function walk(spawner: Spawner, child: Child, plan: ExecPlan, cgroupDirs: 
   }
   if (pidfd < 0) throw new BunruncError("system", "exec failed: the init exited before the process started");
   return { fd: pidfd, pid };
+}
+
+/** linux.seccomp's listener target for an exec'd process. */
+function listenerOf(spec: { linux?: { seccomp?: unknown } }, saved: ContainerState): Omit<ListenerTarget, "state"> & { state: ContainerState } {
+  const s = spec.linux?.seccomp as { listenerPath?: string; listenerMetadata?: string };
+  return { listenerPath: s.listenerPath!, listenerMetadata: s.listenerMetadata, state: saved };
+}
+
+/**
+ * SCMP_ACT_NOTIFY in an exec'd process: its listener fd goes to listenerPath as create's does,
+ * with the exec'd process's pid and the container's state (running); the process goes on once
+ * the agent holds the fd.
+ */
+function passListener(syncFd: number, timeoutMs: number, l: Omit<ListenerTarget, "state"> & { state: ContainerState }, pid: number): void {
+  const state = { ...(hookState(l.state, "running") as ListenerTarget["state"]) };
+  try {
+    handOverListener(syncFd, timeoutMs < 0 ? SYNC_TIMEOUT_MS : timeoutMs, { listenerPath: l.listenerPath, listenerMetadata: l.listenerMetadata, state, pid });
+  } catch (e) {
+    throw new BunruncError("system", `exec failed: hand the seccomp listener to ${l.listenerPath}: ${(e as Error).message}`);
+  }
 }
 
 function joinCgroup(pid: number, dirs: string[]): void {

@@ -8,6 +8,7 @@
 import pkg from "../../package.json" with { type: "json" };
 import { CAPABILITIES, NAMESPACE_FLAGS } from "../plan/linux.ts";
 import { parseMountOptions } from "../plan/mount-options.ts";
+import { MPOL_FLAGS, MPOL_MODES } from "../plan/process.ts";
 
 export const SUPPORT = {
   /** All six lifecycle hooks run (src/lib/hooks.ts, src/plan/compile.ts). */
@@ -20,7 +21,7 @@ export const SUPPORT = {
   cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
   /**
    * linux.seccomp, compiled by src/seccomp and loaded by the init; SCMP_ACT_NOTIFY hands the
-   * listener to listenerPath at create (exec refuses NOTIFY profiles for now).
+   * listener to listenerPath at create and at exec.
    */
   seccomp: {
     enabled: true,
@@ -38,9 +39,12 @@ export const SUPPORT = {
   /** process.selinuxLabel and linux.mountLabel are applied where SELinux is enabled, refused where not. */
   selinux: true,
   intelRdt: { enabled: false, schemata: false, enableMonitoring: false },
-  /** Mount uidMappings/gidMappings and the idmap/ridmap options are refused (README deviations). */
-  idmapMounts: false,
-  netDevices: false,
+  /** Mount uidMappings/gidMappings and the idmap/ridmap options: bind mounts idmapped on the host side (src/lib/idmap.ts). */
+  idmapMounts: true,
+  /** linux.netDevices: moved in at create, addresses kept, moved back at delete (src/lib/netdev.ts). */
+  netDevices: true,
+  /** linux.memoryPolicy: set_mempolicy in the init (every mode and flag of src/plan/process.ts). */
+  memoryPolicy: true,
   /** config.json annotations that weaken isolation: bunrunc interprets none. */
   unsafeAnnotations: [] as string[],
 };
@@ -65,7 +69,7 @@ function recognizedMountOptions(): string[] {
     try {
       return parseMountOptions([o]).data === "";
     } catch {
-      return false; // refused on purpose (idmap, ridmap)
+      return false;
     }
   }).sort();
 }
@@ -100,6 +104,7 @@ export function features(): Features {
       intelRdt: { ...s.intelRdt },
       mountExtensions: { idmap: { enabled: s.idmapMounts } },
       netDevices: { enabled: s.netDevices },
+      ...(s.memoryPolicy ? { memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS) } } : {}),
     },
     annotations: {
       "io.github.bunrunc.version": pkg.version,

@@ -39,6 +39,8 @@ export interface CompileOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   cgroup?: CgroupView;
+  /** mounts[] index -> the init's fd of its idmapped mount (made by src/lib/idmap.ts). */
+  idmapFds?: ReadonlyMap<number, number>;
   /** Compiled process.linux.seccomp (src/seccomp), absent when the config has none. */
   seccomp?: { flags: number; program: Uint8Array; listener?: boolean };
   /** The container id: startContainer hooks get a state JSON built from it at compile time. */
@@ -172,7 +174,7 @@ function emitRootfs(w: PlanWriter, spec: Spec, opts: CompileOptions, newNamespac
   }
   const mounts = spec.mounts ?? [];
   const userNs = (linux.namespaces ?? []).some((n) => n.type === "user");
-  emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(newNamespaces & CLONE.NEWCGROUP), userNs, mountLabel: linux.mountLabel });
+  emitMounts(w, mounts, { bundle: opts.bundle, cgroup: opts.cgroup, cgroupNs: Boolean(newNamespaces & CLONE.NEWCGROUP), userNs, mountLabel: linux.mountLabel, idmapFds: opts.idmapFds });
   emitDevices(w, linux.devices, devIsBound(mounts));
 }
 

@@ -16,6 +16,8 @@ export enum ExecWait {
   JoinCgroup = 1,
   /** The process exists in the container's pid namespace: open a pidfd for it while it waits. */
   Forked = 2,
+  /** SCMP_ACT_NOTIFY: the listener fd follows; hand it to listenerPath (the init's tag, as create's). */
+  Seccomp = 3,
 }
 
 export interface ExecPlanOptions {
@@ -34,7 +36,7 @@ export interface ExecPlanOptions {
   /** --preserve-fds: fds 3..3+n-1 stay open in the process. */
   keepFds?: number;
   /** The container's compiled seccomp filter, when it has one. */
-  seccomp?: { flags: number; program: Uint8Array };
+  seccomp?: { flags: number; program: Uint8Array; listener?: boolean };
   /** Join a new session keyring (runc does for exec too, unless the container was made with --no-new-keyring). */
   newKeyring: boolean;
   /** SELinux is enabled on this host (a label without it is refused). */
@@ -122,6 +124,6 @@ export function compileExecPlan(o: ExecPlanOptions): ExecPlan {
   return { bytes, descriptions, forks, unknownCapabilities };
 }
 
-function emitSeccomp(w: PlanWriter, s: { flags: number; program: Uint8Array }): void {
-  w.op(Op.Seccomp, "load the seccomp filter").u32(s.flags).bytes(s.program).u32(0);
+function emitSeccomp(w: PlanWriter, s: { flags: number; program: Uint8Array; listener?: boolean }): void {
+  w.op(Op.Seccomp, "load the seccomp filter").u32(s.flags).bytes(s.program).u32(s.listener ? 1 : 0);
 }

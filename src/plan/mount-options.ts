@@ -1,7 +1,6 @@
 // Mount `options` of a runtime-spec mount -> mount(2) flags, propagation, data and the recursive
 // mount_setattr attributes. Unknown options are filesystem data, as mount(8) treats them.
 import { MOUNT_ATTR, MS } from "./linux.ts";
-import { quote } from "../quote.ts";
 
 export interface MountOptions {
   flags: number;
@@ -11,6 +10,8 @@ export interface MountOptions {
   attrSet: number;
   attrClr: number;
   tmpcopyup: boolean;
+  /** `idmap` (the mount itself) or `ridmap` (its submounts too): an idmapped bind mount. */
+  idmap?: "top" | "recursive";
 }
 
 /** [set?, flag]: set=true ORs the flag in, false clears it ("rw" clears MS_RDONLY). */
@@ -92,9 +93,6 @@ const ATIME_ATTR_OPTIONS: Readonly<Record<string, number>> = {
   rnostrictatime: MOUNT_ATTR.RELATIME,
 };
 
-/** Options no version of bunrunc handles yet: refusing beats silently ignoring them. */
-const UNSUPPORTED = new Set(["idmap", "ridmap"]);
-
 export class MountOptionError extends Error {}
 
 export function parseMountOptions(options: readonly string[] = []): MountOptions {
@@ -133,7 +131,11 @@ export function parseMountOptions(options: readonly string[] = []): MountOptions
       out.tmpcopyup = true;
       continue;
     }
-    if (UNSUPPORTED.has(option)) throw new MountOptionError(`option ${quote(option)} is not supported by bunrunc`);
+    if (option === "idmap" || option === "ridmap") {
+      // An idmapped mount (runc 1.2+): ridmap idmaps the submounts too.
+      out.idmap = option === "ridmap" ? "recursive" : out.idmap === "recursive" ? "recursive" : "top";
+      continue;
+    }
     data.push(option);
   }
   out.data = data.join(",");

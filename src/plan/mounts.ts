@@ -4,7 +4,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { MS } from "./linux.ts";
 import { isBindMount, MountOptionError, parseMountOptions } from "./mount-options.ts";
-import type { SpecMount } from "./spec.ts";
+import type { IdMapping, Spec, SpecMount } from "./spec.ts";
 import { Op, type PlanWriter } from "./wire.ts";
 
 /** The container's cgroup as the cgroup manager created it (for `type: cgroup` mounts). */
@@ -23,6 +23,50 @@ export interface MountContext {
   userNs?: boolean;
   /** linux.mountLabel, on a host where SELinux applies it. */
   mountLabel?: string;
+  /** mounts[] index -> the init's fd of that mount made idmapped on the host side (idmapRequests). */
+  idmapFds?: ReadonlyMap<number, number>;
+}
+
+/** An idmapped bind mount the host side makes before the init runs (src/lib/idmap.ts). */
+export interface IdmapRequest {
+  index: number;
+  source: string;
+  /** rbind: the submounts are cloned too. */
+  cloneRecursive: boolean;
+  /** ridmap: the submounts are idmapped too. */
+  idmapRecursive: boolean;
+  uidMappings: readonly IdMapping[];
+  gidMappings: readonly IdMapping[];
+}
+
+/**
+ * The mounts to idmap, as runc 1.2+: `idmap`/`ridmap` options or uidMappings/gidMappings on the
+ * mount; the mount's own mappings, else the container's user namespace mappings. Bind mounts only.
+ */
+export function idmapRequests(spec: Spec, bundle: string): IdmapRequest[] {
+  const out: IdmapRequest[] = [];
+  (spec.mounts ?? []).forEach((m, index) => {
+    const where = `mounts[${index}]`;
+    const own = Boolean(m.uidMappings?.length || m.gidMappings?.length);
+    const opt = (m.options ?? []).includes("ridmap") ? "recursive" : (m.options ?? []).includes("idmap") ? "top" : undefined;
+    if (!own && !opt) return;
+    if (!isBindMount(m.type, m.options)) throw new CompileError(`${where}: idmapped mounts must be bind mounts (type "bind" or a bind/rbind option)`);
+    const uid = own ? m.uidMappings : spec.linux?.uidMappings;
+    const gid = own ? m.gidMappings : spec.linux?.gidMappings;
+    if (!uid?.length || !gid?.length) {
+      throw new CompileError(`${where}.options: ${opt === "recursive" ? "ridmap" : "idmap"} needs uidMappings and gidMappings, on the mount or in linux (a new user namespace)`);
+    }
+    if (!m.source) throw new CompileError(`${where}.source: required for a bind mount`);
+    out.push({
+      index,
+      source: resolve(bundle, m.source),
+      cloneRecursive: (m.options ?? []).includes("rbind"),
+      idmapRecursive: opt === "recursive",
+      uidMappings: uid,
+      gidMappings: gid,
+    });
+  });
+  return out;
 }
 
 /** Filesystems that get no context= from linux.mountLabel (runc labels neither). */
@@ -65,6 +109,8 @@ interface MountArgs {
   attrClr: number;
   mkdir: number;
   tmpcopyup: boolean;
+  /** The init's fd of an idmapped detached mount made on the host side (src/lib/idmap.ts). */
+  treeFd?: number;
 }
 
 /**
@@ -90,7 +136,8 @@ function emit(w: PlanWriter, m: MountArgs, description: string): void {
     .u64(m.attrClr)
     .u32(m.mkdir)
     .u32(m.tmpcopyup ? 1 : 0)
-    .u32(PROC_FILES_ALLOWED.has(m.dest) ? ONTO_PROC_FILE : 0);
+    .u32(PROC_FILES_ALLOWED.has(m.dest) ? ONTO_PROC_FILE : 0)
+    .i32(m.treeFd ?? -1);
 }
 
 export function emitMounts(w: PlanWriter, mounts: readonly SpecMount[], ctx: MountContext): void {
@@ -99,9 +146,6 @@ export function emitMounts(w: PlanWriter, mounts: readonly SpecMount[], ctx: Mou
 
 function emitMount(w: PlanWriter, m: SpecMount, index: number, ctx: MountContext): void {
   const where = `mounts[${index}]`;
-  if (m.uidMappings?.length || m.gidMappings?.length) {
-    throw new CompileError(`${where}.uidMappings: idmapped mounts are not supported by bunrunc`);
-  }
   let opts;
   try {
     opts = parseMountOptions(m.options);
@@ -116,6 +160,8 @@ function emitMount(w: PlanWriter, m: SpecMount, index: number, ctx: MountContext
   const fstype = bind ? "" : (m.type ?? "");
   if (!bind && !fstype) throw new CompileError(`${where}.type: required for a mount that is not a bind mount`);
   if (bind && !source) throw new CompileError(`${where}.source: required for a bind mount`);
+  const treeFd = ctx.idmapFds?.get(index);
+  if ((opts.idmap || m.uidMappings?.length) && treeFd === undefined) throw new CompileError(`${where}: idmapped, but no idmapped mount was made for it`);
   emit(
     w,
     {
@@ -129,8 +175,9 @@ function emitMount(w: PlanWriter, m: SpecMount, index: number, ctx: MountContext
       attrClr: opts.attrClr,
       mkdir: bind && isFile(source) ? MKDIR_FILE : MKDIR_DIR,
       tmpcopyup: opts.tmpcopyup && fstype === "tmpfs",
+      treeFd,
     },
-    `mount ${source || fstype} on ${dest}`,
+    `mount ${source || fstype} on ${dest}${treeFd === undefined ? "" : " (idmapped)"}`,
   );
 }
 

@@ -1,4 +1,4 @@
-// config.json `process` (+ linux.personality) -> the ops that shape the container process.
+// config.json `process` (+ linux.personality, linux.memoryPolicy) -> the ops that shape the container process.
 import { CompileError } from "./mounts.ts";
 import { CAPABILITIES, IOPRIO_CLASSES, PERSONALITY_DOMAINS, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "./linux.ts";
 import type { SpecLinux, SpecProcess } from "./spec.ts";
@@ -60,7 +60,28 @@ export function emitScheduling(w: PlanWriter, p: SpecProcess, linux: SpecLinux |
     if (domain === undefined) throw new CompileError(`linux.personality.domain: unknown domain ${quote(persona.domain)}`);
     w.op(Op.Personality, `set personality ${persona.domain}`).u32(domain);
   }
+  const mp = linux?.memoryPolicy;
+  if (mp) {
+    const mode = MPOL_MODES[mp.mode];
+    if (mode === undefined) throw new CompileError(`linux.memoryPolicy.mode: unknown mode ${quote(mp.mode)}`);
+    let flags = 0;
+    for (const f of mp.flags ?? []) {
+      const bit = MPOL_FLAGS[f];
+      if (bit === undefined) throw new CompileError(`linux.memoryPolicy.flags: unknown flag ${quote(f)}`);
+      flags |= bit;
+    }
+    const nodes = mp.nodes ? cpuMask(mp.nodes, "linux.memoryPolicy.nodes") : new Uint8Array(0);
+    w.op(Op.MemPolicy, `set memory policy ${mp.mode}${mp.nodes ? ` nodes ${mp.nodes}` : ""}`).u32(mode | flags).bytes(nodes);
+  }
 }
+
+/** set_mempolicy modes and mode flags (linux/mempolicy.h). */
+export const MPOL_MODES: Readonly<Record<string, number>> = {
+  MPOL_DEFAULT: 0, MPOL_PREFERRED: 1, MPOL_BIND: 2, MPOL_INTERLEAVE: 3, MPOL_LOCAL: 4, MPOL_PREFERRED_MANY: 5, MPOL_WEIGHTED_INTERLEAVE: 6,
+};
+export const MPOL_FLAGS: Readonly<Record<string, number>> = {
+  MPOL_F_NUMA_BALANCING: 1 << 13, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_STATIC_NODES: 1 << 15,
+};
 
 export function emitIdentity(w: PlanWriter, p: SpecProcess, unknownCaps: string[]): void {
   const u = p.user;

@@ -79,6 +79,9 @@ export interface SpecProcess {
 }
 
 export interface SpecLinux {
+  /** Host interfaces moved into the container's network namespace (runtime-spec 1.3), renamed when `name` is given. */
+  netDevices?: Record<string, { name?: string }>;
+  memoryPolicy?: { mode: string; nodes?: string; flags?: string[] };
   namespaces?: { type: string; path?: string }[];
   uidMappings?: IdMapping[];
   gidMappings?: IdMapping[];

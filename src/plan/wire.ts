@@ -5,7 +5,7 @@
 import { VALUE_CHARS_MAX } from "../quote.ts";
 
 export const PLAN_MAGIC = 0x4c505242; // "BRPL"
-export const PLAN_VERSION = 3;
+export const PLAN_VERSION = 4;
 export const PLAN_BYTES_MAX = 4 * 1024 * 1024;
 export const PLAN_OPS_MAX = 4096;
 export const PLAN_STRING_BYTES_MAX = 4096;
@@ -47,7 +47,8 @@ export enum Op {
    * (MOUNT_ATTR_* applied recursively with mount_setattr when non-zero), mkdir u32
    * (0 = dest must exist, 1 = mkdir -p dest as a directory, 2 = create dest as an empty file),
    * tmpcopyup u32 (1 = copy dest's old contents into the new tmpfs), onto_proc u32 (1 = dest may
-   * be a file on procfs: the lxcfs-style binds runc allows).
+   * be a file on procfs: the lxcfs-style binds runc allows), tree_fd i32 (an idmapped detached
+   * mount made on the host side, attached instead of cloning source; -1 = none).
    * The mount is made detached (open_tree clone of a bind source, fsopen/fsmount of a filesystem)
    * and attached onto the dest fd; the init refuses anything but procfs (sysfs) where dest
    * resolves onto the container's /proc (/sys), and anything but procfs on procfs unless onto_proc.
@@ -143,6 +144,8 @@ export enum Op {
    * or into the directory fd given (exec: the container init's root), then chdir("/").
    */
   ChrootRootfs = 43,
+  /** mode u32 (MPOL_* | MPOL_F_* flags), nodemask bytes (empty = none) — set_mempolicy (linux.memoryPolicy). */
+  MemPolicy = 44,
 }
 
 /** Builds one plan. Each op call also records a human description for error messages. */

@@ -13,11 +13,13 @@ export interface ListenerTarget {
   listenerMetadata?: string;
   /** The container's state as hooks see it ({ociVersion, id, status, pid, bundle, annotations?}). */
   state: { ociVersion: string; pid: number } & Record<string, unknown>;
+  /** The process the filter applies to, when it is not the container's (an exec'd one). */
+  pid?: number;
 }
 
 /** What the agent reads: one JSON object, the listener fd attached to its first byte. */
 export function containerProcessState(t: ListenerTarget): string {
-  const s: Record<string, unknown> = { ociVersion: t.state.ociVersion, fds: ["seccompFd"], pid: t.state.pid };
+  const s: Record<string, unknown> = { ociVersion: t.state.ociVersion, fds: ["seccompFd"], pid: t.pid ?? t.state.pid };
   if (t.listenerMetadata) s.metadata = t.listenerMetadata;
   s.state = t.state;
   return JSON.stringify(s);

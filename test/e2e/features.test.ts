@@ -17,11 +17,19 @@ describe("features document", () => {
     expect(f.hooks).toEqual(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]);
   });
 
-  test("every listed mount option is recognized, and idmap is not listed (it is refused)", () => {
+  test("every listed mount option is recognized, idmap and ridmap included (idmapped mounts)", () => {
     expect(f.mountOptions.length).toBeGreaterThan(40);
     for (const o of f.mountOptions) expect(parseMountOptions([o]).data).toBe("");
-    expect(f.mountOptions).not.toContain("idmap");
-    expect((f.linux.mountExtensions as { idmap: { enabled: boolean } }).idmap.enabled).toBe(false);
+    expect(f.mountOptions).toContain("idmap");
+    expect(f.mountOptions).toContain("ridmap");
+    expect((f.linux.mountExtensions as { idmap: { enabled: boolean } }).idmap.enabled).toBe(true);
+  });
+
+  test("linux.netDevices and linux.memoryPolicy (runtime-spec 1.3) are claimed, with every mode and flag", () => {
+    expect((f.linux.netDevices as { enabled: boolean }).enabled).toBe(true);
+    const mp = f.linux.memoryPolicy as { modes: string[]; flags: string[] };
+    expect(mp.modes).toEqual(["MPOL_DEFAULT", "MPOL_PREFERRED", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_LOCAL", "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE"]);
+    expect(mp.flags).toEqual(["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]);
   });
 
   test("namespaces and capabilities come from the plan compiler's tables", () => {

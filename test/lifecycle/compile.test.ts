@@ -153,7 +153,8 @@ describe("compilePlan", () => {
     const idmap = defaultSpec();
     idmap.mounts!.push({ destination: "/data", type: "bind", source: "/tmp", options: ["rbind", "idmap"] });
     expect(() => compilePlan(idmap, base)).toThrow(CompileError);
-    expect(() => compilePlan(idmap, base)).toThrow("mounts[7].options: option \"idmap\" is not supported by bunrunc");
+    // The idmapped mount is made before compiling (src/lib/idmap.ts); a plan without its fd is refused.
+    expect(() => compilePlan(idmap, base)).toThrow("mounts[7]: idmapped, but no idmapped mount was made for it");
     const noMnt = defaultSpec();
     noMnt.linux!.namespaces = [{ type: "pid" }];
     noMnt.linux!.rootfsPropagation = "private";

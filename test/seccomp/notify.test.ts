@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { canRunContainers, runIn, SKIP_REASON } from "../lifecycle/container-helper.ts";
+import * as bunrunc from "../../src/lib/index.ts";
+import { defaultSpec, makeBundle, uniqueId } from "../helpers/bundle.ts";
+import { canRunFront, front, FRONT_SKIP, PATHS, pathSkip, pathTest, type Path } from "../helpers/front.ts";
+import { canRunContainers, runIn, SKIP_REASON, withOut } from "../lifecycle/container-helper.ts";
 import { installSysprobe, removeSysprobe, sysprobe } from "./sysprobe.ts";
 
 const hasPython = Bun.spawnSync(["python3", "-c", "import socket, fcntl; socket.recv_fds"], { stderr: "ignore" }).exitCode === 0;
@@ -17,6 +20,20 @@ beforeAll(() => {
   if (!SKIP) sysprobe();
 });
 afterAll(removeSysprobe);
+
+/** The agent on `sock`, once it says it listens. */
+async function startAgent(sock: string, stateFile: string) {
+  const agent = Bun.spawn(["python3", AGENT, sock, stateFile, String(SCHED_YIELD), "4242"], { stdout: "pipe", stderr: "inherit" });
+  const reader = agent.stdout.getReader();
+  let greeting = "";
+  while (!greeting.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    greeting += new TextDecoder().decode(value);
+  }
+  expect(greeting).toBe("ready\n");
+  return agent;
+}
 
 async function withAgent(noNewPrivileges: boolean) {
   const dir = mkdtempSync(join(tmpdir(), "bunrunc-notify-"));
@@ -59,6 +76,58 @@ describe(`seccomp notify${SKIP}`, () => {
       expect(state.state.pid).toBeGreaterThan(0);
       expect(state.state.state.pid).toBe(state.state.pid);
       expect(state.state.state.id).toMatch(/^run/);
+    });
+  }
+
+  // exec hands its process's listener over as create does: a second agent on the same
+  // listenerPath gets it, with the exec'd process's pid, and answers the exec'd call.
+  const viaLibrary = async (root: string, id: string, pidFile: string, args: string[]) => bunrunc.exec({ root, id, pidFile, args });
+  const viaFront = (path: Path) => async (root: string, id: string, pidFile: string, args: string[]) => {
+    const r = front(path, ["--root", root, "exec", "--pid-file", pidFile, id, ...args]);
+    expect(r.stderr).toBe("");
+    return r.code;
+  };
+  const ways: [string, typeof viaLibrary, typeof test][] = [
+    ["the library", viaLibrary, test],
+    ...PATHS.map((p): [string, typeof viaLibrary, typeof test] => [`dist/bunrunc (${p})${pathSkip(p)}${FRONT_SKIP}`, viaFront(p), canRunFront ? pathTest(p) : test.skip]),
+  ];
+  for (const [way, execIt, t] of ways) {
+    // t may already be test.skip (no SO_PEERPIDFD), which takes no skipIf.
+    (SKIP ? test.skip : t)(`exec through ${way}: the agent gets the exec'd process's listener and pid, and answers its trapped call`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "bunrunc-notify-"));
+      const sock = join(dir, "agent.sock");
+      const spec = defaultSpec(["sleep", "60"]);
+      const b = makeBundle(spec);
+      const id = uniqueId("notify");
+      const agents: ReturnType<typeof Bun.spawn>[] = [];
+      try {
+        installSysprobe(b.rootfs);
+        const out = withOut(spec, b);
+        spec.linux!.seccomp = { defaultAction: "SCMP_ACT_ALLOW", listenerPath: sock, listenerMetadata: "probe=1", syscalls: [{ names: ["sched_yield"], action: "SCMP_ACT_NOTIFY" }] };
+        b.writeSpec(spec);
+        agents.push(await startAgent(sock, join(dir, "create.json")));
+        await bunrunc.create({ root: b.root, id, bundle: b.bundle });
+        await bunrunc.start({ root: b.root, id });
+        agents[0]!.kill();
+        await agents[0]!.exited;
+        rmSync(sock, { force: true });
+        agents.push(await startAgent(sock, join(dir, "exec.json")));
+        const pidFile = join(dir, "exec.pid");
+        const code = await execIt(b.root, id, pidFile, ["sh", "-c", "/sysprobe yield 24 -- getpid 39 > /out/stdout"]);
+        expect(code).toBe(0);
+        expect(readFileSync(join(out, "stdout"), "utf8")).toMatch(/^yield 4242\ngetpid \d+\n$/);
+        await agents[1]!.exited;
+        expect(agents[1]!.exitCode).toBe(0);
+        const got = JSON.parse(readFileSync(join(dir, "exec.json"), "utf8"));
+        expect(got.fds).toBe(1);
+        expect(got.state).toMatchObject({ fds: ["seccompFd"], metadata: "probe=1", pid: Number(readFileSync(pidFile, "utf8")), state: { id, status: "running" } });
+        expect(got.state.state.pid).not.toBe(got.state.pid);
+      } finally {
+        for (const a of agents) if (a.exitCode === null) a.kill();
+        await bunrunc.delete({ root: b.root, id, force: true }).catch(() => {});
+        b.cleanup();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 });

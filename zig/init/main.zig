@@ -110,6 +110,7 @@ fn dispatch(kind: plan.Op, r: *plan.Reader) ctx.Error!void {
         .scheduler => try proc.scheduler(r),
         .io_priority => try proc.ioPriority(r),
         .personality => try proc.personality(r),
+        .mem_policy => try proc.memPolicy(r),
         .cpu_affinity => try proc.cpuAffinity(r),
         .identity => try proc.identity(r),
         .chdir => try proc.chdir(r),

@@ -46,7 +46,7 @@ fn target(dest: [:0]const u8, mkdir: u32) sys.Errno!i32 {
 }
 
 /// source str, dest str, fstype str, flags u64, data str, propagation u64, attr_set u64,
-/// attr_clr u64, mkdir u32, tmpcopyup u32, onto_proc u32 (see src/plan/wire.ts).
+/// attr_clr u64, mkdir u32, tmpcopyup u32, onto_proc u32, tree_fd i32 (see src/plan/wire.ts).
 pub fn mount(r: *Reader) Error!void {
     const source = try r.str();
     const dest = try r.str();
@@ -59,8 +59,11 @@ pub fn mount(r: *Reader) Error!void {
     const mkdir = try r.u32_();
     const tmpcopyup = try r.u32_();
     const onto_proc = try r.u32_();
+    // An idmapped bind arrives made (zig/idmap.zig): only the host side may idmap a mount.
+    const tree_fd = try r.i32_();
     if (ctx.root_fd < 0) return ctx.failWith("mount before the rootfs is bound", .{});
     if (mkdir > mkdir_file or tmpcopyup > 1 or onto_proc > onto_proc_file) return error.BadPlan;
+    if (tree_fd >= 0 and flags & sys.MS.BIND == 0) return error.BadPlan;
 
     const at = try target(dest, mkdir);
     defer sys.close(at);
@@ -72,7 +75,7 @@ pub fn mount(r: *Reader) Error!void {
         return;
     }
     const bind = flags & sys.MS.BIND != 0;
-    const tree = if (bind) try cloneSource(source, flags & sys.MS.REC != 0) else try newFilesystem(source, fstype, flags, data);
+    const tree = if (tree_fd >= 0) tree_fd else if (bind) try cloneSource(source, flags & sys.MS.REC != 0) else try newFilesystem(source, fstype, flags, data);
     defer sys.close(tree);
     try checkOnto(at, tree, onto_proc & onto_proc_file != 0);
     // tmpcopyup: what dest held, read through the fd resolved above (beneath the new mount).

@@ -121,6 +121,15 @@ pub fn personality(r: *Reader) Error!void {
     _ = try sys.check(sys.personality(try r.u32_()));
 }
 
+/// mode u32 (with its MPOL_F_* flags), nodemask bytes: set_mempolicy for the process and what it execs.
+pub fn memPolicy(r: *Reader) Error!void {
+    const mode = try r.u32_();
+    const mask = try r.bytes_();
+    // The kernel reads maxnode - 1 bits.
+    const maxnode: usize = if (mask.len == 0) 0 else mask.len * 8 + 1;
+    _ = try sys.check(linux.syscall3(.set_mempolicy, mode, if (mask.len == 0) 0 else @intFromPtr(mask.ptr), maxnode));
+}
+
 pub fn cpuAffinity(r: *Reader) Error!void {
     const mask = try r.bytes_();
     _ = try sys.check(linux.syscall3(.sched_setaffinity, 0, mask.len, @intFromPtr(mask.ptr)));

@@ -1,5 +1,6 @@
 //! bunrunc-probe: runs inside test containers and reports what busybox cannot show.
 //!   probe session-keyring   the session keyring's description: type;uid;gid;perm;name
+//!   probe mempolicy         get_mempolicy: "mode=M nodes=MASK" (M with its MPOL_F_* flags)
 //!   probe exchange DIR A B  swaps DIR/A and DIR/B (renameat2 RENAME_EXCHANGE) in a loop until
 //!                           DIR/stop exists; DIR/started appears after the first swap; prints
 //!                           the number of swaps (the racing half of the symlink-exchange test)
@@ -14,6 +15,7 @@ pub fn main() u8 {
     _ = args.next();
     const cmd = args.next() orelse return usage();
     if (std.mem.eql(u8, cmd, "session-keyring")) return sessionKeyring();
+    if (std.mem.eql(u8, cmd, "mempolicy")) return memPolicy();
     if (std.mem.eql(u8, cmd, "exchange")) {
         const dir = args.next() orelse return usage();
         const a = args.next() orelse return usage();
@@ -24,12 +26,25 @@ pub fn main() u8 {
 }
 
 fn usage() u8 {
-    say("usage: probe session-keyring | exchange DIR A B\n");
+    say("usage: probe session-keyring | mempolicy | exchange DIR A B\n");
     return 2;
 }
 
 fn say(text: []const u8) void {
     _ = linux.write(1, text.ptr, text.len);
+}
+
+fn memPolicy() u8 {
+    var mode: i32 = -1;
+    var mask = [_]u64{0} ** 16;
+    const rc = linux.syscall5(.get_mempolicy, @intFromPtr(&mode), @intFromPtr(&mask), 16 * 64 + 1, 0, 0);
+    if (linux.E.init(rc) != .SUCCESS) {
+        say("get_mempolicy failed\n");
+        return 1;
+    }
+    var buf: [64]u8 = undefined;
+    say(std.fmt.bufPrint(&buf, "mode={d} nodes={x}\n", .{ mode, mask[0] }) catch unreachable);
+    return 0;
 }
 
 fn sessionKeyring() u8 {
