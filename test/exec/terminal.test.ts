@@ -1,12 +1,15 @@
 // Terminals, driven through real ptys the way a person (pty-driver.py) or conmon
 // (console-receiver.py) uses them: `run` and `exec -t` relaying bunrunc's own terminal (raw
 // mode, resize, ^C, ^D and the exit code), and create's --console-socket.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import * as bunrunc from "../../src/lib/index.ts";
 import { defaultSpec, makeBundle, uniqueId } from "../helpers/bundle.ts";
 import { canDrivePtys, onPty, receiver, run, SKIP_PTY, startContainer, until, type Container } from "./helpers.ts";
+
+// Generous: a pty session through a Bun start takes seconds when the host is busy (a timeout, not a speed bound).
+setDefaultTimeout(30_000);
 
 let c: Container;
 beforeAll(async () => {
