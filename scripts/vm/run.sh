@@ -14,8 +14,12 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$REPO/.toolchain/vm
 # The sock_diag modules: criu reads every socket of a process through them; its kernel probe
-# also makes a tun device, a veth pair and an nftables table.
-MODULES=(virtio_pci 9pnet_virtio 9p virtio_console virtio_blk unix_diag inet_diag tcp_diag udp_diag netlink_diag af_packet_diag tun veth nf_tables)
+# also makes a tun device, a veth pair and an nftables table, and its network lock is an
+# iptables(-nft) rule matching a mark; a network namespace is dumped with its conntrack table.
+MODULES=(virtio_pci 9pnet_virtio 9p virtio_console virtio_blk unix_diag inet_diag tcp_diag udp_diag netlink_diag af_packet_diag tun veth nf_tables nft_compat xt_mark nf_conntrack_netlink)
+# The host's /etc the VM needs beside passwd and group: alternatives (iptables-restore is a link
+# through it) and containers (podman's policy and registries).
+ETC_DIRS=(alternatives containers)
 PACKAGES=(qemu-system-x86 busybox-static kmod cpio xz-utils)
 
 die() { echo "vm: $*" >&2; exit 2; }
@@ -62,7 +66,7 @@ fetch_kernel() {
 # boot their own and never rebuild one another's.
 initrd_path() {
   local h
-  h=$({ cat "$REPO/scripts/vm/init.sh"; echo "${MODULES[*]}"; } | sha256sum | cut -c1-16)
+  h=$({ cat "$REPO/scripts/vm/init.sh"; echo "${MODULES[*]} ${ETC_DIRS[*]}"; } | sha256sum | cut -c1-16)
   echo "$CACHE/initrd-$h.img"
 }
 
@@ -74,6 +78,7 @@ build_initramfs() {
   mkdir -p "$ir/bb/mod" "$ir/etc"
   cp /bin/busybox "$ir/bb/"
   cp /etc/passwd /etc/group "$ir/etc/"
+  for m in "${ETC_DIRS[@]}"; do [ -e "/etc/$m" ] && cp -a "/etc/$m" "$ir/etc/"; done
   for m in "${MODULES[@]}"; do
     modprobe -d "$CACHE/kernel" -S "$kv" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
   done | awk '!seen[$0]++' > "$ir/bb/mod/order.full"
