@@ -43,6 +43,8 @@ export async function checkpoint(opts: CheckpointOptions): Promise<void> {
   args.push(...freezeCgroup(saved));
   const spec = loadSpec(saved.bundle);
   args.push(...externalMounts(spec, saved.bundle, saved.rootfs, "dump"));
+  // A terminal's slave is bound onto /dev/console; restore binds its new pty's slave there.
+  if (spec.process?.terminal) args.push("--external", "mnt[/dev/console]:/dev/console");
   const netns = joinedNetns(spec);
   if (netns) args.push("--external", `net[${nsInode(netns)}]:${EXT_NETNS_KEY}`);
   if (opts.parentPath) args.push("--prev-images-dir", opts.parentPath);

@@ -41,6 +41,11 @@ export const SUPPORT = {
   /** Mount uidMappings/gidMappings and the idmap/ridmap options are refused (README deviations). */
   idmapMounts: false,
   netDevices: false,
+  /**
+   * checkpoint/restore through the criu binary (--criu, src/lib/criu.ts); runc's features
+   * carry the same fact as org.opencontainers.runc.checkpoint.enabled.
+   */
+  checkpoint: true,
   /** config.json annotations that weaken isolation: bunrunc interprets none. */
   unsafeAnnotations: [] as string[],
 };
@@ -105,6 +110,7 @@ export function features(): Features {
       "io.github.bunrunc.version": pkg.version,
       "io.github.bunrunc.bun.version": Bun.version,
       "io.github.bunrunc.ociVersion": "1.3.0",
+      "io.github.bunrunc.checkpoint.enabled": String(s.checkpoint),
     },
     potentiallyUnsafeConfigAnnotations: [...s.unsafeAnnotations],
   };

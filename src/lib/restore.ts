@@ -47,6 +47,7 @@ export interface RestoreOptions extends Partial<CriuCommon> {
 const VERB = "restore";
 const FIRST_EXTRA_FD = 3;
 const STDIO = [0, 1, 2];
+const CONSOLE = "/dev/console";
 
 /** The exit code `bunrunc restore` exits with: 0 detached, else the restored process's status. */
 export async function restore(opts: RestoreOptions): Promise<number> {
@@ -116,6 +117,7 @@ async function restoreIn(opts: Resolved, spec: ReturnType<typeof loadSpec>, root
     tty = restoreTerminal(opts.imagePath);
     fds.push(tty.slave, tty.master);
     inherit(tty.slave, tty.key);
+    args.push("--external", `mnt[${CONSOLE}]:${tty.slavePath}`);
   } else {
     if (opts.consoleSocket) throw new BunruncError("usage", `${VERB}: --console-socket: only valid when process.terminal is true`);
     for (const [fd, what] of stdioPipes(opts.imagePath)) inherit(copyOf(fd, fds), what);

@@ -7,13 +7,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { uniqueId, type TestBundle } from "../helpers/bundle.ts";
-import { call, counterBundle, criuSkipReason, detached, FRONT, type Started } from "./helpers.ts";
+import { call, counterBundle, criuSkipReason, detached, FRONT, ttyKeeper, type Started } from "./helpers.ts";
 
 const SKIP = criuSkipReason();
 const T = 180_000;
 const bundles: TestBundle[] = [];
 const running: { root: string; id: string }[] = [];
-const pipes: Started[] = [];
+const keepers: { kill(): void }[] = [];
 
 function fresh(): TestBundle {
   const b = counterBundle();
@@ -22,16 +22,14 @@ function fresh(): TestBundle {
 }
 
 async function runCounter(b: TestBundle, id: string): Promise<Started> {
-  const s = await detached(["--root", b.root, "run", "-d", id], b.bundle);
-  pipes.push(s);
+  const s = await detached(["--root", b.root, "run", "-d", id], b.dir, b.bundle);
   if (s.code !== 0) throw new Error(`run -d failed: ${s.stderr}`);
   running.push({ root: b.root, id });
   return s;
 }
 
 async function restoreDetached(b: TestBundle, id: string, images: string, extra: string[] = []): Promise<Started> {
-  const s = await detached(["--root", b.root, "restore", "-d", "--image-path", images, "--bundle", b.bundle, ...extra, id]);
-  pipes.push(s);
+  const s = await detached(["--root", b.root, "restore", "-d", "--image-path", images, "--bundle", b.bundle, ...extra, id], b.dir);
   if (s.code !== 0) throw new Error(`restore failed: ${s.stderr}`);
   running.push({ root: b.root, id });
   return s;
@@ -125,6 +123,28 @@ describe.skipIf(Boolean(SKIP))(`checkpoint and restore through CRIU${SKIP ? ` [s
     expect(two.out.numbers()[0]).toBe(last + 1);
   }, T);
 
+  test("a container with a terminal (console socket) is checkpointed and restored onto a new pty", async () => {
+    const b = counterBundle({ terminal: true });
+    bundles.push(b);
+    const id = uniqueId("tty");
+    const images = join(b.dir, "images");
+    const first = await ttyKeeper(join(b.dir, "console-1.sock"));
+    keepers.push(first.proc);
+    const r1 = await call(["--root", b.root, "run", "-d", "--console-socket", join(b.dir, "console-1.sock"), id], b.bundle);
+    if (r1.code !== 0) throw new Error(`run -d failed: ${r1.stderr}`);
+    running.push({ root: b.root, id });
+    await first.out.waitFor("three numbers on the terminal", () => first.out.numbers().length >= 3);
+    await checkpoint(b, id, images);
+    await first.out.waitFor("the terminal to close", () => first.out.done);
+    const last = first.out.numbers().at(-1)!;
+    const second = await ttyKeeper(join(b.dir, "console-2.sock"));
+    keepers.push(second.proc);
+    const r2 = await call(["--root", b.root, "restore", "-d", "--console-socket", join(b.dir, "console-2.sock"), "--image-path", images, "--bundle", b.bundle, id]);
+    if (r2.code !== 0) throw new Error(`restore failed: ${r2.stderr}`);
+    await second.out.waitFor("two numbers on the new terminal", () => second.out.numbers().length >= 2);
+    expect(second.out.numbers().slice(0, 2)).toEqual([last + 1, last + 2]);
+  }, T);
+
   test("restore refuses an id that exists and images that do not, in one line", async () => {
     const b = fresh();
     const id = uniqueId("rf");
@@ -169,6 +189,6 @@ test("checkpoint without criu on PATH says so in one line", async () => {
 
 afterAll(async () => {
   for (const { root, id } of running) await call(["--root", root, "delete", "-f", id]);
-  for (const p of pipes) p.stdin.end();
+  for (const k of keepers) k.kill();
   for (const b of bundles) b.cleanup();
 });
