@@ -1,7 +1,7 @@
 // CRIU as checkpoint and restore drive it: its command line (`criu dump|pre-dump|restore`),
 // the container's mounts and namespaces described to it the way engines expect, and its failures
 // turned into one line that quotes CRIU's own last error and names its log.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Spec } from "../plan/spec.ts";
 import { BunruncError } from "./errors.ts";
@@ -91,6 +91,48 @@ export function externalMounts(spec: Spec, bundle: string, rootfs: string, actio
     if (isFile) args.push("--external", `mnt[${p}]:${action === "dump" ? p : "/dev/null"}`);
   }
   return args;
+}
+
+/**
+ * Restore binds each external mount onto its destination in the rootfs, which must be there: a
+ * rootfs made afresh (podman's --import) lacks what the init made at create. Made here as an
+ * empty directory or file, like the source; a path through a symbolic link (or anything but
+ * directories) is left alone, so nothing is made outside the rootfs, and CRIU names what it lacks.
+ */
+export function makeMountpoints(spec: Spec, bundle: string, rootfs: string): void {
+  for (const m of spec.mounts ?? []) {
+    if (!isBind(m) || !m.source) continue;
+    const source = isAbsolute(m.source) ? m.source : join(bundle, m.source);
+    let isDir = true;
+    try {
+      isDir = statSync(source).isDirectory();
+    } catch {}
+    makeInside(rootfs, m.destination, isDir);
+  }
+}
+
+function makeInside(rootfs: string, destination: string, isDir: boolean): void {
+  const parts = destination.split("/").filter((p) => p && p !== "." && p !== "..");
+  let at = rootfs;
+  for (let i = 0; i < parts.length; i++) {
+    const next = join(at, parts[i]!);
+    const last = i === parts.length - 1;
+    let st;
+    try {
+      st = lstatSync(next);
+    } catch {
+      try {
+        if (last && !isDir) closeSync(openSync(next, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o644));
+        else mkdirSync(next, 0o755);
+      } catch {
+        return;
+      }
+      at = next;
+      continue;
+    }
+    if (!last && !st.isDirectory()) return; // a symlink or a file on the way: not ours to follow
+    at = next;
+  }
 }
 
 /** The config's network namespace when it joins an existing one (a path): CRIU leaves it outside. */

@@ -15,7 +15,7 @@ import { loadSpec, rootfsOf } from "./config.ts";
 import { makeStateDir, removeStateDir, stateDir, writeState, type ContainerState } from "./container.ts";
 import { connectConsole } from "./create-io.ts";
 import { writePidFile } from "./create.ts";
-import { commonArgs, criuFailure, criuFound, criuPaths, DESCRIPTORS_FILE, EXT_NETNS_KEY, STDIO_KEYS_FILE, externalMounts, joinedNetns, RESTORE_LOG, runCriu, type CriuCommon } from "./criu.ts";
+import { commonArgs, criuFailure, criuFound, criuPaths, DESCRIPTORS_FILE, EXT_NETNS_KEY, STDIO_KEYS_FILE, externalMounts, joinedNetns, makeMountpoints, RESTORE_LOG, runCriu, type CriuCommon } from "./criu.ts";
 import { del } from "./delete.ts";
 import { BunruncError } from "./errors.ts";
 import { catchSignals } from "./foreground.ts";
@@ -96,6 +96,7 @@ async function restoreIn(opts: Resolved, spec: ReturnType<typeof loadSpec>, root
   const args = ["restore", ...commonArgs(VERB, opts, log), "--root", rootfs, "--restore-detached", "--restore-sibling", "--pidfile", pidPath];
   args.push(...cgroupRoots(cg));
   args.push(...externalMounts(spec, opts.bundle, rootfs, "restore"));
+  makeMountpoints(spec, opts.bundle, rootfs);
   if (opts.lsmProfile) args.push("--lsm-profile", opts.lsmProfile);
   if (opts.lsmMountContext) args.push("--lsm-mount-context", opts.lsmMountContext);
 
