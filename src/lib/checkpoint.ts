@@ -29,11 +29,11 @@ const VERB = "checkpoint";
 const STDIO = [0, 1, 2];
 
 export async function checkpoint(opts: CheckpointOptions): Promise<void> {
+  const criu = opts.criu || "criu";
+  if (!criuFound(criu)) throw new BunruncError("system", `${VERB}: criu (${quote(criu)}) is not installed; install criu or name it with --criu`);
   const saved = readState(opts.root, opts.id);
   const s = refresh(opts.root, saved);
   if (s.status !== "running" && s.status !== "paused") throw new BunruncError("bad-state", `container ${opts.id} is not running: ${s.status}`);
-  const criu = opts.criu || "criu";
-  if (!criuFound(criu)) throw new BunruncError("system", `${VERB}: criu (${quote(criu)}) is not installed; install criu or name it with --criu`);
   const { imagePath, workPath } = criuPaths(opts.imagePath, opts.workPath);
   mkdirSync(imagePath, { recursive: true, mode: 0o700 });
   mkdirSync(workPath, { recursive: true, mode: 0o700 });
