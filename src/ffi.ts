@@ -7,7 +7,7 @@ import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./lib/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 7;
+const ABI_VERSION = 8;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
@@ -34,6 +34,7 @@ const symbols = {
   bunrunc_socketpair: { args: [P], returns: i32 },
   bunrunc_recv_fd: { args: [i32, i32, P, u32, P], returns: i32 },
   bunrunc_send_fd: { args: [i32, i32, P, u32], returns: i32 },
+  bunrunc_open_pty: { args: [P, P], returns: i32 },
   bunrunc_get_winsize: { args: [i32, P], returns: i32 },
   bunrunc_set_winsize: { args: [i32, u32, u32], returns: i32 },
   bunrunc_tty_raw: { args: [i32, P], returns: i32 },
@@ -275,6 +276,13 @@ export function recvFd(sock: number, timeoutMs: number): { fd: number; name: str
 export function sendFd(sock: number, fd: number, name: string): void {
   const bytes = Buffer.from(name);
   ok(load().bunrunc_send_fd(sock, fd, ptr(bytes), bytes.length), "send an fd");
+}
+
+/** A new pty from `ptmx`: master and slave fds (close-on-exec) and its number. */
+export function openPty(ptmx: string): { master: number; slave: number; number: number } {
+  const out = new Int32Array(3);
+  ok(load().bunrunc_open_pty(ptr(cstr(ptmx)), ptr(out)), `open a pty from ${ptmx}`);
+  return { master: out[0]!, slave: out[1]!, number: out[2]! };
 }
 
 export function getWinsize(fd: number): { rows: number; cols: number } {

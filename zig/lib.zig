@@ -9,7 +9,7 @@ const spawn_mod = @import("spawn.zig");
 const idmap = @import("idmap.zig");
 const netdev = @import("netdev.zig");
 
-pub const abi_version: u32 = 7;
+pub const abi_version: u32 = 8;
 
 comptime {
     std.debug.assert(@sizeOf(spawn_mod.Result) == 16);
@@ -214,6 +214,11 @@ export fn bunrunc_recv_fd(sock: i32, timeout_ms: i32, name: [*]u8, name_cap: u32
 export fn bunrunc_send_fd(sock: i32, fd: i32, name: [*]const u8, name_len: u32) i32 {
     if (name_len == 0) return -@as(i32, @intFromEnum(linux.E.INVAL));
     return tty.sendFd(sock, fd, name[0..name_len]);
+}
+
+/// restore of a terminal container: a new pty from `ptmx`; out = {master, slave, number}.
+export fn bunrunc_open_pty(ptmx: [*:0]const u8, out: *[3]i32) i32 {
+    return tty.openPty(ptmx, out);
 }
 
 export fn bunrunc_get_winsize(fd: i32, out: *[2]u16) i32 {

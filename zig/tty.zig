@@ -27,6 +27,27 @@ pub fn socketpair(out: *[2]i32) i32 {
     return neg(linux.socketpair(linux.AF.UNIX, linux.SOCK.STREAM | linux.SOCK.CLOEXEC, 0, out));
 }
 
+const TIOCGPTN = 0x80045430;
+const TIOCSPTLCK = 0x40045431;
+const TIOCGPTPEER = 0x5441;
+
+/// A new pty from `ptmx` (a devpts instance's ptmx): out = {master, slave, pty number}, both fds
+/// close-on-exec and neither a controlling terminal of ours. `restore` hands the slave to CRIU.
+pub fn openPty(ptmx: [*:0]const u8, out: *[3]i32) i32 {
+    const master = sys.open(ptmx, sys.O_RDWR | sys.O_NOCTTY) catch return -sys.last_errno;
+    var unlock: i32 = 0;
+    var ptn: u32 = 0;
+    const got = blk: {
+        _ = sys.check(linux.ioctl(master, TIOCSPTLCK, @intFromPtr(&unlock))) catch break :blk -sys.last_errno;
+        _ = sys.check(linux.ioctl(master, TIOCGPTN, @intFromPtr(&ptn))) catch break :blk -sys.last_errno;
+        const slave = sys.fd(linux.ioctl(master, TIOCGPTPEER, sys.O_RDWR | sys.O_NOCTTY | sys.O_CLOEXEC)) catch break :blk -sys.last_errno;
+        out.* = .{ master, slave, @intCast(ptn) };
+        break :blk 0;
+    };
+    if (got < 0) sys.close(master);
+    return got;
+}
+
 /// Receives one fd sent with SCM_RIGHTS, waiting at most timeout_ms (-1: forever). The fd is
 /// close-on-exec. The message bytes (the pty name) go to name_buf; name_len.* = their length.
 /// 0 bytes with no fd (the peer closed) is -ENODATA; a message without an fd is -EBADMSG.

@@ -25,6 +25,8 @@ $B mount -t cgroup2 cgroup2 /sys/fs/cgroup
 $B mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 for c in $($B cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control; done
 while read -r m; do $B insmod "/bb/mod/$m"; done < /bb/mod/order
+# Loopback up: criu's kernel probe connects a TCP socket to itself.
+$B ip link set lo up
 O=trans=virtio,version=9p2000.L,msize=262144
 $B mount -t 9p -o $O,ro,cache=loose hostusr /usr
 for l in bin sbin lib lib64; do $B ln -s usr/$l /$l; done

@@ -13,7 +13,13 @@
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$REPO/.toolchain/vm
-MODULES=(virtio_pci 9pnet_virtio 9p virtio_console virtio_blk)
+# The sock_diag modules: criu reads every socket of a process through them; its kernel probe
+# also makes a tun device, a veth pair and an nftables table, and its network lock is an
+# iptables(-nft) rule matching a mark; a network namespace is dumped with its conntrack table.
+MODULES=(virtio_pci 9pnet_virtio 9p virtio_console virtio_blk unix_diag inet_diag tcp_diag udp_diag netlink_diag af_packet_diag tun veth nf_tables nft_compat xt_mark nf_conntrack_netlink)
+# The host's /etc the VM needs beside passwd and group: alternatives (iptables-restore is a link
+# through it) and containers (podman's policy and registries).
+ETC_DIRS=(alternatives containers)
 PACKAGES=(qemu-system-x86 busybox-static kmod cpio xz-utils)
 
 die() { echo "vm: $*" >&2; exit 2; }
@@ -56,14 +62,23 @@ fetch_kernel() {
   echo "$kv" > "$CACHE/kversion"
 }
 
+# Named after what goes into it (init.sh, the module list), so worktrees sharing the cache each
+# boot their own and never rebuild one another's.
+initrd_path() {
+  local h
+  h=$({ cat "$REPO/scripts/vm/init.sh"; echo "${MODULES[*]} ${ETC_DIRS[*]}"; } | sha256sum | cut -c1-16)
+  echo "$CACHE/initrd-$h.img"
+}
+
 build_initramfs() {
-  [ -s "$CACHE/initrd.img" ] && [ "$CACHE/initrd.img" -nt "$REPO/scripts/vm/init.sh" ] && return
+  [ -s "$INITRD" ] && return
   local kv ir m
   kv=$(cat "$CACHE/kversion")
   ir=$(mktemp -d)
   mkdir -p "$ir/bb/mod" "$ir/etc"
   cp /bin/busybox "$ir/bb/"
   cp /etc/passwd /etc/group "$ir/etc/"
+  for m in "${ETC_DIRS[@]}"; do [ -e "/etc/$m" ] && cp -a "/etc/$m" "$ir/etc/"; done
   for m in "${MODULES[@]}"; do
     modprobe -d "$CACHE/kernel" -S "$kv" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
   done | awk '!seen[$0]++' > "$ir/bb/mod/order.full"
@@ -71,13 +86,14 @@ build_initramfs() {
   rm "$ir/bb/mod/order.full"
   cp "$REPO/scripts/vm/init.sh" "$ir/init"
   chmod +x "$ir/init"
-  (cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$CACHE/initrd.img.tmp"
-  mv "$CACHE/initrd.img.tmp" "$CACHE/initrd.img"
+  (cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$INITRD.tmp.$$"
+  mv "$INITRD.tmp.$$" "$INITRD"
   rm -rf "$ir"
 }
 
 setup() {
   mkdir -p "$CACHE"
+  INITRD=$(initrd_path)
   install_tools
   fetch_kernel
   build_initramfs
@@ -136,7 +152,7 @@ run_vm() { # $1 = kvm|tcg
   rm -f "$ctl/rc"
   timeout "$timeout_s" qemu-system-x86_64 "${acc[@]}" -m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" \
     -nodefaults -no-user-config -display none -monitor none -no-reboot \
-    -kernel "$CACHE/vmlinux" -initrd "$CACHE/initrd.img" -serial "file:$ctl/console.log" \
+    -kernel "$CACHE/vmlinux" -initrd "$INITRD" -serial "file:$ctl/console.log" \
     -append "console=ttyS0 ${VM_QUIET-quiet} panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1" \
     -virtfs "local,path=/usr,mount_tag=hostusr,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$ctl,mount_tag=ctl,security_model=none" "${virtfs[@]}" \

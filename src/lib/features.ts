@@ -45,6 +45,11 @@ export const SUPPORT = {
   netDevices: true,
   /** linux.memoryPolicy: set_mempolicy in the init (every mode and flag of src/plan/process.ts). */
   memoryPolicy: true,
+  /**
+   * checkpoint/restore through the criu binary (--criu, src/lib/criu.ts); runc's features
+   * carry the same fact as org.opencontainers.runc.checkpoint.enabled.
+   */
+  checkpoint: true,
   /** config.json annotations that weaken isolation: bunrunc interprets none. */
   unsafeAnnotations: [] as string[],
 };
@@ -110,6 +115,7 @@ export function features(): Features {
       "io.github.bunrunc.version": pkg.version,
       "io.github.bunrunc.bun.version": Bun.version,
       "io.github.bunrunc.ociVersion": "1.3.0",
+      "io.github.bunrunc.checkpoint.enabled": String(s.checkpoint),
     },
     potentiallyUnsafeConfigAnnotations: [...s.unsafeAnnotations],
   };

@@ -14,6 +14,8 @@ export { pause, type PauseOptions } from "./pause.ts";
 export { resume, type ResumeOptions } from "./resume.ts";
 export { ps, psTable, type PsOptions } from "./ps.ts";
 export { events, eventLine, type EventsOptions, type ContainerEvent } from "./events.ts";
+export { checkpoint, type CheckpointOptions } from "./checkpoint.ts";
+export { restore, type RestoreOptions } from "./restore.ts";
 export type { Resources } from "../cgroups/types.ts";
 export { defaultRoot, type ContainerState, type Status } from "./container.ts";
 export { parseSignal } from "./signals.ts";

@@ -86,13 +86,14 @@ describe("errors: one line on stderr, runc's text, exit 1, nothing on stdout", (
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("No help topic for 'frobnicate'");
   });
-  test("verbs still to come answer '<verb>: not implemented' with exit 1", () => {
+  test("checkpoint of a missing container and restore without images fail in one line (test/checkpoint does the rest)", () => {
     const r = root();
-    for (const v of ["checkpoint", "restore"]) {
-      const out = cli(["--root", r, v, "x"]);
-      expect(out.code).toBe(1);
-      expect(out.stderr).toContain(`msg="${v}: not implemented"`);
-    }
+    const ck = cli(["--root", r, "checkpoint", "x"]);
+    expect(ck.code).toBe(1);
+    expect(ck.stderr).toContain('msg="container does not exist"');
+    const rs = cli(["--root", r, "restore", "--bundle", r, "--image-path", `${r}/no-images`, "x"]);
+    expect(rs.code).toBe(1);
+    expect(rs.stderr.trim().split("\n")).toHaveLength(1);
   });
 });
 
