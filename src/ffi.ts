@@ -7,7 +7,7 @@ import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./lib/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 8;
+const ABI_VERSION = 9;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
@@ -48,7 +48,6 @@ const symbols = {
   bunrunc_server_accept: { args: [i32, i32], returns: i32 },
   bunrunc_msg_recv: { args: [i32, i32, P, u32, P, u32, P], returns: i32 },
   bunrunc_msg_send: { args: [i32, P, u32, P, u32], returns: i32 },
-  bunrunc_peer_cred: { args: [i32, P], returns: i32 },
   bunrunc_peer_pidfd: { args: [i32], returns: i32 },
   bunrunc_poll_many: { args: [P, u32, P, i32], returns: i32 },
   bunrunc_set_cloexec: { args: [i32], returns: i32 },
@@ -453,13 +452,6 @@ export function msgSend(sock: number, bytes: Uint8Array, fds: readonly number[] 
   const f = new Int32Array(fds.length || 1);
   f.set(fds);
   ok(load().bunrunc_msg_send(sock, ptr(bytes), bytes.length, ptr(f), fds.length), "send a message");
-}
-
-/** SO_PEERCRED of a connected unix socket. */
-export function peerCred(sock: number): { pid: number; uid: number; gid: number } {
-  const out = new Uint32Array(3);
-  ok(load().bunrunc_peer_cred(sock, ptr(out)), "SO_PEERCRED");
-  return { pid: out[0]!, uid: out[1]!, gid: out[2]! };
 }
 
 export function dup2(oldFd: number, newFd: number): void {

@@ -9,7 +9,7 @@ const spawn_mod = @import("spawn.zig");
 const idmap = @import("idmap.zig");
 const netdev = @import("netdev.zig");
 
-pub const abi_version: u32 = 8;
+pub const abi_version: u32 = 9;
 
 comptime {
     std.debug.assert(@sizeOf(spawn_mod.Result) == 16);
@@ -342,11 +342,6 @@ export fn bunrunc_msg_send(sock: i32, buf: [*]const u8, len: u32, fds: [*]const 
     if (rc != -@as(i32, @intFromEnum(linux.E.MSGSIZE)) and rc != -@as(i32, @intFromEnum(linux.E.NOBUFS))) return rc;
     ipc.growSendBuffer(sock, len + 4096);
     return ipc.send(sock, buf[0..len], fds[0..nfds]);
-}
-
-/// SO_PEERCRED: out = {pid, uid, gid} of the process that connected.
-export fn bunrunc_peer_cred(sock: i32, out: *[3]u32) i32 {
-    return ipc.peerCred(sock, out);
 }
 
 /// dup2 (dup3 without flags; same fd is a no-op): the server points its stdio at a caller's.

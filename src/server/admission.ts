@@ -40,10 +40,7 @@ export function contextOf(pid: number | "self"): { context: string; umask: numbe
   const parts: string[] = [];
   for (const ns of NAMESPACES) parts.push(`${ns}=${readOr(() => readlinkSync(`/proc/${pid}/ns/${ns}`))}`);
   const status = readFileSync(`/proc/${pid}/status`, "latin1");
-  for (const field of STATUS_FIELDS) {
-    const m = new RegExp(`^${field}:[ \\t]*(.*)$`, "m").exec(status);
-    parts.push(`${field}=${m ? m[1]!.trim() : "-"}`);
-  }
+  for (const field of STATUS_FIELDS) parts.push(`${field}=${statusField(status, field) ?? "-"}`);
   parts.push(`label=${readOr(() => readFileSync(`/proc/${pid}/attr/current`, "latin1").trim())}`);
   // Its root directory (a chrooted caller names paths in another tree) and its resource limits
   // (the server's own writes would run under a first caller's, or past a later one's).
@@ -51,6 +48,12 @@ export function contextOf(pid: number | "self"): { context: string; umask: numbe
   parts.push(`limits=${readOr(() => readFileSync(`/proc/${pid}/limits`, "latin1"))}`);
   const umask = /^Umask:\s*([0-7]+)$/m.exec(status);
   return { context: parts.join("\n"), umask: umask ? parseInt(umask[1]!, 8) : 0o022 };
+}
+
+/** A /proc/PID/status field's value, trimmed; null when the kernel has no such field. An empty one is "" (never the next line). */
+function statusField(status: string, name: string): string | null {
+  const m = new RegExp(`^${name}:[ \\t]*(.*)$`, "m").exec(status);
+  return m ? m[1]!.trim() : null;
 }
 
 function fileId(path: string): string {
@@ -65,7 +68,7 @@ function fileId(path: string): string {
  */
 export function unrestricted(): boolean {
   const status = readFileSync("/proc/self/status", "latin1");
-  const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, "m").exec(status)?.[1]?.trim() ?? "";
+  const field = (name: string) => statusField(status, name) ?? "";
   const bnd = field("CapBnd");
   return bnd !== "" && field("CapEff") === bnd && field("CapPrm") === bnd && field("NoNewPrivs") === "0" && field("Seccomp") === "0";
 }

@@ -4,10 +4,9 @@
 // storage, runtime --root under a temp dir, a private cgroup parent, the image from an archive).
 // CRIU runs where `criu check` passes (the VM tier); elsewhere this skips saying why.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildImageArchive, IMAGE_TAG } from "../../scripts/e2e/image.ts";
-import { killMentioning, removeCgroupTree, removeTempDir, run, runtimes, tempDir, uniqueName, type Result, type Runtime } from "../e2e/rig.ts";
+import { killMentioning, removeCgroupTree, removeTempDir, run, runtimes, tempDir, uniqueName, type Result, type Runtime, writePodmanConfig } from "../e2e/rig.ts";
 import { criuSkipReason } from "./helpers.ts";
 
 function skipReason(): string {
@@ -23,28 +22,6 @@ const COUNTER = "i=0; while :; do echo $i; i=$((i+1)); sleep 0.2; done";
 let dir = "";
 let env: Record<string, string> = {};
 const cgroupParent = uniqueName("bunrunc-ck-podman-");
-
-function writeConfig(d: string): void {
-  for (const sub of ["storage", "run", "tmp", "net"]) mkdirSync(join(d, sub), { recursive: true });
-  writeFileSync(
-    join(d, "containers.conf"),
-    `[containers]
-netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "${d}/events.log"
-runtime_supports_json = ["runc", "bunrunc"]
-tmp_dir = "${d}/tmp"
-static_dir = "${d}/storage/libpod"
-volume_path = "${d}/storage/volumes"
-[network]
-network_config_dir = "${d}/net"
-`,
-  );
-  writeFileSync(join(d, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${d}/storage"\nrunroot = "${d}/run"\n`);
-  writeFileSync(join(d, "registries.conf"), "unqualified-search-registries = []\n");
-}
 
 function podmanFor(rt: Runtime) {
   return (args: string[], timeoutMs = 120_000): Result =>
@@ -78,7 +55,7 @@ async function waitLogs(podman: ReturnType<typeof podmanFor>, id: string, atLeas
 describe.skipIf(Boolean(SKIP))(`podman checkpoint/restore${SKIP ? ` [skipped: ${SKIP}]` : ""}`, () => {
   beforeAll(() => {
     dir = tempDir("bunrunc-ck-podman-");
-    writeConfig(dir);
+    writePodmanConfig(dir);
     env = {
       CONTAINERS_CONF: join(dir, "containers.conf"),
       CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"),

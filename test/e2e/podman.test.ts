@@ -2,10 +2,9 @@
 // containers.conf / storage.conf / registries.conf, vfs storage and runtime --root under a temp
 // dir, cgroups under a private parent, the image loaded from a local archive.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildImageArchive, IMAGE_TAG } from "../../scripts/e2e/image.ts";
-import { ensurePackages, killMentioning, removeCgroupTree, removeTempDir, run, runPty, runtimes, tempDir, uniqueName, type Result, type Runtime } from "./rig.ts";
+import { ensurePackages, killMentioning, removeCgroupTree, removeTempDir, run, runPty, runtimes, tempDir, uniqueName, type Result, type Runtime, writePodmanConfig } from "./rig.ts";
 
 const skip = ensurePackages([
   { cmd: "podman", pkg: "podman" },
@@ -17,31 +16,6 @@ let dir = "";
 let env: Record<string, string> = {};
 const cgroupParent = uniqueName("bunrunc-e2e-podman-");
 
-function writeConfig(d: string): void {
-  for (const sub of ["storage", "run", "tmp", "net"]) mkdirSync(join(d, sub), { recursive: true });
-  // The settings these machines need (see test/fixtures/client-invocations.md): cgroupfs
-  // (no systemd), a file event log, no network, rlimits without CAP_SYS_RESOURCE, JSON log flags.
-  writeFileSync(
-    join(d, "containers.conf"),
-    `[containers]
-netns = "none"
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "${d}/events.log"
-runtime_supports_json = ["runc", "bunrunc"]
-tmp_dir = "${d}/tmp"
-static_dir = "${d}/storage/libpod"
-volume_path = "${d}/storage/volumes"
-[network]
-network_config_dir = "${d}/net"
-`,
-  );
-  writeFileSync(join(d, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${d}/storage"\nrunroot = "${d}/run"\n`);
-  writeFileSync(join(d, "registries.conf"), "unqualified-search-registries = []\n");
-}
-
 function podmanFor(rt: Runtime) {
   return (args: string[], timeoutMs = 30_000): Result =>
     run(["podman", "--runtime", rt.path, "--runtime-flag", `root=${dir}/state-${rt.name}`, ...args], { env, timeoutMs });
@@ -50,7 +24,7 @@ function podmanFor(rt: Runtime) {
 describe.skipIf(skip !== "")(`podman e2e${skip ? ` (skipped: ${skip})` : ""}`, () => {
   beforeAll(() => {
     dir = tempDir("bunrunc-e2e-podman-");
-    writeConfig(dir);
+    writePodmanConfig(dir, { ulimits: true });
     env = {
       CONTAINERS_CONF: join(dir, "containers.conf"),
       CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"),

@@ -2,7 +2,7 @@
 // hermetically (private storage, config, sockets under one temp dir, a private cgroup parent),
 // driving an OCI runtime binary chosen per scenario. Debian's runc is the control: a scenario that
 // passes with runc and fails with bunrunc is a bunrunc bug, not a rig bug.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -231,4 +231,33 @@ export async function killMentioning(needle: string): Promise<void> {
     } catch {}
   }
   await waitFor(`processes mentioning ${needle} to exit`, () => pidsMentioning(needle).length === 0, 5_000).catch(() => {});
+}
+
+/**
+ * A private podman configuration under `d` (containers.conf, storage.conf, registries.conf and
+ * their directories): the settings these machines need (see test/fixtures/client-invocations.md)
+ * — cgroupfs (no systemd), a file event log, no network, JSON log flags for both runtimes, vfs
+ * storage. `ulimits`: default rlimits a host without CAP_SYS_RESOURCE can grant.
+ */
+export function writePodmanConfig(d: string, opts: { ulimits?: boolean } = {}): void {
+  for (const sub of ["storage", "run", "tmp", "net"]) mkdirSync(join(d, sub), { recursive: true });
+  const ulimits = opts.ulimits ? 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n' : "";
+  writeFileSync(
+    join(d, "containers.conf"),
+    `[containers]
+netns = "none"
+${ulimits}[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "${d}/events.log"
+runtime_supports_json = ["runc", "bunrunc"]
+tmp_dir = "${d}/tmp"
+static_dir = "${d}/storage/libpod"
+volume_path = "${d}/storage/volumes"
+[network]
+network_config_dir = "${d}/net"
+`,
+  );
+  writeFileSync(join(d, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${d}/storage"\nrunroot = "${d}/run"\n`);
+  writeFileSync(join(d, "registries.conf"), "unqualified-search-registries = []\n");
 }
