@@ -12,7 +12,8 @@
 //! Whenever the server is absent, refuses, or is of no use, the front execs bunrunc-core (next to
 //! it, "<realpath of this binary>-core") with its own argv and environment: the direct path.
 //! Static, no libc, single-threaded, no allocation: every buffer below is a global or on the
-//! stack with an explicit limit.
+//! stack with an explicit limit. front_records.zig checks each record before it is acted on;
+//! front_wait.zig is the foreground wait (signal forwarding, reaping).
 const std = @import("std");
 const linux = std.os.linux;
 const sys = @import("sys");
@@ -21,6 +22,8 @@ const ipc = @import("ipc.zig");
 const proto = @import("proto.zig");
 const spawn = @import("spawn.zig");
 const server_link = @import("server_link.zig");
+const records = @import("front_records.zig");
+const wait = @import("front_wait.zig");
 
 // The caller's SIGPIPE disposition is passed on to bunrunc-core untouched (our own writes use
 // MSG_NOSIGNAL or go to stderr).
@@ -62,10 +65,6 @@ const admit_ms_max = 1000;
 /// The three fds a request carries: our 0, 1, 2, or /dev/null for one that is closed.
 var stdio_fds: [3]i32 = .{ 0, 1, 2 };
 var null_fd: i32 = -1;
-
-/// The forwarded signals, held (blocked) and read from signal_fd while the front waits.
-var signals_held = false;
-var signal_fd: i32 = -1;
 
 const F_DUPFD_CLOEXEC: i32 = 1030;
 const PR_SET_CHILD_SUBREAPER: i32 = 36;
@@ -151,7 +150,7 @@ fn devNull() ?i32 {
 
 /// `f` itself if it is at least `floor`, else a close-on-exec copy at floor or above (the old
 /// number is closed).
-fn raise(f: i32, floor: u32) sys.Errno!i32 {
+pub fn raise(f: i32, floor: u32) sys.Errno!i32 {
     std.debug.assert(f >= 0);
     if (f >= floor) return f;
     const moved = try sys.fd(linux.fcntl(f, F_DUPFD_CLOEXEC, floor));
@@ -190,8 +189,9 @@ fn admitted(sock: i32) bool {
     while (true) {
         const n = ipc.recv(sock, &buf, &fds, &nfds, admit_ms_max);
         closeAll(fds[0..nfds]);
-        if (n != @sizeOf(proto.Exit)) return false;
-        const op = std.mem.readInt(u32, buf[0..4], .little);
+        if (n < 0) return false;
+        const begin = records.fixed(proto.Exit, buf[0..@intCast(n)]) catch return false;
+        const op = begin.op;
         if (op == @intFromEnum(proto.Op.begin)) break;
         if (op != @intFromEnum(proto.Op.queued)) return false;
     }
@@ -207,19 +207,10 @@ fn admitted(sock: i32) bool {
     return ipc.send(sock, std.mem.asBytes(&go), &fds_go) == @sizeOf(proto.Exit);
 }
 
-/// Sends a Request: the header, argc argv strings and envc environment strings, each
-/// NUL-terminated (no fds: stdio goes with Go). False if it does not fit one message or the send failed.
+/// Sends a Request (front_records.encodeRequest; no fds: stdio goes with Go). False if it does
+/// not fit one message or the send failed.
 fn sendRequest(sock: i32) bool {
-    var at: usize = @sizeOf(proto.Request);
-    for (std.os.argv) |s| at = appendZ(at, std.mem.span(s)) orelse return false;
-    for (std.os.environ) |s| at = appendZ(at, std.mem.span(s)) orelse return false;
-    const request = proto.Request{
-        .kind = @intFromEnum(proto.Kind.call),
-        .argc = @intCast(std.os.argv.len),
-        .envc = @intCast(std.os.environ.len),
-        .strings = @intCast(at - @sizeOf(proto.Request)),
-    };
-    @memcpy(buf[0..@sizeOf(proto.Request)], std.mem.asBytes(&request));
+    const at = records.encodeRequest(&buf, std.os.argv, std.os.environ) orelse return false;
     const message = buf[0..at];
     const sent = ipc.send(sock, message, &.{});
     if (sent == @as(i32, @intCast(at))) return true;
@@ -228,13 +219,6 @@ fn sendRequest(sock: i32) bool {
     if (sent != -@as(i32, @intFromEnum(linux.E.MSGSIZE)) and sent != -@as(i32, @intFromEnum(linux.E.NOBUFS))) return false;
     ipc.growSendBuffer(sock, @intCast(at + 4096));
     return ipc.send(sock, message, &.{}) == @as(i32, @intCast(at));
-}
-
-fn appendZ(at: usize, s: []const u8) ?usize {
-    if (s.len + 1 > buf.len - at) return null;
-    @memcpy(buf[at..][0..s.len], s);
-    buf[at + s.len] = 0;
-    return at + s.len + 1;
 }
 
 /// The receive loop of a call the server has begun (Go sent), until Exit or Fallback.
@@ -250,8 +234,7 @@ fn serve(first_sock: i32) noreturn {
         const n = ipc.recv(sock, &buf, &fds, &nfds, -1);
         if (n <= 0) fail(&.{"bunrunc: the resident server closed the connection mid-call"});
         const message = buf[0..@intCast(n)];
-        if (message.len < 4) protocolError("a record shorter than its op");
-        const op = std.mem.readInt(u32, message[0..4], .little);
+        const op = records.opOf(message) catch |e| protocolError(records.describe(e));
         const received = fds[0..nfds];
         switch (op) {
             @intFromEnum(proto.Op.fallback) => {
@@ -263,7 +246,7 @@ fn serve(first_sock: i32) noreturn {
             },
             @intFromEnum(proto.Op.exit) => {
                 closeAll(received);
-                const exit = record(proto.Exit, message);
+                const exit = records.fixed(proto.Exit, message) catch |e| protocolError(records.describe(e));
                 linux.exit_group(exit.code & 0xff);
             },
             @intFromEnum(proto.Op.spawn) => {
@@ -273,17 +256,19 @@ fn serve(first_sock: i32) noreturn {
             @intFromEnum(proto.Op.wait) => {
                 acted = true;
                 closeAll(received);
-                const wait = record(proto.Wait, message);
-                const code = waitFor(wait.pid);
-                if (wait.cont == 0) linux.exit_group(code);
+                const w = records.fixed(proto.Wait, message) catch |e| protocolError(records.describe(e));
+                const code = wait.waitFor(w.pid);
+                if (w.cont == 0) linux.exit_group(code);
                 // The server asked to hear the status (cleanup after a foreground run), on this
                 // same connection; if it is gone, the status is still the call's answer.
                 const status = proto.Exit{ .op = @intFromEnum(proto.Op.status), .code = code };
                 if (ipc.send(sock, std.mem.asBytes(&status), &.{}) != @sizeOf(proto.Exit)) linux.exit_group(code);
                 const answer = ipc.recv(sock, &buf, &fds, &nfds, -1);
                 closeAll(fds[0..nfds]);
-                if (answer != @sizeOf(proto.Exit) or std.mem.readInt(u32, buf[0..4], .little) != @intFromEnum(proto.Op.exit)) linux.exit_group(code);
-                linux.exit_group(std.mem.bytesToValue(proto.Exit, buf[0..@sizeOf(proto.Exit)]).code & 0xff);
+                if (answer < 0) linux.exit_group(code);
+                const last = records.fixed(proto.Exit, buf[0..@intCast(answer)]) catch linux.exit_group(code);
+                if (last.op != @intFromEnum(proto.Op.exit)) linux.exit_group(code);
+                linux.exit_group(last.code & 0xff);
             },
             else => {
                 closeAll(received);
@@ -294,23 +279,12 @@ fn serve(first_sock: i32) noreturn {
     }
 }
 
-/// A fixed-size record, exactly its size.
-fn record(comptime T: type, message: []const u8) T {
-    if (message.len != @sizeOf(T)) protocolError("a record of the wrong size");
-    return std.mem.bytesToValue(T, message[0..@sizeOf(T)]);
-}
-
 /// Spawn: clone the container's init as our child, answer Spawned. Returns the server socket
 /// (renumbered at or above keep_below).
 fn spawnInit(first_sock: i32, message: []const u8, received: []i32) i32 {
-    if (message.len < @sizeOf(proto.Spawn)) protocolError("a Spawn record shorter than its header");
-    const s = std.mem.bytesToValue(proto.Spawn, message[0..@sizeOf(proto.Spawn)]);
-    const plan_bytes = message[@sizeOf(proto.Spawn)..];
-    if (s.plan_len != plan_bytes.len) protocolError("a Spawn plan_len unlike the record's length");
-    if (s.n_extra > spawn.extra_fds_max or s.n_join > spawn.join_fds_max or s.has_cgroup_fd > 1)
-        protocolError("a Spawn with too many fds");
-    if (s.n_extra + s.n_join + s.has_cgroup_fd != received.len) protocolError("a Spawn whose fds do not match its counts");
-    if (s.keep_below < 3 or s.keep_below > 1024) protocolError("a Spawn keep_below out of range");
+    const record = records.spawnOf(message, received.len) catch |e| protocolError(records.describe(e));
+    const s = record.header;
+    const plan_bytes = record.plan;
 
     // spawn.zig hands the caller's 3..keep_below-1 to the container (--preserve-fds): nothing
     // of ours may sit there.
@@ -334,9 +308,9 @@ fn spawnInit(first_sock: i32, message: []const u8, received: []i32) i32 {
             f.* = null_fd;
         };
     }
-    if (signal_fd >= 0) signal_fd = raise(signal_fd, s.keep_below) catch blk: {
+    if (wait.signal_fd >= 0) wait.signal_fd = raise(wait.signal_fd, s.keep_below) catch blk: {
         moved = false;
-        break :blk signal_fd;
+        break :blk wait.signal_fd;
     };
     if (!moved) {
         const rc = failedRc();
@@ -347,8 +321,8 @@ fn spawnInit(first_sock: i32, message: []const u8, received: []i32) i32 {
 
     if (s.subreaper != 0) _ = linux.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     // A caller that ignores SIGCHLD would have the init reaped by the kernel, status lost.
-    defaultSigchld();
-    if (s.hold_signals != 0) holdSignals();
+    wait.defaultSigchld();
+    if (s.hold_signals != 0) wait.holdSignals();
 
     const extra = received[0..s.n_extra];
     const join = received[s.n_extra..][0..s.n_join];
@@ -391,104 +365,7 @@ fn closeAll(fds: []const i32) void {
     for (fds) |f| sys.close(f);
 }
 
-/// The signals a foreground front passes on to the process it waits for, as runc does.
-fn forwardedSet() linux.sigset_t {
-    var set = linux.empty_sigset;
-    inline for (.{ linux.SIG.INT, linux.SIG.TERM, linux.SIG.HUP, linux.SIG.QUIT, linux.SIG.USR1, linux.SIG.USR2, linux.SIG.WINCH }) |sig|
-        linux.sigaddset(&set, sig);
-    return set;
-}
-
-/// Blocks the forwarded set and SIGCHLD: from here on they queue for signal_fd. spawn.zig's
-/// child and the init both reset the mask, so the container does not inherit it.
-fn holdSignals() void {
-    if (signals_held) return;
-    var set = forwardedSet();
-    linux.sigaddset(&set, linux.SIG.CHLD);
-    _ = linux.sigprocmask(linux.SIG.BLOCK, &set, null);
-    signals_held = true;
-}
-
-fn defaultSigchld() void {
-    const act = linux.Sigaction{ .handler = .{ .handler = linux.SIG.DFL }, .mask = linux.empty_sigset, .flags = 0 };
-    _ = linux.sigaction(linux.SIG.CHLD, &act, null);
-}
-
-/// Waits for `pid` (normally our child: the init, or an exec's process) and forwards the held
-/// signals to it. Returns its exit code: the status, or 128 + the terminating signal. Other
-/// children (orphans reparented to us as subreaper) are reaped and ignored.
-fn waitFor(pid: i32) u8 {
-    if (pid <= 0) protocolError("a Wait for no process");
-    holdSignals();
-    if (signal_fd < 0) {
-        var set = forwardedSet();
-        linux.sigaddset(&set, linux.SIG.CHLD);
-        const f = sys.fd(linux.signalfd(-1, &set, linux.SFD.CLOEXEC)) catch fail(&.{"bunrunc: signalfd failed"});
-        signal_fd = raise(f, 3) catch f;
-    }
-    // For forwarding, and for a pid that is not our child: readable once it exits.
-    var pidfd: i32 = sys.fd(linux.pidfd_open(pid, 0)) catch -1;
-    if (pidfd >= 0) pidfd = raise(pidfd, 3) catch pidfd;
-    defer if (pidfd >= 0) sys.close(pidfd);
-
-    // A SIGCHLD that came before the signals were held is not queued: reap first.
-    if (reap(pid)) |code| return code;
-    // Nothing to watch: no pidfd (the pid is gone) and no child that could still become it.
-    if (pidfd < 0 and !haveChildren()) return 0;
-    // The pid exited (its pidfd is readable) without becoming our child: only a process that is
-    // not our descendant does that, or one whose parent (our child) has yet to exit.
-    var exited_elsewhere = false;
-    while (true) {
-        var pfd = [2]linux.pollfd{
-            .{ .fd = signal_fd, .events = linux.POLL.IN, .revents = 0 },
-            .{ .fd = pidfd, .events = linux.POLL.IN, .revents = 0 },
-        };
-        const watched: usize = if (pidfd >= 0 and !exited_elsewhere) 2 else 1;
-        _ = sys.retry(linux.poll, .{ &pfd, watched, -1 }) catch fail(&.{"bunrunc: poll failed while waiting"});
-        if (watched == 2 and pfd[1].revents != 0) {
-            exited_elsewhere = true;
-            if (reap(pid)) |code| return code;
-            if (!haveChildren()) return 0;
-        }
-        if (pfd[0].revents == 0) continue;
-        var infos: [16]linux.signalfd_siginfo = undefined;
-        const got = sys.retry(linux.read, .{ signal_fd, std.mem.sliceAsBytes(&infos).ptr, @sizeOf(@TypeOf(infos)) }) catch continue;
-        const count = got / @sizeOf(linux.signalfd_siginfo);
-        for (infos[0..count]) |info| {
-            if (info.signo == linux.SIG.CHLD) {
-                if (reap(pid)) |code| return code;
-                // No child left and the pid gone: it was never ours to reap.
-                if (exited_elsewhere and !haveChildren()) return 0;
-            } else if (pidfd >= 0) {
-                _ = linux.pidfd_send_signal(pidfd, @intCast(info.signo), null, 0);
-            }
-        }
-        // Not our child and no pidfd to watch: only the children we do have can end the wait.
-        if (pidfd < 0 and !haveChildren()) return 0;
-    }
-}
-
-/// Reaps every child that has exited; the exit code if `pid` was one of them.
-fn reap(pid: i32) ?u8 {
-    while (true) {
-        var status: u32 = 0;
-        const rc = linux.wait4(-1, &status, linux.W.NOHANG, null);
-        const e = linux.E.init(rc);
-        if (e == .INTR) continue;
-        if (e != .SUCCESS or rc == 0) return null; // ECHILD, or none exited yet
-        if (@as(i32, @intCast(rc)) != pid) continue;
-        if (linux.W.IFEXITED(status)) return linux.W.EXITSTATUS(status);
-        return @truncate(128 + linux.W.TERMSIG(status));
-    }
-}
-
-fn haveChildren() bool {
-    var info: linux.siginfo_t = undefined;
-    const rc = linux.waitid(.ALL, 0, &info, linux.W.EXITED | linux.W.NOHANG | linux.W.NOWAIT);
-    return linux.E.init(rc) != .CHILD;
-}
-
-fn protocolError(what: []const u8) noreturn {
+pub fn protocolError(what: []const u8) noreturn {
     fail(&.{ "bunrunc: protocol error from the resident server: ", what });
 }
 
@@ -501,7 +378,7 @@ fn failErrno(what: []const u8, path: []const u8, rc: usize) noreturn {
 }
 
 /// One line on stderr (one write, so lines of concurrent calls do not interleave), exit 1.
-fn fail(parts: []const []const u8) noreturn {
+pub fn fail(parts: []const []const u8) noreturn {
     var line: [linux.PATH_MAX + 256]u8 = undefined;
     var at: usize = 0;
     for (parts) |p| {
