@@ -65,7 +65,8 @@ fn mapPlan(fd: i32) sys.Errno![]const u8 {
     return @as([*]const u8, @ptrFromInt(addr))[0..size];
 }
 
-fn run(bytes: []const u8) ctx.Error!void {
+/// Runs every op of the plan in order (pub for zig/init/dispatch_test.zig).
+pub fn run(bytes: []const u8) ctx.Error!void {
     var it = try plan.Iterator.init(bytes);
     while (try it.next()) |op| {
         ctx.op_index = it.index - 1;
