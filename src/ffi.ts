@@ -1,6 +1,7 @@
 // The one FFI boundary: every symbol of zig/lib.zig, typed, in one dlopen table, behind plain
 // functions that throw FfiError (errno + text). Nothing outside this file imports bun:ffi.
 // BUNRUNC_FFI_TRACE=1 logs every call with its arguments and result to stderr.
+/// <reference path="./embedded-files.d.ts" />
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { statSync } from "node:fs";
 import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };

@@ -19,4 +19,5 @@ export { restore, type RestoreOptions } from "./restore.ts";
 export type { Resources } from "../cgroups/types.ts";
 export { defaultRoot, type ContainerState, type Status } from "./container.ts";
 export { parseSignal } from "./signals.ts";
+export { defaultSpec, writeSpec, type SpecOptions } from "./spec.ts";
 export { compilePlan, type CompileOptions, type Plan } from "../plan/compile.ts";
