@@ -68,6 +68,10 @@ export interface Created {
 const SYNC_TIMEOUT_MS = 60_000;
 const FIRST_EXTRA_FD = 3;
 
+/**
+ * `bunrunc create`: sets the container up from its bundle and leaves its init waiting for `start`;
+ * resolves with its state (status "created").
+ */
 export async function create(opts: CreateOptions): Promise<ContainerState> {
   const c = await createKeepingPidfd(opts);
   ffi.close(c.pidfd);

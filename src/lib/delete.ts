@@ -23,6 +23,10 @@ export interface DeleteOptions {
 const SIGKILL = 9;
 const GONE_TIMEOUT_MS = 10_000;
 
+/**
+ * `bunrunc delete`: removes a stopped container (with `force`, kills a running one first): its
+ * cgroups, state and poststop hooks. Exported as `delete` too.
+ */
 export async function del(opts: DeleteOptions): Promise<void> {
   let saved: ContainerState;
   try {

@@ -16,6 +16,10 @@ export interface KillOptions {
 
 const SIGTERM = 15;
 
+/**
+ * `bunrunc kill`: sends a signal (default SIGTERM; a name or a number) to the container's init, or
+ * with `all` to every process in its cgroup.
+ */
 export function kill(opts: KillOptions): void {
   const sig = opts.signal === undefined ? SIGTERM : typeof opts.signal === "number" ? opts.signal : parseSignal(opts.signal);
   const saved = readState(opts.root, opts.id);

@@ -21,6 +21,10 @@ const WRONG_STATE: Readonly<Record<string, string>> = {
   paused: "cannot start a container in the paused state",
 };
 
+/**
+ * `bunrunc start`: runs the created container's process (its startContainer hooks, then exec);
+ * resolves once it runs.
+ */
 export async function start(opts: StartOptions): Promise<void> {
   const saved = readState(opts.root, opts.id);
   const s = refresh(opts.root, saved);

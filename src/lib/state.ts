@@ -19,6 +19,7 @@ export function toStateJson(s: ContainerState, owner = s.owner): StateJson {
   return { ociVersion: s.ociVersion, id: s.id, pid: s.pid, status: s.status, bundle: s.bundle, rootfs: s.rootfs, created: s.created, ...annotations, owner };
 }
 
+/** `bunrunc state`: the container's state with its live status (a dead init reads as stopped). */
 export function state(opts: { root: string; id: string }): StateJson {
   return toStateJson(refresh(opts.root, readState(opts.root, opts.id)));
 }
