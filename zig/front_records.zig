@@ -6,12 +6,13 @@ const std = @import("std");
 const proto = @import("proto.zig");
 const spawn = @import("spawn.zig");
 
-pub const RecordError = error{ Short, WrongSize, PlanLength, TooManyFds, FdCount, KeepBelow };
+pub const RecordError = error{ Short, SpawnShort, WrongSize, PlanLength, TooManyFds, FdCount, KeepBelow };
 
 /// The protocol error line's text for each way a record can be malformed.
 pub fn describe(e: RecordError) []const u8 {
     return switch (e) {
         error.Short => "a record shorter than its op",
+        error.SpawnShort => "a Spawn record shorter than its header",
         error.WrongSize => "a record of the wrong size",
         error.PlanLength => "a Spawn plan_len unlike the record's length",
         error.TooManyFds => "a Spawn with too many fds",
@@ -37,7 +38,7 @@ pub fn fixed(comptime T: type, message: []const u8) RecordError!T {
 pub const SpawnRecord = struct { header: proto.Spawn, plan: []const u8 };
 
 pub fn spawnOf(message: []const u8, nfds: usize) RecordError!SpawnRecord {
-    if (message.len < @sizeOf(proto.Spawn)) return error.Short;
+    if (message.len < @sizeOf(proto.Spawn)) return error.SpawnShort;
     const s = std.mem.bytesToValue(proto.Spawn, message[0..@sizeOf(proto.Spawn)]);
     const plan_bytes = message[@sizeOf(proto.Spawn)..];
     if (s.plan_len != plan_bytes.len) return error.PlanLength;
@@ -98,7 +99,7 @@ test "malformed Spawn records are refused, each for its reason" {
     const msg = spawnBytes(&good, good_spawn, "plan!");
     var out: [128]u8 = undefined;
     // Cut anywhere inside the header.
-    for (0..@sizeOf(proto.Spawn)) |n| try testing.expectError(error.Short, spawnOf(msg[0..n], 4));
+    for (0..@sizeOf(proto.Spawn)) |n| try testing.expectError(error.SpawnShort, spawnOf(msg[0..n], 4));
     // plan_len longer or shorter than the bytes that came.
     try testing.expectError(error.PlanLength, spawnOf(msg[0 .. msg.len - 1], 4));
     var s = good_spawn;
