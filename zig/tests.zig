@@ -3,5 +3,6 @@ test {
     _ = @import("lib.zig");
     _ = @import("plan_test.zig");
     _ = @import("front_records.zig");
+    _ = @import("ipc_test.zig");
     _ = @import("init/dispatch_test.zig");
 }
