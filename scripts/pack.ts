@@ -53,15 +53,18 @@ export function packageManifest(repo: Record<string, any>): Record<string, unkno
 }
 
 export function pack(destination = join(REPO, "dist")): string {
-  // The shared library as the sources are now (a no-op when zig-out is current).
-  run(["bash", "scripts/zig.sh", "build", "-Doptimize=ReleaseSmall"]);
+  // The shared library as the sources are now (a no-op when zig-out is current); without the
+  // toolchain, the one already built.
+  const lib = join(REPO, "zig-out/lib/libbunrunc.so");
+  if (existsSync(join(REPO, ".toolchain/zig/ziglang/zig"))) run(["bash", "scripts/zig.sh", "build", "-Doptimize=ReleaseSmall"]);
+  else if (!existsSync(lib)) throw new Error("pack: no zig-out/lib/libbunrunc.so and no Zig to build it: run scripts/setup.sh");
   const stage = join(REPO, "dist/pack/bunrunc");
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(join(stage, "zig-out/lib"), { recursive: true });
   for (const path of ["src", "bin", "README.md", "docs/api", "examples"]) {
     if (existsSync(join(REPO, path))) cpSync(join(REPO, path), join(stage, path), { recursive: true });
   }
-  cpSync(join(REPO, "zig-out/lib/libbunrunc.so"), join(stage, "zig-out/lib/libbunrunc.so"));
+  cpSync(lib, join(stage, "zig-out/lib/libbunrunc.so"));
   for (const name of BUNDLED) cpSync(join(REPO, "node_modules", name), join(stage, "node_modules", name), { recursive: true, dereference: true });
   const repo = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
   writeFileSync(join(stage, "package.json"), JSON.stringify(packageManifest(repo), null, 2) + "\n");
