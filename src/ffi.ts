@@ -4,7 +4,7 @@
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { statSync } from "node:fs";
 import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
-import { strerror } from "./lib/errno.ts";
+import { strerror } from "./base/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
 const ABI_VERSION = 9;

@@ -1,14 +1,14 @@
 // One bunrunc call, argv to exit code, without exiting: src/main.ts runs it once per process,
 // the resident server (src/server/serve.ts) once per front's call. Loads ONE verb module.
-import { phase } from "../timing.ts";
+import { phase } from "../base/timing.ts";
 import { basename } from "node:path";
 import { parseArgv, parseGlobals, type Invocation, type VerbMain } from "./parse.ts";
-import { strerror } from "../lib/errno.ts";
-import { BunruncError } from "../lib/errors.ts";
+import { strerror } from "../base/errno.ts";
+import { BunruncError } from "../base/errors.ts";
 import { configureLog, log, logFailure } from "../log.ts";
 import { thisProcess, type Handback, type Spawner } from "../lib/spawner.ts";
 import { LockBusy } from "../state/store.ts";
-import { oneLine } from "../quote.ts";
+import { oneLine } from "../base/quote.ts";
 
 const VERB_MODULES: Record<string, () => Promise<{ default: VerbMain }>> = {
   spec: () => import("./spec.ts"),

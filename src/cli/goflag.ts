@@ -1,9 +1,9 @@
 // Go's `flag` package rules, which runc's CLI (urfave/cli v1) inherits, applied to one flag table:
 // `-x` == `--x`; `--x=v` and `--x v`; a bool never takes the next word (`--x=false` works);
 // parsing stops at the first non-flag word or after `--`. Errors use Go's exact wording.
-import { BunruncError } from "../lib/errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import type { FlagSpec } from "./verbs.ts";
-import { clip } from "../quote.ts";
+import { clip } from "../base/quote.ts";
 
 export type FlagValue = string | number | boolean | string[] | number[];
 export type FlagValues = Record<string, FlagValue>;

@@ -1,7 +1,7 @@
 // `list`: runc's table (Go tabwriter), `--format json` (null when empty, as Go encodes a nil
 // slice), or `-q` ids only.
 import type { VerbInvocation } from "./parse.ts";
-import { BunruncError } from "../lib/errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { listTable } from "../lib/format.ts";
 import { list } from "../lib/state.ts";
 import { goJson, writeStdout } from "./output.ts";

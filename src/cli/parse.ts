@@ -3,11 +3,11 @@
 // except for exec and ps, whose flags end at the container id. Wrong arity and bad ids fail with
 // runc's texts.
 import { resolve } from "node:path";
-import { BunruncError } from "../lib/errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { defaultRoot, validateId } from "../state/store.ts";
 import { defaults, parseFlags, usageError, type FlagValues } from "./goflag.ts";
 import { GLOBAL_FLAGS, VERBS, type VerbSpec } from "./verbs.ts";
-import { clip, quote } from "../quote.ts";
+import { clip, quote } from "../base/quote.ts";
 import type { Handback, Spawner } from "../lib/spawner.ts";
 
 export interface GlobalOptions {

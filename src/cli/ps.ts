@@ -1,7 +1,7 @@
 // `ps [--format table|json] <id> [ps args...]`: json prints only the pid array (containerd parses
 // stdout+stderr as JSON); table filters the host's `ps` output to the container's processes.
 import type { VerbInvocation } from "./parse.ts";
-import { BunruncError } from "../lib/errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { ps, psTable } from "../lib/ps.ts";
 import { writeStdout } from "./output.ts";
 

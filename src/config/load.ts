@@ -3,8 +3,8 @@
 // `config.json: linux.resources.memory.limit: expected integer, got "64m"`.
 import { join } from "node:path";
 import * as v from "valibot";
-import { BunruncError } from "../lib/errors.ts";
-import { clip } from "../quote.ts";
+import { BunruncError } from "../base/errors.ts";
+import { clip } from "../base/quote.ts";
 import type { Spec } from "../plan/spec.ts";
 import { ConfigProblem, describeIssue, formatProblem, issuePath } from "./issues.ts";
 import { JsonSyntaxError, parseJson } from "./json.ts";

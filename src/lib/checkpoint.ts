@@ -8,8 +8,8 @@ import { loadSpec } from "./config.ts";
 import { readState, refresh, type ContainerState } from "./container.ts";
 import { commonArgs, criuFailure, criuFound, criuPaths, DESCRIPTORS_FILE, DUMP_LOG, STDIO_KEYS_FILE, EXT_NETNS_KEY, externalMounts, joinedNetns, nsInode, runCriu, type CriuCommon } from "./criu.ts";
 import { del } from "./delete.ts";
-import { BunruncError } from "./errors.ts";
-import { quote } from "../quote.ts";
+import { BunruncError } from "../base/errors.ts";
+import { quote } from "../base/quote.ts";
 
 export interface CheckpointOptions extends Partial<CriuCommon> {
   root: string;

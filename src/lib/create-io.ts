@@ -1,9 +1,9 @@
 // Host-side I/O create needs around the init: the exec fifo, the console socket, user ns maps.
 import * as native from "../ffi.ts";
 import { procWrite } from "../ffi.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import type { IdMapping, Spec } from "../plan/spec.ts";
-import { clip } from "../quote.ts";
+import { clip } from "../base/quote.ts";
 
 
 /** mkfifo with runc's mode (0622: anyone may open it to start the container, only root reads). */

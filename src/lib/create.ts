@@ -14,8 +14,8 @@ import { kernelMemoryWarning, type Resources } from "../cgroups/types.ts";
 import { cgroupFor, removeCgroup, type LifecycleCgroup } from "./cgroup.ts";
 import { loadSpec, rootfsOf } from "./config.ts";
 import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
-import { strerror } from "./errno.ts";
-import { BunruncError } from "./errors.ts";
+import { strerror } from "../base/errno.ts";
+import { BunruncError } from "../base/errors.ts";
 import { runHooks } from "./hooks.ts";
 import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
 import { makeIdmappedMounts } from "./idmap.ts";
@@ -25,7 +25,7 @@ import { ffi, MSG, procStat, type SyncMsg } from "./process.ts";
 import { thisProcess, type Spawner } from "./spawner.ts";
 import { detachRootfsMount, mountIdsAt, newRootfsMount, realRootfs } from "./rootfs-mount.ts";
 import { resourcesForState } from "./resources-record.ts";
-import { phase } from "../timing.ts";
+import { phase } from "../base/timing.ts";
 
 export interface CreateOptions {
   id: string;

@@ -4,8 +4,8 @@
 import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Spec } from "../plan/spec.ts";
-import { BunruncError } from "./errors.ts";
-import { clip, quote } from "../quote.ts";
+import { BunruncError } from "../base/errors.ts";
+import { clip, quote } from "../base/quote.ts";
 
 /** runc's names for the files beside the images: what stdio the init had, and the two logs. */
 export const DESCRIPTORS_FILE = "descriptors.json";

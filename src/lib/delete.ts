@@ -7,11 +7,11 @@ import { existsSync, rmdirSync, writeFileSync } from "node:fs";
 import type { CgroupManager } from "../cgroups/manager.ts";
 import { moveNetDevicesOut } from "./netdev.ts";
 import { creatorAlive, hookState, isUntrustedState, readState, refresh, removeStateDir, stateDir, type ContainerState } from "./container.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { runHooksWarn } from "./hooks.ts";
 import { reapIfChild, signalInit, waitGone } from "./process.ts";
 import { detachRootfsMount } from "./rootfs-mount.ts";
-import { phase } from "../timing.ts";
+import { phase } from "../base/timing.ts";
 
 export interface DeleteOptions {
   root: string;

@@ -5,8 +5,8 @@
 import { readDocument } from "../config/limits.ts";
 import { parseProcessJson } from "../config/load.ts";
 import type { SpecProcess } from "../plan/spec.ts";
-import { BunruncError } from "./errors.ts";
-import { clip, quote } from "../quote.ts";
+import { BunruncError } from "../base/errors.ts";
+import { clip, quote } from "../base/quote.ts";
 
 export interface ProcessOverrides {
   /** Path of a process.json (--process): the whole process; the overrides below are ignored. */

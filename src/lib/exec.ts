@@ -16,15 +16,15 @@ import { loadSpec } from "./config.ts";
 import { hookState, readState, refresh, type ContainerState } from "./container.ts";
 import { handOverListener, type ListenerTarget } from "../seccomp/listener.ts";
 import { compileSeccompIfAny, writePidFile } from "./create.ts";
-import { strerror } from "./errno.ts";
-import { BunruncError } from "./errors.ts";
+import { strerror } from "../base/errno.ts";
+import { BunruncError } from "../base/errors.ts";
 import { execCgroupDirs } from "./exec-cgroup.ts";
 import { execProcess, fail, type ProcessOverrides } from "./exec-process.ts";
 import { catchSignals, type Foreground } from "./foreground.ts";
 import { thisProcess, type Handback, type Spawner } from "./spawner.ts";
 import { ffi, MSG, openInit } from "./process.ts";
 import { receiveMaster } from "./tty.ts";
-import { clip } from "../quote.ts";
+import { clip } from "../base/quote.ts";
 
 export interface ExecOptions extends ProcessOverrides {
   root: string;

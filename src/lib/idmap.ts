@@ -5,7 +5,7 @@
 // attaches where the mount goes (zig/idmap.zig, zig/init/mount.zig).
 import { CompileError, idmapRequests } from "../plan/mounts.ts";
 import type { IdMapping, Spec } from "../plan/spec.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { ffi } from "./process.ts";
 
 const EXTRA_FDS_MAX = 16;

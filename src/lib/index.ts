@@ -1,7 +1,7 @@
 // bunrunc's public library API: what the CLI verbs call, and what a Bun script can call to drive
 // containers without the CLI. Every function takes the state root explicitly (`root`; the CLI's
 // --root, default defaultRoot()) and throws BunruncError with a one-line message.
-export { BunruncError, type ErrorCode } from "./errors.ts";
+export { BunruncError, type ErrorCode } from "../base/errors.ts";
 export { create, type CreateOptions } from "./create.ts";
 export { start, type StartOptions } from "./start.ts";
 export { state, list, type StateJson } from "./state.ts";

@@ -2,7 +2,7 @@
 // time, or with --all to every process of the container's cgroup.
 import { loadCgroup } from "./cgroup.ts";
 import { readState, refresh } from "./container.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { signalInit } from "./process.ts";
 import { parseSignal } from "./signals.ts";
 

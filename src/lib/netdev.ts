@@ -4,8 +4,8 @@
 // would return a physical device by itself when it dies, but destroys a virtual one).
 import { closeSync, openSync } from "node:fs";
 import type { Spec } from "../plan/spec.ts";
-import { quote } from "../quote.ts";
-import { BunruncError } from "./errors.ts";
+import { quote } from "../base/quote.ts";
+import { BunruncError } from "../base/errors.ts";
 import { ffi } from "./process.ts";
 
 /** One moved interface: its name on the host and in the container. */

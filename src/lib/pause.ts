@@ -2,7 +2,7 @@
 // freezer (v1 freezer.state, v2 cgroup.freeze); `state` then says paused / running again.
 import { loadCgroup } from "./cgroup.ts";
 import { readState, refresh } from "./container.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 
 export interface PauseOptions {
   root: string;

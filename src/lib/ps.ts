@@ -3,7 +3,7 @@
 // as runc does.
 import { loadCgroup } from "./cgroup.ts";
 import { readState } from "./container.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 
 export interface PsOptions {
   root: string;

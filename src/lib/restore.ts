@@ -17,14 +17,14 @@ import { connectConsole } from "./create-io.ts";
 import { writePidFile } from "./create.ts";
 import { commonArgs, criuFailure, criuFound, criuPaths, DESCRIPTORS_FILE, EXT_NETNS_KEY, STDIO_KEYS_FILE, externalMounts, joinedNetns, makeMountpoints, RESTORE_LOG, runCriu, type CriuCommon } from "./criu.ts";
 import { del } from "./delete.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { catchSignals } from "./foreground.ts";
 import { rfc3339Nano } from "./format.ts";
 import { ffi, procStat } from "./process.ts";
 import { resourcesForState } from "./resources-record.ts";
 import { hasRestoreHooks, restoreHooks, type RestoreHooks } from "./restore-hooks.ts";
 import { restoreTerminal, type TerminalRestore } from "./restore-tty.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 export interface RestoreOptions extends Partial<CriuCommon> {
   root: string;

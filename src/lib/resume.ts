@@ -1,7 +1,7 @@
 // `resume`: thaw a paused container (see pause.ts).
 import { loadCgroup } from "./cgroup.ts";
 import { readState, refresh } from "./container.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import type { PauseOptions } from "./pause.ts";
 
 export type ResumeOptions = PauseOptions;

@@ -10,7 +10,7 @@ import { catchSignals, type Foreground } from "./foreground.ts";
 import { ffi } from "./process.ts";
 import { thisProcess, type Handback, type Spawner } from "./spawner.ts";
 import { start } from "./start.ts";
-import { phase } from "../timing.ts";
+import { phase } from "../base/timing.ts";
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;

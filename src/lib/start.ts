@@ -2,10 +2,10 @@
 // execs the process); the fifo is removed, so the status reads running; then poststart hooks.
 import { closeSync, constants, openSync, unlinkSync, writeSync } from "node:fs";
 import { fifoPath, hookState, readState, refresh, writeState } from "./container.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { runHooksWarn } from "./hooks.ts";
-import { phase } from "../timing.ts";
-import { clip } from "../quote.ts";
+import { phase } from "../base/timing.ts";
+import { clip } from "../base/quote.ts";
 
 export interface StartOptions {
   root: string;

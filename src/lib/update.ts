@@ -8,8 +8,8 @@ import { parseResourcesJson } from "../config/load.ts";
 import { loadCgroup } from "./cgroup.ts";
 import { readState, refresh, writeState } from "./container.ts";
 import { mergeResources, resourcesForState } from "./resources-record.ts";
-import { BunruncError } from "./errors.ts";
-import { clip, quote } from "../quote.ts";
+import { BunruncError } from "../base/errors.ts";
+import { clip, quote } from "../base/quote.ts";
 
 export interface UpdateOptions {
   root: string;

@@ -10,7 +10,7 @@ import { emitNamespaces } from "./namespaces.ts";
 import { emitExecTarget, emitIdentity, emitLsmLabels, emitResetAffinity, emitRlimits, emitScheduling } from "./process.ts";
 import type { Spec, SpecHook } from "./spec.ts";
 import { Op, PlanWriter } from "./wire.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 export { CompileError } from "./mounts.ts";
 

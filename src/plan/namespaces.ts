@@ -6,7 +6,7 @@ import { CLONE, NAMESPACE_FLAGS } from "./linux.ts";
 import { CompileError } from "./mounts.ts";
 import type { Spec } from "./spec.ts";
 import { Op, type PlanWriter } from "./wire.ts";
-import { clip, quote } from "../quote.ts";
+import { clip, quote } from "../base/quote.ts";
 
 export interface Namespaces {
   /** CLONE_NEW* bits for clone3. */

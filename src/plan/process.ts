@@ -3,7 +3,7 @@ import { CompileError } from "./mounts.ts";
 import { CAPABILITIES, IOPRIO_CLASSES, PERSONALITY_DOMAINS, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "./linux.ts";
 import type { SpecLinux, SpecProcess } from "./spec.ts";
 import { Op, type PlanWriter } from "./wire.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 // runc sets 0022 when the config has no umask; containers inherit nothing from the runtime.
 const UMASK_DEFAULT = 0o022;

@@ -19,8 +19,8 @@
 // (through /proc/self/fd: Node has no openat), so nothing can be swapped in between.
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
-import { BunruncError, notFound } from "../lib/errors.ts";
-import { clip } from "../quote.ts";
+import { BunruncError, notFound } from "../base/errors.ts";
+import { clip } from "../base/quote.ts";
 import * as ffi from "../ffi.ts";
 
 /** runc's id rule (`^[\w+-.]+$` minus `,`, which its regexp admits by accident), and never `.`/`..`. */
