@@ -11,8 +11,8 @@
 // create/start hot path) never pays for it.
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { ConsolaInstance, LogObject } from "consola/core";
-import { goQuote } from "./cli/goflag.ts";
-import { rfc3339Nano } from "./lib/format.ts";
+import { goQuote } from "./base/quote.ts";
+import { rfc3339Nano } from "./base/rfc3339.ts";
 
 export type Level = "error" | "warning" | "info" | "debug";
 

@@ -30,3 +30,19 @@ export function oneLine(message: string): string {
   const head = Math.floor(MESSAGE_CHARS_MAX * 0.7);
   return `${flat.slice(0, head)} ... ${flat.slice(flat.length - (MESSAGE_CHARS_MAX - head - 5))}`;
 }
+
+/** Go's strconv.Quote (what %q prints): escapes quotes, backslashes and non-printable runes. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '"' || ch === "\\") out += `\\${ch}`;
+    else if (cp >= 0x20 && cp < 0x7f) out += ch;
+    else if (NAMED_ESCAPES[ch]) out += NAMED_ESCAPES[ch];
+    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, "0")}`;
+    else if ((cp >= 0x80 && cp < 0xa0) || cp === 0x2028 || cp === 0x2029 || cp === 0xfeff) out += `\\u${cp.toString(16).padStart(4, "0")}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+const NAMED_ESCAPES: Record<string, string> = { "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v" };

@@ -20,7 +20,7 @@ import { runHooks } from "./hooks.ts";
 import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
 import { makeIdmappedMounts } from "./idmap.ts";
 import { moveNetDevicesIn, moveNetDevicesOut } from "./netdev.ts";
-import { rfc3339Nano } from "./format.ts";
+import { rfc3339Nano } from "../base/rfc3339.ts";
 import { ffi, MSG, procStat, type SyncMsg } from "./process.ts";
 import { thisProcess, type Spawner } from "./spawner.ts";
 import { detachRootfsMount, mountIdsAt, newRootfsMount, realRootfs } from "./rootfs-mount.ts";

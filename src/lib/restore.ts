@@ -19,7 +19,7 @@ import { commonArgs, criuFailure, criuFound, criuPaths, DESCRIPTORS_FILE, EXT_NE
 import { del } from "./delete.ts";
 import { BunruncError } from "../base/errors.ts";
 import { catchSignals } from "./foreground.ts";
-import { rfc3339Nano } from "./format.ts";
+import { rfc3339Nano } from "../base/rfc3339.ts";
 import { ffi, procStat } from "./process.ts";
 import { resourcesForState } from "./resources-record.ts";
 import { hasRestoreHooks, restoreHooks, type RestoreHooks } from "./restore-hooks.ts";

@@ -2,7 +2,13 @@
 // the validated Spec of src/config (int64 fields may be bigint) is assignable to it, and tests can
 // write plain objects.
 
-export type Int = number | bigint;
+import type { Config, Int } from "../config/schema.ts";
+
+export type { Int };
+
+// Compile-time proof that a validated config is what the plan compiler reads.
+const _configIsSpec = (c: Config): Spec => c;
+void _configIsSpec;
 
 export interface SpecMount {
   destination: string;

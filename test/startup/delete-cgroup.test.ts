@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cgroupFor } from "../../src/lib/cgroup.ts";
 import { writeState } from "../../src/lib/container.ts";
-import { rfc3339Nano } from "../../src/lib/format.ts";
+import { rfc3339Nano } from "../../src/base/rfc3339.ts";
 import * as bunrunc from "../../src/lib/index.ts";
 import { procStat } from "../../src/lib/process.ts";
 import { makeBundle, uniqueId } from "../helpers/bundle.ts";
