@@ -2,7 +2,7 @@
 // init, list pids, kill everything, destroy. The work is src/cgroups/manager.ts; this keeps the
 // lifecycle's small interface in front of it.
 import { CgroupManager } from "../cgroups/manager.ts";
-import type { Resources } from "../cgroups/types.ts";
+import type { Resources } from "../config/types.ts";
 
 export interface LifecycleCgroup {
   version: 1 | 2;
@@ -19,7 +19,7 @@ export interface LifecycleCgroup {
 
 export interface CgroupOptions {
   /** linux.resources, applied by create() before any process joins. */
-  resources?: unknown;
+  resources?: Resources;
   /** --systemd-cgroup: cgroupsPath is "slice:prefix:name". */
   systemd?: boolean;
   /** The calling process's /proc/PID/cgroup, read when a relative cgroupsPath is under its cgroups. */
@@ -29,7 +29,7 @@ export interface CgroupOptions {
 /** cgroupsPath absolute, relative to our own cgroup, or absent (the id, relative) — runc's rules. */
 export function cgroupFor(id: string, cgroupsPath: string | undefined, opts: CgroupOptions = {}): LifecycleCgroup {
   const mgr = CgroupManager.forContainer(id, cgroupsPath, { systemd: opts.systemd, callerCgroups: opts.callerCgroups });
-  const resources = (opts.resources ?? {}) as Resources;
+  const resources = opts.resources ?? {};
   return {
     version: mgr.version,
     paths: mgr.paths,

@@ -2,7 +2,7 @@
 // src/config (runtime-spec 1.3 schemas + the spec's MUST rules + what create needs).
 import { resolve } from "node:path";
 import { loadBundleConfig } from "../config/load.ts";
-import type { Spec } from "../plan/spec.ts";
+import type { Spec } from "../config/types.ts";
 
 export function loadSpec(bundle: string): Spec {
   return loadBundleConfig(bundle);

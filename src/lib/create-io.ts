@@ -2,7 +2,7 @@
 import * as native from "../ffi.ts";
 import { procWrite } from "../ffi.ts";
 import { BunruncError } from "../base/errors.ts";
-import type { IdMapping, Spec } from "../plan/spec.ts";
+import type { IdMapping, Spec } from "../config/types.ts";
 import { clip } from "../base/quote.ts";
 
 

@@ -9,8 +9,8 @@ import { dirname, join, resolve } from "node:path";
 import { compilePlan, CompileError, hasCreateHooks, WaitTag, type Plan } from "../plan/compile.ts";
 import { handOverListener, type ListenerTarget } from "../seccomp/listener.ts";
 import { CLONE } from "../plan/linux.ts";
-import type { Spec } from "../plan/spec.ts";
-import { kernelMemoryWarning, type Resources } from "../cgroups/types.ts";
+import type { Spec } from "../config/types.ts";
+import { kernelMemoryWarning } from "../cgroups/types.ts";
 import { cgroupFor, removeCgroup, type LifecycleCgroup } from "./cgroup.ts";
 import { loadSpec, rootfsOf } from "./config.ts";
 import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
@@ -127,7 +127,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   const spawner = opts.spawner ?? thisProcess;
   const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups });
   const state = creatingRecord(opts, spec, rootfs, cg);
-  if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources as Resources);
+  if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources);
   writeState(opts.root, state);
   job.record = state;
   phase("create.record");
@@ -138,7 +138,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   fds.push(fifoFd);
   phase("create.state-dir+fifo");
 
-  const kmem = kernelMemoryWarning(spec.linux?.resources as Resources | undefined);
+  const kmem = kernelMemoryWarning(spec.linux?.resources);
   if (kmem) opts.warn?.(kmem);
   cleanup.push(async () => {
     if (!(await removeCgroup(cg))) throw new Error("cgroup still busy");

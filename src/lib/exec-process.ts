@@ -4,7 +4,7 @@
 // not say it inherits from the container's: capabilities, rlimits, no_new_privs, oom_score_adj.
 import { readDocument } from "../config/limits.ts";
 import { parseProcessJson } from "../config/load.ts";
-import type { SpecProcess } from "../plan/spec.ts";
+import type { SpecProcess } from "../config/types.ts";
 import { BunruncError } from "../base/errors.ts";
 import { clip, quote } from "../base/quote.ts";
 

@@ -3,7 +3,7 @@
 // delete. startContainer hooks run inside the container (src/plan/compile.ts). Each hook gets the
 // state JSON on stdin, exactly its own env, args[0] as argv0, and SIGKILL when its timeout expires.
 import { BunruncError } from "../base/errors.ts";
-import type { SpecHook, SpecHooks } from "../plan/spec.ts";
+import type { SpecHook, SpecHooks } from "../config/types.ts";
 
 export type HookKind = keyof SpecHooks;
 

@@ -3,7 +3,7 @@
 // `delete` moves them back under their host names while the namespace still exists (the kernel
 // would return a physical device by itself when it dies, but destroys a virtual one).
 import { closeSync, openSync } from "node:fs";
-import type { Spec } from "../plan/spec.ts";
+import type { Spec } from "../config/types.ts";
 import { quote } from "../base/quote.ts";
 import { BunruncError } from "../base/errors.ts";
 import { ffi } from "./process.ts";

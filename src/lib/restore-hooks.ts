@@ -4,7 +4,7 @@
 // fifo and waits for one answer line on another, while bunrunc runs the hooks.
 import { chmodSync, closeSync, constants, openSync, readSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import type { SpecHooks } from "../plan/spec.ts";
+import type { SpecHooks } from "../config/types.ts";
 import { hookState, type ContainerState } from "./container.ts";
 import { runHooks } from "./hooks.ts";
 import { ffi } from "./process.ts";

@@ -9,7 +9,6 @@ import { closeSync, existsSync, openSync, readFileSync, unlinkSync } from "node:
 import { join, resolve } from "node:path";
 import { CLONE, NAMESPACE_FLAGS } from "../plan/linux.ts";
 import { CGROUP_ROOT } from "../cgroups/paths.ts";
-import type { Resources } from "../cgroups/types.ts";
 import { cgroupFor, type LifecycleCgroup } from "./cgroup.ts";
 import { loadSpec, rootfsOf } from "./config.ts";
 import { makeStateDir, removeStateDir, stateDir, writeState, type ContainerState } from "./container.ts";
@@ -141,7 +140,7 @@ async function restoreIn(opts: Resolved, spec: ReturnType<typeof loadSpec>, root
     bunrunc: { initStartTime: "", cgroupPaths: cg.paths, cgroupVersion: cg.version, hooks: spec.hooks, ownPidNs: ownsPidNs(spec) },
   };
   if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
-  if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources as Resources);
+  if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources);
 
   let exited: Promise<number> = Promise.resolve(0);
   const running = runCriu(VERB, opts.criu, args, { extraFds, prefix: joinCgroupThenExec(cg), env: hooks?.env, started: (p) => (exited = p) });

@@ -3,7 +3,8 @@
 // only the fields given are written, devices are left alone (runc does the same); the state
 // records the merged limits.
 import { readDocument } from "../config/limits.ts";
-import { CgroupError, kernelMemoryWarning, type Resources } from "../cgroups/types.ts";
+import { CgroupError, kernelMemoryWarning } from "../cgroups/types.ts";
+import type { Resources } from "../config/types.ts";
 import { parseResourcesJson } from "../config/load.ts";
 import { loadCgroup } from "./cgroup.ts";
 import { readState, refresh, writeState } from "./container.ts";
@@ -44,7 +45,7 @@ export function readResourcesFile(path: string): Resources {
     throw new BunruncError("usage", `update: --resources: ${path === "-" ? "stdin" : clip(path)}: ${(e as Error).message}`);
   }
   try {
-    return parseResourcesJson(text, path === "-" ? "--resources (stdin)" : clip(path)) as Resources;
+    return parseResourcesJson(text, path === "-" ? "--resources (stdin)" : clip(path));
   } catch (e) {
     throw new BunruncError("invalid-config", `update: ${(e as Error).message}`);
   }

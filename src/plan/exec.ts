@@ -7,7 +7,7 @@
 import { CLONE } from "./linux.ts";
 import { CompileError } from "./mounts.ts";
 import { emitExecTarget, emitFinalAffinity, emitIdentity, emitInitialAffinity, emitLsmLabels, emitRlimits, emitScheduling } from "./process.ts";
-import type { SpecLinux, SpecProcess } from "./spec.ts";
+import type { SpecLinux, SpecProcess } from "../config/types.ts";
 import { Op, PlanWriter } from "./wire.ts";
 
 /** WAIT tags of an exec plan (the exec walker answers them, not create's). */

@@ -1,7 +1,7 @@
 // config.json `process` (+ linux.personality, linux.memoryPolicy) -> the ops that shape the container process.
 import { CompileError } from "./mounts.ts";
 import { CAPABILITIES, IOPRIO_CLASSES, PERSONALITY_DOMAINS, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "./linux.ts";
-import type { SpecLinux, SpecProcess } from "./spec.ts";
+import type { SpecLinux, SpecProcess } from "../config/types.ts";
 import { Op, type PlanWriter } from "./wire.ts";
 import { quote } from "../base/quote.ts";
 

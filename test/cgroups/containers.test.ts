@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Resources } from "../../src/cgroups/types.ts";
 import * as bunrunc from "../../src/lib/index.ts";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { canRunContainers, cleanRuns, SKIP_REASON, withOut } from "../lifecycle/container-helper.ts";
 import { systemdRunning } from "../../src/cgroups/paths.ts";

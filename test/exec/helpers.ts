@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as ffiModule from "../../src/ffi.ts";
 import * as bunrunc from "../../src/lib/index.ts";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");

@@ -9,7 +9,7 @@ import { execCgroupDirs } from "../../src/lib/exec-cgroup.ts";
 import { dedupeEnv, execProcess } from "../../src/lib/exec-process.ts";
 import { compileExecPlan, ExecWait, type ExecPlanOptions } from "../../src/plan/exec.ts";
 import { CLONE } from "../../src/plan/linux.ts";
-import type { SpecProcess } from "../../src/plan/spec.ts";
+import type { SpecProcess } from "../../src/config/types.ts";
 import { Op } from "../../src/plan/wire.ts";
 import { defaultSpec } from "../helpers/bundle.ts";
 

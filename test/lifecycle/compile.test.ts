@@ -8,7 +8,7 @@ import { Op } from "../../src/plan/wire.ts";
 import { timeOffsets } from "../../src/plan/namespaces.ts";
 import { fullProcSysMounts } from "../../src/plan/host.ts";
 import { cpuMask } from "../../src/plan/process.ts";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec } from "../helpers/bundle.ts";
 
 const base: CompileOptions = { id: "c1", bundle: "/b", rootfs: "/b/rootfs", execFifoFd: 5 };
@@ -160,7 +160,7 @@ describe("compilePlan", () => {
     noMnt.linux!.rootfsPropagation = "private";
     expect(() => compilePlan(noMnt, base)).toThrow("linux.rootfsPropagation: needs a mount namespace");
     const rl = defaultSpec();
-    rl.process!.rlimits = [{ type: "RLIMIT_BOGUS", soft: 1, hard: 1 }];
+    rl.process!.rlimits = [{ type: "RLIMIT_BOGUS" as never, soft: 1, hard: 1 }];
     expect(() => compilePlan(rl, base)).toThrow("process.rlimits[0].type: unknown rlimit");
   });
 
@@ -203,7 +203,7 @@ describe("compilePlan, plan v2", () => {
     const spec = defaultSpec();
     spec.linux!.timeOffsets = { monotonic: { secs: -3, nanosecs: 7 }, boottime: { secs: 5 } };
     expect(timeOffsets(spec)).toBe("monotonic -3 7\nboottime 5 0\n");
-    spec.linux!.timeOffsets = { realtime: { secs: 1 } };
+    spec.linux!.timeOffsets = { realtime: { secs: 1 } } as never;
     expect(() => timeOffsets(spec)).toThrow("linux.timeOffsets.realtime: unknown clock");
     spec.linux!.timeOffsets = { boottime: { nanosecs: 1_000_000_000 } };
     expect(() => timeOffsets(spec)).toThrow("linux.timeOffsets.boottime.nanosecs");

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as bunrunc from "../../src/lib/index.ts";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { canRunContainers, SKIP_REASON } from "./container-helper.ts";
 

@@ -7,7 +7,7 @@ import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ffi from "../../src/ffi.ts";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec, makeBundle, uniqueId } from "../helpers/bundle.ts";
 import { canRunFront, front, FRONT_SKIP, PATHS, pathSkip, pathTest } from "../helpers/front.ts";
 import { canRunContainers, cleanRuns, SKIP_REASON } from "./container-helper.ts";

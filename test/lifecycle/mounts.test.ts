@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { SpecMount } from "../../src/plan/spec.ts";
+import type { SpecMount } from "../../src/config/types.ts";
 import { canRunContainers, cleanRuns, SKIP_REASON } from "./container-helper.ts";
 
 const run = cleanRuns();

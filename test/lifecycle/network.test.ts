@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { front, FRONT_SKIP, PATHS, SERVED, serverUp, canRunFront } from "../helpers/front.ts";
 import { pathSkip, pathTest } from "../helpers/front.ts";

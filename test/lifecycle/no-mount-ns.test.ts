@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { umountDetach } from "../../src/ffi.ts";
 import { join } from "node:path";
 import * as bunrunc from "../../src/lib/index.ts";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { front, FRONT_SKIP, PATHS, canRunFront, serverUp } from "../helpers/front.ts";
 import { pathSkip, pathTest } from "../helpers/front.ts";

@@ -9,7 +9,7 @@ import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } f
 import { join, resolve } from "node:path";
 import * as ffi from "../../src/ffi.ts";
 import * as bunrunc from "../../src/lib/index.ts";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { canRunContainers, SKIP_REASON } from "./container-helper.ts";
 

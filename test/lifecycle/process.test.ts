@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as bunrunc from "../../src/lib/index.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 import { canRunContainers, cleanRuns, SKIP_REASON, statusField } from "./container-helper.ts";
 
 const run = cleanRuns();

@@ -45,7 +45,7 @@ describe.skipIf(!canRunContainers)(`rootfs${SKIP_REASON}`, () => {
           shared = join(b.dir, "shared");
           group = sharedHostMount(shared);
           s.mounts!.push({ destination: "/shared", type: "bind", source: shared, options: ["rbind"] });
-          if (propagation) s.linux!.rootfsPropagation = propagation;
+          if (propagation) s.linux!.rootfsPropagation = propagation as never;
         });
         expect(r.code).toBe(0);
         expect(optional(r.out, "/").join(" ")).toMatch(root);

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as bunrunc from "../../src/lib/index.ts";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec, makeBundle, PROBE, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 import { canRunContainers, cleanRuns, SKIP_REASON, withOut } from "./container-helper.ts";
 import { canRunFront, front, PATHS, pathSkip, peerPidfds, SERVED, serverUp } from "../helpers/front.ts";

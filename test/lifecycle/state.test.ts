@@ -38,7 +38,7 @@ function fakeContainer(b: TestBundle, opts: { fifo?: boolean; hooks?: object } =
     rootfs: b.rootfs,
     created: rfc3339Nano(),
     owner: "",
-    bunrunc: { initStartTime: procStat(proc.pid)!.startTime, cgroupPaths: cg.paths, cgroupVersion: cg.version, ownPidNs: false, hooks: opts.hooks },
+    bunrunc: { initStartTime: procStat(proc.pid)!.startTime, cgroupPaths: cg.paths, cgroupVersion: cg.version, ownPidNs: false, hooks: opts.hooks as never },
   };
   writeState(b.root, s);
   return { id, proc, cg, s };
