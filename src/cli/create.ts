@@ -1,9 +1,8 @@
-// `create <id>`: flags -> lib create, under the container's lock.
+// `create <id>`: flags -> lib create.
 import type { VerbInvocation } from "./parse.ts";
 import type { Spawner } from "../lib/spawner.ts";
 import { create, type CreateOptions } from "../lib/create.ts";
 import { log } from "../log.ts";
-import { withContainerLock } from "../state/store.ts";
 import { warnUnsupportedGlobals } from "./globals.ts";
 
 /** The flags `create` and `run` share, as the library's create options. */
@@ -26,5 +25,5 @@ export function createOptions({ global, flags, args: [id] }: VerbInvocation, spa
 
 export default async function createVerb(inv: VerbInvocation, spawner: Spawner): Promise<void> {
   warnUnsupportedGlobals(inv.global);
-  await withContainerLock(inv.global.root, inv.args[0]!, () => create(createOptions(inv, spawner)));
+  await create(createOptions(inv, spawner));
 }

@@ -1,6 +1,6 @@
 // `run <id>`: flags -> lib run; exits with the container process's status.
-// No container lock here: run holds the container for its whole life, and kill/delete from
-// other processes must still get through while it waits.
+// lib run holds the container's lock for create and start, not for the wait: kill/delete from
+// other processes must get through while it waits.
 import type { VerbInvocation } from "./parse.ts";
 import { runFor } from "../lib/run.ts";
 import type { Handback, Spawner } from "../lib/spawner.ts";

@@ -2,7 +2,6 @@
 // other flags are ignored, as in runc).
 import type { VerbInvocation } from "./parse.ts";
 import { readResourcesFile, resourcesFromFlags, update } from "../lib/update.ts";
-import { withContainerLock } from "../state/store.ts";
 import { log } from "../log.ts";
 
 export default async function updateVerb({ global, flags, args: [id] }: VerbInvocation): Promise<void> {
@@ -30,5 +29,5 @@ export default async function updateVerb({ global, flags, args: [id] }: VerbInvo
         l3CacheSchema: s("l3-cache-schema"),
         memBwSchema: s("mem-bw-schema"),
       });
-  await withContainerLock(global.root, id!, () => update({ root: global.root, id: id!, resources, warn: log.warn }));
+  await update({ root: global.root, id: id!, resources, warn: log.warn });
 }

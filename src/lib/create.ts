@@ -26,6 +26,7 @@ import { thisProcess, type Spawner } from "./spawner.ts";
 import { detachRootfsMount, mountIdsAt, newRootfsMount, realRootfs } from "./rootfs-mount.ts";
 import { resourcesForState } from "./resources-record.ts";
 import { phase } from "../base/timing.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export interface CreateOptions {
   id: string;
@@ -74,7 +75,13 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
   return c.state;
 }
 
-export async function createKeepingPidfd(opts: CreateOptions): Promise<Created> {
+/** create, keeping the container process's pidfd for the caller; holds the container's lock (src/state/store.ts). */
+export function createKeepingPidfd(opts: CreateOptions): Promise<Created> {
+  return withContainerLock(opts.root, opts.id, () => createHeld(opts));
+}
+
+/** create's work; the caller holds the container's lock (run, until its start is done). */
+export async function createHeld(opts: CreateOptions): Promise<Created> {
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
   const rootfs = rootfsOf(bundle, spec);

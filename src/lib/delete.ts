@@ -12,6 +12,7 @@ import { runHooksWarn } from "./hooks.ts";
 import { reapIfChild, signalInit, waitGone } from "./process.ts";
 import { detachRootfsMount } from "./rootfs-mount.ts";
 import { phase } from "../base/timing.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export interface DeleteOptions {
   root: string;
@@ -23,7 +24,13 @@ export interface DeleteOptions {
 const SIGKILL = 9;
 const GONE_TIMEOUT_MS = 10_000;
 
-export async function del(opts: DeleteOptions): Promise<void> {
+/** Deletes the container, holding its lock (src/state/store.ts); the lock file goes with it. */
+export function del(opts: DeleteOptions): Promise<void> {
+  return withContainerLock(opts.root, opts.id, () => deleteHeld(opts));
+}
+
+/** del's work; the caller holds the container's lock (checkpoint, run). */
+export async function deleteHeld(opts: DeleteOptions): Promise<void> {
   let saved: ContainerState;
   try {
     saved = readState(opts.root, opts.id);

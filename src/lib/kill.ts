@@ -5,6 +5,7 @@ import { readState, refresh } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
 import { signalInit } from "./process.ts";
 import { parseSignal } from "./signals.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export interface KillOptions {
   root: string;
@@ -16,7 +17,12 @@ export interface KillOptions {
 
 const SIGTERM = 15;
 
-export function kill(opts: KillOptions): void {
+/** Signals the container, holding its lock (src/state/store.ts). */
+export function kill(opts: KillOptions): Promise<void> {
+  return withContainerLock(opts.root, opts.id, () => killHeld(opts));
+}
+
+function killHeld(opts: KillOptions): void {
   const sig = opts.signal === undefined ? SIGTERM : typeof opts.signal === "number" ? opts.signal : parseSignal(opts.signal);
   const saved = readState(opts.root, opts.id);
   const s = refresh(opts.root, saved);

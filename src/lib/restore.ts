@@ -24,6 +24,7 @@ import { resourcesForState } from "./resources-record.ts";
 import { hasRestoreHooks, restoreHooks, type RestoreHooks } from "./restore-hooks.ts";
 import { restoreTerminal, type TerminalRestore } from "./restore-tty.ts";
 import { quote } from "../base/quote.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export interface RestoreOptions extends Partial<CriuCommon> {
   root: string;
@@ -58,22 +59,13 @@ export async function restore(opts: RestoreOptions): Promise<number> {
   const { imagePath, workPath } = criuPaths(opts.imagePath, opts.workPath);
   if (!existsSync(imagePath)) throw new BunruncError("usage", `${VERB}: --image-path: ${quote(imagePath)} does not exist`);
   const fg = opts.detach ? undefined : catchSignals();
-  makeStateDir(opts.root, opts.id);
-  const cleanup: (() => void)[] = [() => removeStateDir(opts.root, opts.id)];
-  const fds: number[] = [];
   let state: ContainerState;
   try {
-    state = await restoreIn({ ...opts, criu, bundle, imagePath, workPath }, spec, rootfs, cleanup, fds);
+    // The container's lock for the restore itself, as create holds it; not for the wait after.
+    state = await withContainerLock(opts.root, opts.id, () => restoreHeld({ ...opts, criu, bundle, imagePath, workPath }, spec, rootfs));
   } catch (e) {
     fg?.release();
-    for (const undo of cleanup.reverse()) {
-      try {
-        undo();
-      } catch {}
-    }
-    throw e instanceof BunruncError ? e : new BunruncError("system", `${VERB}: ${(e as Error).message}`);
-  } finally {
-    for (const fd of fds) closeSync(fd);
+    throw e;
   }
   if (!fg) return 0;
   const pidfd = ffi.pidfdOpen(state.pid);
@@ -83,6 +75,25 @@ export async function restore(opts: RestoreOptions): Promise<number> {
 }
 
 type Resolved = RestoreOptions & { criu: string; bundle: string; imagePath: string; workPath: string };
+
+/** The state dir, then restoreIn; what it made is undone when it fails. The caller holds the lock. */
+async function restoreHeld(opts: Resolved, spec: ReturnType<typeof loadSpec>, rootfs: string): Promise<ContainerState> {
+  makeStateDir(opts.root, opts.id);
+  const cleanup: (() => void)[] = [() => removeStateDir(opts.root, opts.id)];
+  const fds: number[] = [];
+  try {
+    return await restoreIn(opts, spec, rootfs, cleanup, fds);
+  } catch (e) {
+    for (const undo of cleanup.reverse()) {
+      try {
+        undo();
+      } catch {}
+    }
+    throw e instanceof BunruncError ? e : new BunruncError("system", `${VERB}: ${(e as Error).message}`);
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
 
 async function restoreIn(opts: Resolved, spec: ReturnType<typeof loadSpec>, rootfs: string, cleanup: (() => void)[], fds: number[]): Promise<ContainerState> {
   const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup });

@@ -6,6 +6,7 @@ import { BunruncError } from "../base/errors.ts";
 import { runHooksWarn } from "./hooks.ts";
 import { phase } from "../base/timing.ts";
 import { clip } from "../base/quote.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export interface StartOptions {
   root: string;
@@ -21,7 +22,13 @@ const WRONG_STATE: Readonly<Record<string, string>> = {
   paused: "cannot start a container in the paused state",
 };
 
-export async function start(opts: StartOptions): Promise<void> {
+/** Starts the container, holding its lock (src/state/store.ts). */
+export function start(opts: StartOptions): Promise<void> {
+  return withContainerLock(opts.root, opts.id, () => startHeld(opts));
+}
+
+/** start's work; the caller holds the container's lock (run, between its create and its wait). */
+export async function startHeld(opts: StartOptions): Promise<void> {
   const saved = readState(opts.root, opts.id);
   const s = refresh(opts.root, saved);
   phase("start.state-read");

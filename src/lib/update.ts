@@ -11,6 +11,7 @@ import { readState, refresh, writeState } from "./container.ts";
 import { mergeResources, resourcesForState } from "./resources-record.ts";
 import { BunruncError } from "../base/errors.ts";
 import { clip, quote } from "../base/quote.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export interface UpdateOptions {
   root: string;
@@ -20,7 +21,12 @@ export interface UpdateOptions {
   warn?: (message: string) => void;
 }
 
-export function update(opts: UpdateOptions): void {
+/** Applies the delta and records the merged limits, holding the container's lock (src/state/store.ts). */
+export function update(opts: UpdateOptions): Promise<void> {
+  return withContainerLock(opts.root, opts.id, () => updateHeld(opts));
+}
+
+function updateHeld(opts: UpdateOptions): void {
   const saved = readState(opts.root, opts.id);
   if (refresh(opts.root, saved).status === "stopped") throw new BunruncError("bad-state", "container not running");
   const kmem = kernelMemoryWarning(opts.resources);

@@ -21,6 +21,7 @@ import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdi
 import { join, resolve } from "node:path";
 import { BunruncError, notFound } from "../base/errors.ts";
 import { clip } from "../base/quote.ts";
+import { phase } from "../base/timing.ts";
 import * as ffi from "../ffi.ts";
 
 /** runc's id rule (`^[\w+-.]+$` minus `,`, which its regexp admits by accident), and never `.`/`..`. */
@@ -322,6 +323,7 @@ export async function lockContainer(root: string, id: string, waitMsMax = lockWa
     }
     closeSync(fd);
     if (waitMsMax === 0) throw new LockBusy(id);
+    if (delay === 1) phase("lock.busy"); // BUNRUNC_TIMING=1: this call now waits for another holder
     if (Date.now() >= deadline) throw new BunruncError("system", `container ${id}: timed out after ${waitMsMax} ms waiting for another bunrunc operation on it`);
     await Bun.sleep(delay * (0.5 + Math.random()));
   }

@@ -120,7 +120,7 @@ describe.skipIf(!canRunContainers)(`exec and container states${SKIP}`, () => {
   test("a stopped container refuses exec", async () => {
     const s = await startContainer();
     try {
-      bunrunc.kill({ root: s.b.root, id: s.id, signal: "KILL" });
+      await bunrunc.kill({ root: s.b.root, id: s.id, signal: "KILL" });
       await until(() => bunrunc.state({ root: s.b.root, id: s.id }).status === "stopped");
       const r = execIn(s, s.id, "true");
       expect(r.code).toBe(255);
@@ -133,14 +133,14 @@ describe.skipIf(!canRunContainers)(`exec and container states${SKIP}`, () => {
   test("a paused container refuses exec; --ignore-paused runs once resumed", async () => {
     const s = await startContainer();
     try {
-      bunrunc.pause({ root: s.b.root, id: s.id });
+      await bunrunc.pause({ root: s.b.root, id: s.id });
       const r = execIn(s, s.id, "true");
       expect(r.code).toBe(255);
       expect(r.stderr).toContain("cannot exec in a paused container (use --ignore-paused to override)");
       const p = Bun.spawn(s.argv("exec", "--ignore-paused", s.id, "echo", "thawed"), { stdout: "pipe", stderr: "pipe" });
       await Bun.sleep(500);
       expect(p.exitCode).toBeNull();
-      bunrunc.resume({ root: s.b.root, id: s.id });
+      await bunrunc.resume({ root: s.b.root, id: s.id });
       expect(await p.exited).toBe(0);
       expect(await new Response(p.stdout).text()).toBe("thawed\n");
     } finally {

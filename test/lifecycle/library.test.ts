@@ -23,7 +23,7 @@ const c = await bunrunc.create({ root, id, bundle });
 seen.push(bunrunc.state({ root, id }).status);
 await bunrunc.start({ root, id });
 seen.push(bunrunc.list({ root })[0].status);
-bunrunc.kill({ root, id, signal: "SIGKILL" });
+await bunrunc.kill({ root, id, signal: "SIGKILL" });
 while (bunrunc.state({ root, id }).status !== "stopped") await Bun.sleep(5);
 seen.push("stopped");
 await bunrunc.delete({ root, id });

@@ -49,11 +49,11 @@ describe.skipIf(!canRunContainers)(`lifecycle${SKIP_REASON}`, () => {
     await expect(bunrunc.start({ root: b.root, id })).rejects.toThrow("cannot start an already running container");
     await expect(bunrunc.delete({ root: b.root, id })).rejects.toThrow(`cannot delete container ${id} that is not stopped: running`);
 
-    bunrunc.kill({ root: b.root, id, signal: "KILL" });
+    await bunrunc.kill({ root: b.root, id, signal: "KILL" });
     await until(() => bunrunc.state({ root: b.root, id }).status === "stopped");
     items = bunrunc.list({ root: b.root });
     expect(items).toMatchObject([{ id, pid: 0, status: "stopped" }]);
-    expect(() => bunrunc.kill({ root: b.root, id, signal: 15 })).toThrow("container not running");
+    await expect(bunrunc.kill({ root: b.root, id, signal: 15 })).rejects.toThrow("container not running");
     await expect(bunrunc.start({ root: b.root, id })).rejects.toThrow("cannot start a container that has stopped");
     await bunrunc.delete({ root: b.root, id });
     expect(bunrunc.list({ root: b.root })).toEqual([]);
@@ -102,7 +102,7 @@ describe.skipIf(!canRunContainers)(`lifecycle${SKIP_REASON}`, () => {
     const id = uniqueId("killall");
     await bunrunc.create({ root: b.root, id, bundle: b.bundle });
     await bunrunc.start({ root: b.root, id });
-    bunrunc.kill({ root: b.root, id, signal: "9", all: true });
+    await bunrunc.kill({ root: b.root, id, signal: "9", all: true });
     await until(() => bunrunc.state({ root: b.root, id }).status === "stopped");
   });
 

@@ -61,10 +61,10 @@ describe.skipIf(!canCgroup)("state and list (needs root and cgroups)", () => {
     expect(table[0]!.indexOf("PID")).toBe(table[1]!.indexOf(String(proc.pid)));
 
     expect(() => bunrunc.delete({ root: b.root, id })).toThrow(`cannot delete container ${id} that is not stopped: running`);
-    bunrunc.kill({ root: b.root, id, signal: "KILL" });
+    await bunrunc.kill({ root: b.root, id, signal: "KILL" });
     await proc.exited;
     expect(bunrunc.state({ root: b.root, id })).toMatchObject({ status: "stopped", pid: 0 });
-    expect(() => bunrunc.kill({ root: b.root, id, signal: "9" })).toThrow("container not running");
+    await expect(bunrunc.kill({ root: b.root, id, signal: "9" })).rejects.toThrow("container not running");
     await bunrunc.delete({ root: b.root, id });
     expect(existsSync(join(b.root, id))).toBe(false);
     expect(Object.values(cg.paths).some((p) => existsSync(p))).toBe(false);
@@ -120,7 +120,7 @@ describe.skipIf(!canCgroup)("state and list (needs root and cgroups)", () => {
     const other = Bun.spawn(["sleep", "30"]);
     cleanups.push(() => (other.kill(9), other.exited));
     cg.addProcess(other.pid);
-    bunrunc.kill({ root: b.root, id, signal: "SIGTERM", all: true });
+    await bunrunc.kill({ root: b.root, id, signal: "SIGTERM", all: true });
     expect(await proc.exited).not.toBe(0);
     expect(await other.exited).not.toBe(0);
   });
