@@ -15,14 +15,15 @@ import { CompileError } from "../plan/mounts.ts";
 import { loadSpec } from "./config.ts";
 import { hookState, readState, refresh, type ContainerState } from "./container.ts";
 import { handOverListener, type ListenerTarget } from "../seccomp/listener.ts";
-import { compileSeccompIfAny, writePidFile } from "./create.ts";
-import { strerror } from "../base/errno.ts";
+import { compileSeccompIfAny } from "../seccomp/container.ts";
+import { writePidFile } from "../state/pid-file.ts";
 import { BunruncError } from "../base/errors.ts";
 import { execCgroupDirs } from "./exec-cgroup.ts";
 import { execProcess, fail, type ProcessOverrides } from "./exec-process.ts";
 import { catchSignals, type Foreground } from "./foreground.ts";
 import { thisProcess, type Handback, type Spawner } from "./spawner.ts";
-import { ffi, MSG, openInit } from "./process.ts";
+import { ffi, openInit } from "./process.ts";
+import { EXEC_VOICE, killAndReap, spawnInit, unknownTag, walkInit, type InitChild } from "./init-handshake.ts";
 import { receiveMaster } from "./tty.ts";
 import { clip } from "../base/quote.ts";
 
@@ -77,7 +78,7 @@ export async function execFor(opts: ExecOptions): Promise<number | Handback> {
   const proc = execProcess(spec.process, opts);
   checkTerminal(Boolean(proc.terminal), opts);
   const cgroupDirs = execCgroupDirs(saved.bunrunc, opts.cgroup ?? []);
-  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root);
+  const seccomp = compileSeccompIfAny(spec, opts.root);
   const listener = seccomp?.listener ? listenerOf(spec, saved) : undefined;
 
   const fds: number[] = [];
@@ -123,9 +124,7 @@ export async function execFor(opts: ExecOptions): Promise<number | Handback> {
     // v1: the child joins the cgroup itself (cheap); otherwise the JoinCgroup stop adds its pid.
     const joinFds = saved.bunrunc.cgroupVersion === 1 ? openTasksFiles(cgroupDirs) : null;
     if (joinFds) fds.push(...joinFds);
-    const child = spawner.spawn({ plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds, cgroupJoinFds: joinFds ?? undefined, subreaper: foreground, holdSignals: foreground });
-    fds.push(child.syncFd);
-    undo.push(() => killAndReap(spawner, child.pidfd));
+    const child = spawnInit(spawner, { plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds, cgroupJoinFds: joinFds ?? undefined, subreaper: foreground, holdSignals: foreground }, fds, undo);
     const pidfd = await walk(spawner, child, plan, joinFds ? [] : cgroupDirs, opts.ignorePaused ? -1 : SYNC_TIMEOUT_MS, undo, listener);
     if (plan.forks) {
       // The intermediate exits right after FORKED; once it is reaped the process is reparented.
@@ -199,14 +198,8 @@ function namespacesOf(pid: number): number {
   return mask;
 }
 
-interface Child {
-  pid: number;
-  pidfd: number;
-  syncFd: number;
-}
-
 /** Answers the init's stops; resolves with a pidfd of the process once its exec closed the socket. */
-async function walk(spawner: Spawner, child: Child, plan: ExecPlan, cgroupDirs: string[], timeoutMs: number, undo: (() => void)[], listener?: Omit<ListenerTarget, "state"> & { state: ContainerState }): Promise<{ fd: number; pid: number }> {
+async function walk(spawner: Spawner, child: InitChild, plan: ExecPlan, cgroupDirs: string[], timeoutMs: number, undo: (() => void)[], listener?: Omit<ListenerTarget, "state"> & { state: ContainerState }): Promise<{ fd: number; pid: number }> {
   let pid = plan.forks ? 0 : child.pid;
   let pidfd = plan.forks ? -1 : child.pidfd;
   let forkedWaiting = false;
@@ -217,39 +210,34 @@ async function walk(spawner: Spawner, child: Child, plan: ExecPlan, cgroupDirs: 
     undo.push(() => killAndReap(spawner, fd));
     ffi.syncSend(child.syncFd, 0);
   };
-  for (;;) {
-    let msg;
-    try {
-      msg = native.syncRecvOrClosed(child.syncFd, timeoutMs);
-    } catch (e) {
-      throw new BunruncError("system", `exec failed: waiting for the process to start: ${(e as Error).message}`);
-    }
-    if (!msg) break;
-    switch (msg.kind) {
-      case MSG.WAIT:
-        if (msg.pid === ExecWait.JoinCgroup) {
+  await walkInit(
+    EXEC_VOICE,
+    child,
+    plan,
+    {
+      wait: (tag) => {
+        if (tag === ExecWait.JoinCgroup) {
           joinCgroup(child.pid, cgroupDirs);
-          ffi.syncSend(child.syncFd, 0);
-        } else if (msg.pid === ExecWait.Seccomp && listener) {
+          return true;
+        }
+        if (tag === ExecWait.Seccomp && listener) {
           passListener(child.syncFd, timeoutMs, listener, pid || child.pid);
-          ffi.syncSend(child.syncFd, 0);
-        } else if (msg.pid === ExecWait.Forked) {
+          return true;
+        }
+        if (tag === ExecWait.Forked) {
           forkedWaiting = true;
           if (pid) openProcess();
-        } else {
-          throw new BunruncError("system", `exec failed: the init waited with an unknown tag ${msg.pid}`);
+          return false;
         }
-        break;
-      case MSG.FORKED:
-        pid = msg.pid;
+        throw unknownTag(EXEC_VOICE, tag);
+      },
+      forked: (forkedPid) => {
+        pid = forkedPid;
         if (forkedWaiting) openProcess();
-        break;
-      case MSG.ERROR:
-        throw new BunruncError("system", execError(plan, msg));
-      default:
-        throw new BunruncError("system", `exec failed: unexpected message ${msg.kind} from the init`);
-    }
-  }
+      },
+    },
+    timeoutMs,
+  );
   if (pidfd < 0) throw new BunruncError("system", "exec failed: the init exited before the process started");
   return { fd: pidfd, pid };
 }
@@ -284,19 +272,6 @@ function joinCgroup(pid: number, dirs: string[]): void {
   }
 }
 
-export function execError(plan: { descriptions: string[] }, msg: { opIndex: number; errno: number; text: string }): string {
-  const step = plan.descriptions[msg.opIndex] ?? "start the init";
-  const parts = [step, msg.text, msg.errno ? strerror(msg.errno) : ""].filter(Boolean);
-  return `exec failed: ${parts.join(": ")}`;
-}
-
-function killAndReap(spawner: Spawner, pidfd: number): void {
-  try {
-    ffi.pidfdSendSignal(pidfd, 9);
-  } catch {}
-  spawner.waitExited(pidfd);
-  ffi.close(pidfd);
-}
 
 async function afterStart(opts: ExecOptions, spawner: Spawner, pidfd: number, pid: number, ownEnd: number | undefined, fg: Foreground | undefined): Promise<number | Handback> {
   try {

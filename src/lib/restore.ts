@@ -13,7 +13,7 @@ import { cgroupFor, type LifecycleCgroup } from "./cgroup.ts";
 import { loadSpec, rootfsOf } from "./config.ts";
 import { makeStateDir, removeStateDir, stateDir, writeState, type ContainerState } from "./container.ts";
 import { connectConsole } from "./create-io.ts";
-import { writePidFile } from "./create.ts";
+import { writePidFile } from "../state/pid-file.ts";
 import { commonArgs, criuFailure, criuFound, criuPaths, DESCRIPTORS_FILE, EXT_NETNS_KEY, STDIO_KEYS_FILE, externalMounts, joinedNetns, makeMountpoints, RESTORE_LOG, runCriu, type CriuCommon } from "./criu.ts";
 import { del } from "./delete.ts";
 import { BunruncError } from "../base/errors.ts";

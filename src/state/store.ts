@@ -26,7 +26,7 @@ import * as ffi from "../ffi.ts";
 
 /** runc's id rule (`^[\w+-.]+$` minus `,`, which its regexp admits by accident), and never `.`/`..`. */
 const ID_RE = /^[A-Za-z0-9_+.-]+$/;
-const LOCK_WAIT_MS_MAX = 60_000;
+export const LOCK_WAIT_MS_MAX = 60_000;
 const LOCK_POLL_MS_MAX = 20;
 /**
  * A state.json holds a config's hooks and annotations and a few fixed fields, and a config.json
