@@ -3,7 +3,7 @@
 import type { VerbInvocation } from "./parse.ts";
 import { BunruncError } from "../base/errors.ts";
 import { listTable } from "../lib/format.ts";
-import { list } from "../lib/state.ts";
+import { list } from "../lib/query.ts";
 import { goJson, writeStdout } from "./output.ts";
 import { log } from "../log.ts";
 

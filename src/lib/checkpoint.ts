@@ -4,7 +4,7 @@
 // afterwards and deleted as runc deletes it (cgroup, state, poststop hooks).
 import { mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadSpec } from "./config.ts";
+import { loadSpec } from "./bundle.ts";
 import { readState, refresh, type ContainerState } from "./container.ts";
 import { commonArgs, criuFailure, criuFound, criuPaths, DESCRIPTORS_FILE, DUMP_LOG, STDIO_KEYS_FILE, EXT_NETNS_KEY, externalMounts, joinedNetns, nsInode, runCriu, type CriuCommon } from "./criu.ts";
 import { deleteHeld } from "./delete.ts";

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as store from "../state/store.ts";
-import { isAlive } from "./process.ts";
+import { isAlive } from "./init-process.ts";
 import type { SpecHooks } from "../config/types.ts";
 
 export type Status = "creating" | "created" | "running" | "paused" | "stopped";

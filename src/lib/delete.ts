@@ -9,7 +9,7 @@ import { moveNetDevicesOut } from "./netdev.ts";
 import { creatorAlive, hookState, isUntrustedState, readState, refresh, removeStateDir, stateDir, type ContainerState } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
 import { runHooksWarn } from "./hooks.ts";
-import { reapIfChild, signalInit, waitGone } from "./process.ts";
+import { reapIfChild, signalInit, waitGone } from "./init-process.ts";
 import { detachRootfsMount } from "./rootfs-mount.ts";
 import { phase } from "../base/timing.ts";
 import { withContainerLock } from "../state/store.ts";
@@ -83,12 +83,12 @@ export async function deleteHeld(opts: DeleteOptions): Promise<void> {
 
 /** The cgroup manager and its controller modules (~0.2 ms to load) only for a delete that needs more than rmdir. */
 function cgroupOf(saved: ContainerState): CgroupManager {
-  const { loadCgroup } = require("./cgroup.ts") as typeof import("./cgroup.ts");
+  const { loadCgroup } = require("./container-cgroup.ts") as typeof import("./container-cgroup.ts");
   return loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths);
 }
 
 async function removeCgroup(cg: CgroupManager): Promise<boolean> {
-  const { removeCgroup: remove } = require("./cgroup.ts") as typeof import("./cgroup.ts");
+  const { removeCgroup: remove } = require("./container-cgroup.ts") as typeof import("./container-cgroup.ts");
   return remove(cg);
 }
 

@@ -1,5 +1,5 @@
 // Output shapes shared by the CLI verbs: runc's `list` table and its timestamps.
-import type { StateJson } from "./state.ts";
+import type { StateJson } from "./query.ts";
 
 const MIN_WIDTH = 12;
 const PADDING = 3;

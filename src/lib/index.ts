@@ -4,7 +4,7 @@
 export { BunruncError, type ErrorCode } from "../base/errors.ts";
 export { create, type CreateOptions } from "./create.ts";
 export { start, type StartOptions } from "./start.ts";
-export { state, list, type StateJson } from "./state.ts";
+export { state, list, type StateJson } from "./query.ts";
 export { kill, type KillOptions } from "./kill.ts";
 export { del as delete, del, type DeleteOptions } from "./delete.ts";
 export { run, type RunOptions } from "./run.ts";

@@ -4,7 +4,7 @@
 // the user sees, naming the plan step that failed.
 import { strerror } from "../base/errno.ts";
 import { BunruncError } from "../base/errors.ts";
-import { ffi, MSG, type SyncMsg } from "./process.ts";
+import { ffi, MSG, type SyncMsg } from "./init-process.ts";
 import type { Spawner, SpawnRequest } from "./spawner.ts";
 
 /** How the verb words its failures: create's and exec's differ (runc's texts, which clients match). */

@@ -1,9 +1,9 @@
 // `kill`: a signal to the container's init through a pidfd checked against the init's start
 // time, or with --all to every process of the container's cgroup.
-import { loadCgroup } from "./cgroup.ts";
+import { loadCgroup } from "./container-cgroup.ts";
 import { readState, refresh } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
-import { signalInit } from "./process.ts";
+import { signalInit } from "./init-process.ts";
 import { parseSignal } from "./signals.ts";
 import { withContainerLock } from "../state/store.ts";
 

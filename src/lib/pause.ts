@@ -1,6 +1,6 @@
 // `pause` and `resume`: freeze and thaw every process of the container through its cgroup's
 // freezer (v1 freezer.state, v2 cgroup.freeze); `state` then says paused / running again.
-import { loadCgroup } from "./cgroup.ts";
+import { loadCgroup } from "./container-cgroup.ts";
 import { readState, refresh } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
 import { withContainerLock } from "../state/store.ts";

@@ -1,5 +1,5 @@
 // `resume`: thaw a paused container (see pause.ts).
-import { loadCgroup } from "./cgroup.ts";
+import { loadCgroup } from "./container-cgroup.ts";
 import { readState, refresh } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
 import type { PauseOptions } from "./pause.ts";

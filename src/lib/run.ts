@@ -7,7 +7,7 @@ import * as native from "../ffi.ts";
 import { createHeld, type CreateOptions } from "./create.ts";
 import { del, deleteHeld, type DeleteOptions } from "./delete.ts";
 import { catchSignals, type Foreground } from "./foreground.ts";
-import { ffi } from "./process.ts";
+import { ffi } from "./init-process.ts";
 import { thisProcess, type Handback, type Spawner } from "./spawner.ts";
 import { startHeld } from "./start.ts";
 import { phase } from "../base/timing.ts";

@@ -6,7 +6,7 @@ import { readDocument } from "../config/limits.ts";
 import { CgroupError, kernelMemoryWarning } from "../cgroups/types.ts";
 import type { Resources } from "../config/types.ts";
 import { parseResourcesJson } from "../config/load.ts";
-import { loadCgroup } from "./cgroup.ts";
+import { loadCgroup } from "./container-cgroup.ts";
 import { readState, refresh, writeState } from "./container.ts";
 import { mergeResources, resourcesForState } from "./resources-record.ts";
 import { BunruncError } from "../base/errors.ts";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeState, type ContainerState } from "../../src/lib/container.ts";
 import * as bunrunc from "../../src/lib/index.ts";
-import { procStat } from "../../src/lib/process.ts";
+import { procStat } from "../../src/lib/init-process.ts";
 import type { Resources } from "../../src/cgroups/types.ts";
 import { uniqueId } from "../helpers/bundle.ts";
 import { CG_SKIP, canCgroup, throwaway, version, waitFor, type Throwaway } from "./helpers.ts";

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execCgroupDirs } from "../../src/lib/exec-cgroup.ts";
-import { dedupeEnv, execProcess } from "../../src/lib/exec-process.ts";
+import { dedupeEnv, execProcess } from "../../src/lib/exec-overrides.ts";
 import { compileExecPlan, ExecWait, type ExecPlanOptions } from "../../src/plan/exec.ts";
 import { CLONE } from "../../src/plan/linux.ts";
 import type { SpecProcess } from "../../src/config/types.ts";

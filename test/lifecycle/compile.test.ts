@@ -7,7 +7,7 @@ import { parseMountOptions } from "../../src/plan/mount-options.ts";
 import { Op } from "../../src/plan/wire.ts";
 import { timeOffsets } from "../../src/plan/namespaces.ts";
 import { fullProcSysMounts } from "../../src/plan/host.ts";
-import { cpuMask } from "../../src/plan/process.ts";
+import { cpuMask } from "../../src/plan/process-ops.ts";
 import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec } from "../helpers/bundle.ts";
 

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { procStat } from "../../src/lib/process.ts";
+import { procStat } from "../../src/lib/init-process.ts";
 import { defaultSpec, makeBundle, type TestBundle } from "../helpers/bundle.ts";
 
 const REPO = resolve(import.meta.dir, "../..");

@@ -4,12 +4,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cgroupFor } from "../../src/lib/cgroup.ts";
+import { cgroupFor } from "../../src/lib/container-cgroup.ts";
 import { writeState, type ContainerState } from "../../src/lib/container.ts";
 import { rfc3339Nano } from "../../src/base/rfc3339.ts";
 import { listTable, tabulate } from "../../src/lib/format.ts";
 import * as bunrunc from "../../src/lib/index.ts";
-import { procStat } from "../../src/lib/process.ts";
+import { procStat } from "../../src/lib/init-process.ts";
 import { makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
 
 const canCgroup = process.getuid?.() === 0 && existsSync("/sys/fs/cgroup");
