@@ -22,7 +22,7 @@ export class BunruncError extends Error {
   }
 }
 
-export function notFound(_id: string): BunruncError {
+export function notFound(): BunruncError {
   // runc's exact text: containerd and podman match on it.
   return new BunruncError("not-found", "container does not exist");
 }

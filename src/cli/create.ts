@@ -3,7 +3,6 @@ import type { VerbInvocation } from "./parse.ts";
 import type { Spawner } from "../lib/spawner.ts";
 import { create, type CreateOptions } from "../lib/create.ts";
 import { log } from "../log.ts";
-import { warnUnsupportedGlobals } from "./globals.ts";
 
 /** The flags `create` and `run` share, as the library's create options. */
 export function createOptions({ global, flags, args: [id] }: VerbInvocation, spawner: Spawner): CreateOptions {
@@ -24,6 +23,5 @@ export function createOptions({ global, flags, args: [id] }: VerbInvocation, spa
 }
 
 export default async function createVerb(inv: VerbInvocation, spawner: Spawner): Promise<void> {
-  warnUnsupportedGlobals(inv.global);
   await create(createOptions(inv, spawner));
 }

@@ -5,12 +5,10 @@ import type { VerbInvocation } from "./parse.ts";
 import { execFor } from "../lib/exec.ts";
 import type { Handback, Spawner } from "../lib/spawner.ts";
 import { log } from "../log.ts";
-import { warnUnsupportedGlobals } from "./globals.ts";
 
 const str = (v: unknown) => (v as string) || undefined;
 
 export default function execVerb({ global, flags, args: [id, ...command] }: VerbInvocation, spawner: Spawner): Promise<number | Handback> {
-  warnUnsupportedGlobals(global);
   return execFor({
     root: global.root,
     id: id!,

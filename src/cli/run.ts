@@ -5,10 +5,8 @@ import type { VerbInvocation } from "./parse.ts";
 import { runFor } from "../lib/run.ts";
 import type { Handback, Spawner } from "../lib/spawner.ts";
 import { createOptions } from "./create.ts";
-import { warnUnsupportedGlobals } from "./globals.ts";
 
 export default function runVerb(inv: VerbInvocation, spawner: Spawner): Promise<number | Handback> {
-  warnUnsupportedGlobals(inv.global);
   const { flags } = inv;
   return runFor({
     ...createOptions(inv, spawner),

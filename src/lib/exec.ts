@@ -6,7 +6,7 @@
 // own in the foreground, 0 detached; runtime failures make the CLI exit 255 (runc's contract).
 import { closeSync, constants, openSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import * as native from "../ffi.ts";
+import * as ffi from "../ffi.ts";
 import { openTasksFiles } from "../cgroups/files.ts";
 import { compileExecPlan, ExecWait, type ExecPlan } from "../plan/exec.ts";
 import { selinuxEnabled } from "../plan/host.ts";
@@ -22,7 +22,7 @@ import { execCgroupDirs } from "./exec-cgroup.ts";
 import { execProcess, fail, type ProcessOverrides } from "./exec-overrides.ts";
 import { catchSignals, type Foreground } from "./foreground.ts";
 import { thisProcess, type Handback, type Spawner } from "./spawner.ts";
-import { ffi, openInit } from "./init-process.ts";
+import { openInit } from "./init-process.ts";
 import { EXEC_VOICE, killAndReap, spawnInit, unknownTag, walkInit, type InitChild } from "./init-handshake.ts";
 import { receiveMaster } from "./tty.ts";
 import { clip } from "../base/quote.ts";
@@ -47,7 +47,6 @@ export interface ExecOptions extends ProcessOverrides {
   /** Who clones the process (src/lib/spawner.ts); this process by default. */
   spawner?: Spawner;
 }
-
 
 const SYNC_TIMEOUT_MS = 60_000;
 /** runc exits 255 for every exec failure, flag combinations included. */
@@ -102,7 +101,7 @@ export async function execFor(opts: ExecOptions): Promise<number | Handback> {
     if (proc.terminal) {
       let theirs: number;
       if (opts.consoleSocket) theirs = connectSocket(opts.consoleSocket, "--console-socket");
-      else [ownEnd, theirs] = native.socketpair();
+      else [ownEnd, theirs] = ffi.socketpair();
       fds.push(theirs);
       if (ownEnd !== undefined) fds.push(ownEnd);
       consoleSocketFd = keepBelow + extraFds.length;
@@ -272,7 +271,6 @@ function joinCgroup(pid: number, dirs: string[]): void {
   }
 }
 
-
 async function afterStart(opts: ExecOptions, spawner: Spawner, pidfd: number, pid: number, ownEnd: number | undefined, fg: Foreground | undefined): Promise<number | Handback> {
   try {
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
@@ -298,7 +296,7 @@ async function afterStart(opts: ExecOptions, spawner: Spawner, pidfd: number, pi
 /** A connected AF_UNIX stream socket to a path the caller gave with `flag`. */
 function connectSocket(path: string, flag: string): number {
   try {
-    return native.unixConnect(path);
+    return ffi.unixConnect(path);
   } catch (e) {
     throw new BunruncError("system", `exec failed: ${flag} ${clip(path)}: ${(e as Error).message}`);
   }
@@ -307,7 +305,7 @@ function connectSocket(path: string, flag: string): number {
 function sendPidfd(path: string, pidfd: number): void {
   const sock = connectSocket(path, "--pidfd-socket");
   try {
-    native.sendFd(sock, pidfd, "pidfd");
+    ffi.sendFd(sock, pidfd, "pidfd");
   } catch (e) {
     throw new BunruncError("system", `exec failed: --pidfd-socket ${clip(path)}: ${(e as Error).message}`);
   } finally {

@@ -6,7 +6,7 @@
 import { CompileError, idmapRequests } from "../plan/mounts.ts";
 import type { IdMapping, Spec } from "../config/types.ts";
 import { BunruncError } from "../base/errors.ts";
-import { ffi } from "./init-process.ts";
+import * as ffi from "../ffi.ts";
 
 const EXTRA_FDS_MAX = 16;
 

@@ -4,8 +4,12 @@
 // the user sees, naming the plan step that failed.
 import { strerror } from "../base/errno.ts";
 import { BunruncError } from "../base/errors.ts";
-import { ffi, MSG, type SyncMsg } from "./init-process.ts";
+import * as ffi from "../ffi.ts";
+import type { SyncMsg } from "../ffi.ts";
 import type { Spawner, SpawnRequest } from "./spawner.ts";
+
+/** Record kinds from the init (zig/plan.zig `Msg`). */
+export const MSG = { WAIT: 1, CREATED: 2, ERROR: 3, FORKED: 4 } as const;
 
 /** How the verb words its failures: create's and exec's differ (runc's texts, which clients match). */
 export interface Voice {

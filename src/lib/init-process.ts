@@ -3,11 +3,6 @@
 import { readFileSync } from "node:fs";
 import * as ffi from "../ffi.ts";
 
-export { ffi };
-export type { SyncMsg } from "../ffi.ts";
-
-export const MSG = { WAIT: 1, CREATED: 2, ERROR: 3, FORKED: 4 } as const;
-
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot) and the state letter; null when gone. */
 export function procStat(pid: number): { startTime: string; state: string; ppid: number } | null {
   if (!(pid > 0)) return null;

@@ -6,7 +6,7 @@ import { closeSync, openSync } from "node:fs";
 import type { Spec } from "../config/types.ts";
 import { quote } from "../base/quote.ts";
 import { BunruncError } from "../base/errors.ts";
-import { ffi } from "./init-process.ts";
+import * as ffi from "../ffi.ts";
 
 /** One moved interface: its name on the host and in the container. */
 export interface MovedNetDevice {

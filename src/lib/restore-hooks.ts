@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { SpecHooks } from "../config/types.ts";
 import { hookState, type ContainerState } from "./container.ts";
 import { runHooks } from "./hooks.ts";
-import { ffi } from "./init-process.ts";
+import * as ffi from "../ffi.ts";
 
 const SCRIPT = `#!/bin/sh
 [ "$CRTOOLS_SCRIPT_ACTION" = setup-namespaces ] || exit 0

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { STDIO_KEYS_FILE } from "./criu.ts";
 import { BunruncError } from "../base/errors.ts";
-import { ffi } from "./init-process.ts";
+import * as ffi from "../ffi.ts";
 import { quote } from "../base/quote.ts";
 
 export interface TerminalRestore {

@@ -3,11 +3,11 @@
 // With process.terminal and no --console-socket, bunrunc holds the pty master and relays it
 // (src/lib/tty.ts). The container is deleted afterwards unless --keep. A spawner whose caller
 // waits itself (the resident server's front) gets a Handback: the wait, then the delete.
-import * as native from "../ffi.ts";
+import * as ffi from "../ffi.ts";
 import { createHeld, type CreateOptions } from "./create.ts";
 import { del, deleteHeld, type DeleteOptions } from "./delete.ts";
 import { catchSignals, type Foreground } from "./foreground.ts";
-import { ffi } from "./init-process.ts";
+
 import { thisProcess, type Handback, type Spawner } from "./spawner.ts";
 import { startHeld } from "./start.ts";
 import { phase } from "../base/timing.ts";
@@ -50,7 +50,7 @@ interface Started {
  */
 async function createAndStart(opts: RunOptions, spawner: Spawner): Promise<Started> {
   // A foreground terminal comes back on our own socketpair; create uses it only if process.terminal.
-  const pair = !opts.detach && !opts.consoleSocket && !spawner.waitsInCaller ? native.socketpair() : undefined;
+  const pair = !opts.detach && !opts.consoleSocket && !spawner.waitsInCaller ? ffi.socketpair() : undefined;
   let pidfd: number;
   let pid: number;
   let master: number | undefined;
@@ -112,7 +112,7 @@ async function deleteAfterHandback(opts: DeleteOptions): Promise<void> {
 
 function receiveNow(sock: number): number | undefined {
   try {
-    return native.recvFd(sock, 0).fd;
+    return ffi.recvFd(sock, 0).fd;
   } catch {
     return undefined;
   }

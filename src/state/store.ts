@@ -18,7 +18,7 @@
 // on the fd that is then used, and each name is opened relative to the checked directory's fd
 // (through /proc/self/fd: Node has no openat), so nothing can be swapped in between.
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { BunruncError, notFound } from "../base/errors.ts";
 import { clip } from "../base/quote.ts";
 import { phase } from "../base/timing.ts";
@@ -166,7 +166,7 @@ function readTrustedState(root: string, id: string): string | null {
  */
 export function readStateFile<T>(root: string, id: string): T {
   const text = readTrustedState(root, id);
-  if (text === null) throw notFound(id);
+  if (text === null) throw notFound();
   try {
     return JSON.parse(text) as T;
   } catch (e) {
