@@ -2,6 +2,6 @@
 import type { VerbInvocation } from "./parse.ts";
 import { kill } from "../lib/kill.ts";
 
-export default async function killVerb({ global, flags, args: [id, signal] }: VerbInvocation): Promise<void> {
-  await kill({ root: global.root, id: id!, signal, all: flags.all as boolean });
+export default async function killVerb({ global, flags, args: [id, signal] }: VerbInvocation<"kill">): Promise<void> {
+  await kill({ root: global.root, id: id!, signal, all: flags.all });
 }

@@ -7,7 +7,7 @@ import { list } from "../lib/query.ts";
 import { goJson, writeStdout } from "./output.ts";
 import { log } from "../log.ts";
 
-export default function listVerb({ global, flags }: VerbInvocation): void {
+export default function listVerb({ global, flags }: VerbInvocation<"list">): void {
   const items = list({ root: global.root, warn: log.warn });
   if (flags.quiet) return writeStdout(items.map((s) => `${s.id}\n`).join(""));
   switch (flags.format) {

@@ -6,12 +6,12 @@ import { runFor } from "../lib/run.ts";
 import type { Handback, Spawner } from "../lib/spawner.ts";
 import { createOptions } from "./create.ts";
 
-export default function runVerb(inv: VerbInvocation, spawner: Spawner): Promise<number | Handback> {
+export default function runVerb(inv: VerbInvocation<"run">, spawner: Spawner): Promise<number | Handback> {
   const { flags } = inv;
   return runFor({
     ...createOptions(inv, spawner),
-    detach: flags.detach as boolean,
-    keep: flags.keep as boolean,
-    noSubreaper: flags["no-subreaper"] as boolean,
+    detach: flags.detach,
+    keep: flags.keep,
+    noSubreaper: flags["no-subreaper"],
   });
 }
