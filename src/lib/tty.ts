@@ -3,6 +3,7 @@
 // so every key (^C, ^D, ^Z) reaches the container's line discipline, which turns it into the
 // signal or EOF; window size changes (SIGWINCH) are copied onto the pty.
 import * as ffi from "../ffi.ts";
+import * as terminal from "../ffi-tty.ts";
 
 // node:tty costs about 2 ms to load, and only a terminal relay needs it: loaded on first use,
 // so every run/exec without a terminal starts that much faster.
@@ -40,12 +41,12 @@ export function relayTerminal(master: number): TerminalRelay {
   const { ReadStream, WriteStream } = tty();
   const term = ownTerminal();
   let saved: Uint8Array | undefined;
-  if (term === 0) saved = ffi.makeRaw(0);
+  if (term === 0) saved = terminal.makeRaw(0);
   const resize = () => {
     if (term === undefined) return;
     try {
-      const { rows, cols } = ffi.getWinsize(term);
-      if (rows && cols) ffi.setWinsize(master, rows, cols);
+      const { rows, cols } = terminal.getWinsize(term);
+      if (rows && cols) terminal.setWinsize(master, rows, cols);
     } catch {}
   };
   resize();
@@ -91,7 +92,7 @@ export function relayTerminal(master: number): TerminalRelay {
       ffi.close(master);
       if (saved) {
         try {
-          ffi.restoreTty(0, saved);
+          terminal.restoreTty(0, saved);
         } catch {}
       }
     },

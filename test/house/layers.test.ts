@@ -12,7 +12,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["base"], // errors, errno, quoting, time, the plan's bounds: imports nothing of ours
   ["config"], // runtime-spec documents: JSON, schemas, the Spec type, limits
   ["plan"], // Spec -> plan ops and their wire format
-  ["ffi.ts"], // the bun:ffi boundary
+  ["ffi.ts"], // the bun:ffi boundary: the one dlopen table
+  ["ffi-server.ts", "ffi-tty.ts"], // call families through it (the server's transport, terminals)
   ["state", "cgroups", "seccomp"], // state dir, cgroup files, seccomp compile: each alone
   ["lib"], // the library verbs (the public Bun API)
   ["log.ts"], // the --log contract
@@ -104,6 +105,18 @@ describe("src/ layers", () => {
     const high = ["lib", "cli", "server"];
     const bad = edges.filter((e) => low.includes(moduleOf(join(SRC, e.from))) && high.includes(moduleOf(join(SRC, e.to))));
     expect(bad).toEqual([]);
+  });
+
+  test("src/ffi.ts is the only file that imports bun:ffi", () => {
+    const importers = sourceFiles(SRC).filter((f) => /\bfrom\s*["']bun:ffi["']|import\(\s*["']bun:ffi["']\s*\)|require\(\s*["']bun:ffi["']\s*\)/.test(readFileSync(f, "utf8")));
+    expect(importers.map((f) => relative(SRC, f))).toEqual(["ffi.ts"]);
+  });
+
+  test("no file under src/ is past 400 lines (a longer one holds two things)", () => {
+    const long = sourceFiles(SRC)
+      .map((f) => ({ file: relative(SRC, f), lines: readFileSync(f, "utf8").split("\n").length - 1 }))
+      .filter((f) => f.lines > 400);
+    expect(long).toEqual([]);
   });
 
   test("every import follows the layer order", () => {
