@@ -8,7 +8,7 @@ import type { Resources } from "../../src/cgroups/types.ts";
 import * as bunrunc from "../../src/lib/index.ts";
 import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
-import { canRunContainers, cleanRuns, SKIP_REASON, withOut } from "../lifecycle/container-helper.ts";
+import { canRunContainers, cleanRuns, SKIP_REASON, withOut } from "../lib/container-helper.ts";
 import { systemdRunning } from "../../src/cgroups/paths.ts";
 import { version, waitFor } from "./helpers.ts";
 

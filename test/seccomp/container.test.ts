@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Spec } from "../../src/config/types.ts";
-import { canRunContainers, runIn, SKIP_REASON } from "../lifecycle/container-helper.ts";
-import { execIn, startContainer } from "../exec/helpers.ts";
+import { canRunContainers, runIn, SKIP_REASON } from "../lib/container-helper.ts";
+import { execIn, startContainer } from "../lib/exec/helpers.ts";
 import { DOCKER_DEFAULT_CAPS, mobyToSpec } from "./moby.ts";
 import { installSysprobe, removeSysprobe, sysprobe } from "./sysprobe.ts";
 

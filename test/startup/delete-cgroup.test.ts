@@ -1,6 +1,6 @@
 // delete removes a stopped container's cgroup with one rmdir per directory when it is empty, and
 // falls back to kill-and-remove-the-tree when a directory still holds a process or a child
-// cgroup (rmdir refuses both). Real host processes in real cgroups, as test/lifecycle/state.test.ts.
+// cgroup (rmdir refuses both). Real host processes in real cgroups, as test/lib/state.test.ts.
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

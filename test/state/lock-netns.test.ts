@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
-import { canRunContainers, SKIP_REASON } from "../lifecycle/container-helper.ts";
+import { canRunContainers, SKIP_REASON } from "../lib/container-helper.ts";
 import * as bunrunc from "../../src/lib/index.ts";
 
 const LIB = resolve(import.meta.dir, "../../src/lib/index.ts");

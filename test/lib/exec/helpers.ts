@@ -4,12 +4,12 @@
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import * as ffiModule from "../../src/ffi.ts";
-import * as bunrunc from "../../src/lib/index.ts";
-import type { Spec } from "../../src/config/types.ts";
-import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
+import * as ffiModule from "../../../src/ffi.ts";
+import * as bunrunc from "../../../src/lib/index.ts";
+import type { Spec } from "../../../src/config/types.ts";
+import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../../helpers/bundle.ts";
 
-export const REPO = resolve(import.meta.dir, "../..");
+export const REPO = resolve(import.meta.dir, "../../..");
 export const MAIN = join(REPO, "src/main.ts");
 export const PTY_DRIVER = join(import.meta.dir, "pty-driver.py");
 export const CONSOLE_RECEIVER = join(import.meta.dir, "console-receiver.py");

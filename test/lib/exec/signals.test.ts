@@ -2,8 +2,8 @@
 // or supervisor sends bunrunc (INT, TERM, HUP, QUIT, USR1, USR2, WINCH) reach the container
 // process, whose traps print them.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import * as bunrunc from "../../src/lib/index.ts";
-import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
+import * as bunrunc from "../../../src/lib/index.ts";
+import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../../helpers/bundle.ts";
 import { canRunContainers, MAIN, SKIP, startContainer, until, type Container } from "./helpers.ts";
 import { existsSync, readFileSync } from "node:fs";
 

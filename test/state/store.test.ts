@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { createContainerDir, listContainerIds, lockContainer, readStateFile, validateId, writeStateFile } from "../../src/state/store.ts";
-import { tempDir, uniqueId } from "./run-cli.ts";
+import { tempDir, uniqueId } from "../cli/run-cli.ts";
 
 const WRITER = join(import.meta.dir, "store-writer.ts");
 const WRITERS = 50;

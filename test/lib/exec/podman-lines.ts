@@ -3,7 +3,7 @@
 // over /run so the host's /run/bunrunc is never touched. Prints one JSON object of what it saw.
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { defaultSpec, makeBundle } from "../helpers/bundle.ts";
+import { defaultSpec, makeBundle } from "../../helpers/bundle.ts";
 import { MAIN, receiver, runDetached } from "./helpers.ts";
 
 const mounted = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run"]);

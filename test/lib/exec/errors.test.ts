@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import * as bunrunc from "../../src/lib/index.ts";
+import * as bunrunc from "../../../src/lib/index.ts";
 import { canRunContainers, execIn, run, SKIP, startContainer, until, type Container } from "./helpers.ts";
 
 let c: Container;
