@@ -244,10 +244,8 @@ export function unixConnect(path: string): number {
   return ok(load().bunrunc_unix_connect(ptr(cstr(path))), `connect ${path}`);
 }
 
-export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
-export const LOCK_UN = 8;
 
 export function flock(fd: number, op: number): void {
   ok(load().bunrunc_flock(fd, op), "flock");

@@ -235,8 +235,6 @@ export interface ContainerLock {
   release(): void;
 }
 
-const LOCK_EX = 2;
-const LOCK_NB = 4;
 const EWOULDBLOCK = 11;
 
 /** `<root>/.<id>.lock`: never a container directory (those are directories), never listed. */
@@ -281,7 +279,7 @@ function stillNamed(fd: number, root: string, id: string): boolean {
 /** flock(2) without waiting: true when taken, false when another process holds it. */
 function tryFlock(fd: number): boolean {
   try {
-    ffi.flock(fd, LOCK_EX | LOCK_NB);
+    ffi.flock(fd, ffi.LOCK_EX | ffi.LOCK_NB);
     return true;
   } catch (e) {
     if ((e as ffi.FfiError).errno === EWOULDBLOCK) return false;
