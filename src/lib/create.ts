@@ -72,15 +72,11 @@ export interface Created {
 const SYNC_TIMEOUT_MS = 60_000;
 const FIRST_EXTRA_FD = 3;
 
+/** Creates the container, holding its lock (src/state/store.ts). */
 export async function create(opts: CreateOptions): Promise<ContainerState> {
-  const c = await createKeepingPidfd(opts);
+  const c = await withContainerLock(opts.root, opts.id, () => createHeld(opts));
   ffi.close(c.pidfd);
   return c.state;
-}
-
-/** create, keeping the container process's pidfd for the caller; holds the container's lock (src/state/store.ts). */
-export function createKeepingPidfd(opts: CreateOptions): Promise<Created> {
-  return withContainerLock(opts.root, opts.id, () => createHeld(opts));
 }
 
 /** create's work; the caller holds the container's lock (run, until its start is done). */

@@ -16,7 +16,7 @@ export { ps, psTable, type PsOptions } from "./ps.ts";
 export { events, eventLine, type EventsOptions, type ContainerEvent } from "./events.ts";
 export { checkpoint, type CheckpointOptions } from "./checkpoint.ts";
 export { restore, type RestoreOptions } from "./restore.ts";
-export type { Resources } from "../cgroups/types.ts";
+export type { Resources, Spec } from "../config/types.ts";
 export { defaultRoot, type ContainerState, type Status } from "./container.ts";
 export { parseSignal } from "./signals.ts";
 export { compilePlan, type CompileOptions, type Plan } from "../plan/compile.ts";
