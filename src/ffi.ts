@@ -5,7 +5,7 @@
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { statSync } from "node:fs";
 import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
-import { strerror } from "./lib/errno.ts";
+import { strerror } from "./base/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
 const ABI_VERSION = 9;
@@ -245,10 +245,8 @@ export function unixConnect(path: string): number {
   return ok(load().bunrunc_unix_connect(ptr(cstr(path))), `connect ${path}`);
 }
 
-export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
-export const LOCK_UN = 8;
 
 export function flock(fd: number, op: number): void {
   ok(load().bunrunc_flock(fd, op), "flock");
@@ -276,36 +274,6 @@ export function recvFd(sock: number, timeoutMs: number): { fd: number; name: str
 export function sendFd(sock: number, fd: number, name: string): void {
   const bytes = Buffer.from(name);
   ok(load().bunrunc_send_fd(sock, fd, ptr(bytes), bytes.length), "send an fd");
-}
-
-/** A new pty from `ptmx`: master and slave fds (close-on-exec) and its number. */
-export function openPty(ptmx: string): { master: number; slave: number; number: number } {
-  const out = new Int32Array(3);
-  ok(load().bunrunc_open_pty(ptr(cstr(ptmx)), ptr(out)), `open a pty from ${ptmx}`);
-  return { master: out[0]!, slave: out[1]!, number: out[2]! };
-}
-
-export function getWinsize(fd: number): { rows: number; cols: number } {
-  const out = new Uint16Array(2);
-  ok(load().bunrunc_get_winsize(fd, ptr(out)), "TIOCGWINSZ");
-  return { rows: out[0]!, cols: out[1]! };
-}
-
-export function setWinsize(fd: number, rows: number, cols: number): void {
-  ok(load().bunrunc_set_winsize(fd, rows, cols), "TIOCSWINSZ");
-}
-
-const SAVED_TERMIOS_SIZE = 64;
-
-/** Raw mode on the terminal at fd; returns the settings restoreTty puts back. */
-export function makeRaw(fd: number): Uint8Array {
-  const saved = new Uint8Array(SAVED_TERMIOS_SIZE);
-  ok(load().bunrunc_tty_raw(fd, ptr(saved)), "set the terminal to raw mode");
-  return saved;
-}
-
-export function restoreTty(fd: number, saved: Uint8Array): void {
-  ok(load().bunrunc_tty_restore(fd, ptr(saved)), "restore the terminal");
 }
 
 const DEVICE_STAGES = ["", "check the device rules", "open the cgroup", "query its device programs", "load the device program", "attach the device program", "detach the previous device program"];
@@ -393,68 +361,18 @@ export function seccompProbe(): number {
   return load().bunrunc_seccomp_probe();
 }
 
-const ETIMEDOUT = 110;
-
-/** The resident server's listening socket (src/server): SOCK_SEQPACKET, a 0600 file at `path`. */
-export function serverListen(path: string): number {
-  return ok(load().bunrunc_server_listen(ptr(cstr(path))), `listen on ${path}`);
-}
-
-/** Which of `fds` have input or a hangup, waiting at most timeoutMs for the first. */
-export function pollMany(fds: readonly number[], timeoutMs: number): boolean[] {
-  const f = new Int32Array(Math.max(fds.length, 1));
-  f.set(fds);
-  const ready = new Uint8Array(Math.max(fds.length, 1));
-  ok(load().bunrunc_poll_many(ptr(f), fds.length, ptr(ready), timeoutMs), "poll");
-  return Array.from(ready.subarray(0, fds.length), (r) => r !== 0);
-}
-
-/** SO_PEERPIDFD: the connecting process as a pidfd (Linux 6.5+; older kernels throw ENOPROTOOPT). */
-export function peerPidfd(sock: number): number {
-  return ok(load().bunrunc_peer_pidfd(sock), "SO_PEERPIDFD");
-}
-
 /** Writes /proc/<pid>/<name> of a child held by `pidfd` through a procfs handle nothing can redirect (zig/lib.zig). */
 export function procWrite(pidfd: number, pid: number, name: string, value: string): void {
   const bytes = Buffer.from(value);
   ok(load().bunrunc_proc_write(pidfd, pid, ptr(cstr(name)), ptr(bytes.length ? bytes : Buffer.alloc(1)), bytes.length), `write /proc/${pid}/${name}`);
 }
 
-export function setCloexec(fd: number): void {
-  ok(load().bunrunc_set_cloexec(fd), "FD_CLOEXEC");
-}
-
-/** The next connection, or null after timeoutMs without one. */
-export function serverAccept(listener: number, timeoutMs: number): number | null {
-  const rc = load().bunrunc_server_accept(listener, timeoutMs);
-  if (rc === -ETIMEDOUT) return null;
-  return ok(rc, "accept");
-}
-
-const MSG_FDS_MAX = 64;
-
-/** Receive buffers, kept between calls: the server would otherwise zero megabytes per request. */
-let msgBuf = new Uint8Array(0);
-const msgFds = new Int32Array(MSG_FDS_MAX);
-const msgNfds = new Uint32Array(1);
-
-/**
- * One SOCK_SEQPACKET message of at most `capacity` bytes and the fds that came with it
- * (close-on-exec); null when the peer closed. The bytes are a copy the caller may keep.
- */
-export function msgRecv(sock: number, timeoutMs: number, capacity: number): { bytes: Uint8Array; fds: number[] } | null {
-  if (msgBuf.length < capacity) msgBuf = new Uint8Array(capacity);
-  const n = ok(load().bunrunc_msg_recv(sock, timeoutMs, ptr(msgBuf), capacity, ptr(msgFds), MSG_FDS_MAX, ptr(msgNfds)), "receive a message");
-  if (n === 0 && msgNfds[0] === 0) return null;
-  return { bytes: msgBuf.slice(0, n), fds: Array.from(msgFds.subarray(0, msgNfds[0]!)) };
-}
-
-export function msgSend(sock: number, bytes: Uint8Array, fds: readonly number[] = []): void {
-  const f = new Int32Array(fds.length || 1);
-  f.set(fds);
-  ok(load().bunrunc_msg_send(sock, ptr(bytes), bytes.length, ptr(f), fds.length), "send a message");
-}
-
 export function dup2(oldFd: number, newFd: number): void {
   ok(load().bunrunc_dup2(oldFd, newFd), `dup2 ${oldFd} ${newFd}`);
 }
+
+/**
+ * For src/ffi-server.ts and src/ffi-tty.ts only, call families kept in their own files: the same
+ * one table and its checks, the same error type. Nothing else uses it.
+ */
+export const boundary = { lib: load, ok, cstr, ptr };

@@ -1,7 +1,7 @@
 // bunrunc's entry: one call (src/cli/dispatch.ts), then exit. Kept tiny and lazy on purpose:
 // every import here is paid by every `create`/`start` (docs: FINDINGS.md). Started by a front
 // (zig/front.zig) with BUNRUNC_SERVE and no arguments, it is the resident server instead.
-import { phase } from "./timing.ts";
+import { phase } from "./base/timing.ts";
 import { dispatch, messageOf } from "./cli/dispatch.ts";
 import { logFailure } from "./log.ts";
 

@@ -3,7 +3,7 @@
 // controller keeps, and the form the v2 eBPF program checks). The reduction follows the v1
 // kernel's semantics for applying rules in order, so both versions enforce the same thing.
 import { CgroupError, FIELD, type DeviceRule, type Int } from "./types.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 export interface Exception {
   type: "c" | "b";

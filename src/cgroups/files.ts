@@ -2,9 +2,9 @@
 // serves, so a kernel refusal becomes one line saying what, where and why.
 import { closeSync, constants, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { strerror } from "../lib/errno.ts";
+import { strerror } from "../base/errno.ts";
 import { CgroupError } from "./types.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 /** cgroup v2 "max" and v1's unlimited sentinels read as the largest uint64 (runc's convention). */
 export const UINT64_MAX = 2n ** 64n - 1n;

@@ -1,7 +1,7 @@
 // The container's cgroup: resolve its directories, create them, apply linux.resources through
 // the per-controller files (fixed order, v1 or v2), add processes, list them, freeze/thaw,
 // signal everything, collect stats and remove it. One manager per container; the lifecycle
-// (src/lib/cgroup.ts) and the verbs (update, pause, resume, ps, events) use it.
+// (src/lib/container-cgroup.ts) and the verbs (update, pause, resume, ps, events) use it.
 import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Controller } from "./controller.ts";

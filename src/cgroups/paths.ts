@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statfsSync } from "node:fs";
 import { join, normalize } from "node:path";
 import { CgroupError } from "./types.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 export const CGROUP_ROOT = "/sys/fs/cgroup";
 const CGROUP2_SUPER_MAGIC = 0x63677270;

@@ -1,74 +1,8 @@
-// The runtime-spec's linux.resources as the cgroup code reads it, and the one error type every
-// controller throws. Integers may arrive as bigint (lossless JSON of int64/uint64 fields).
+// What every cgroup controller shares: linux.resources' types (inferred from the schemas,
+// src/config/types.ts), the one error type every controller throws, and the spec's "unset" rules.
 
-export type Int = number | bigint;
-
-export interface DeviceRule {
-  allow: boolean;
-  type?: string;
-  major?: Int;
-  minor?: Int;
-  access?: string;
-}
-
-export interface MemoryResources {
-  limit?: Int;
-  reservation?: Int;
-  swap?: Int;
-  kernel?: Int;
-  kernelTCP?: Int;
-  swappiness?: Int;
-  disableOOMKiller?: boolean;
-  useHierarchy?: boolean;
-  checkBeforeUpdate?: boolean;
-}
-
-export interface CpuResources {
-  shares?: Int;
-  quota?: Int;
-  burst?: Int;
-  period?: Int;
-  realtimeRuntime?: Int;
-  realtimePeriod?: Int;
-  cpus?: string;
-  mems?: string;
-  idle?: Int;
-}
-
-export interface WeightDevice {
-  major: Int;
-  minor: Int;
-  weight?: Int;
-  leafWeight?: Int;
-}
-
-export interface ThrottleDevice {
-  major: Int;
-  minor: Int;
-  rate: Int;
-}
-
-export interface BlockIOResources {
-  weight?: Int;
-  leafWeight?: Int;
-  weightDevice?: WeightDevice[];
-  throttleReadBpsDevice?: ThrottleDevice[];
-  throttleWriteBpsDevice?: ThrottleDevice[];
-  throttleReadIOPSDevice?: ThrottleDevice[];
-  throttleWriteIOPSDevice?: ThrottleDevice[];
-}
-
-export interface Resources {
-  devices?: DeviceRule[];
-  memory?: MemoryResources;
-  cpu?: CpuResources;
-  pids?: { limit?: Int };
-  blockIO?: BlockIOResources;
-  hugepageLimits?: { pageSize: string; limit: Int }[];
-  network?: { classID?: Int; priorities?: { name: string; priority: Int }[] };
-  rdma?: Record<string, { hcaHandles?: Int; hcaObjects?: Int }>;
-  unified?: Record<string, string>;
-}
+export type { BlockIOResources, CpuResources, DeviceRule, Int, MemoryResources, Resources, ThrottleDevice, WeightDevice } from "../config/types.ts";
+import type { Int, Resources } from "../config/types.ts";
 
 /** How a controller is being asked to apply: at create (everything) or by `update` (a delta). */
 export interface ApplyContext {

@@ -1,32 +1,29 @@
-// `checkpoint <id>`: flags -> lib checkpoint, under the container's lock. Never served: CRIU
+// `checkpoint <id>`: flags -> lib checkpoint. Never served: CRIU
 // runs from bunrunc-core directly (src/server/admission.ts).
 import type { VerbInvocation } from "./parse.ts";
 import { checkpoint } from "../lib/checkpoint.ts";
 import { log } from "../log.ts";
-import { withContainerLock } from "../state/store.ts";
 
-export default async function checkpointVerb({ global, flags, args: [id] }: VerbInvocation): Promise<void> {
-  await withContainerLock(global.root, id!, () =>
-    checkpoint({
-      root: global.root,
-      id: id!,
-      criu: global.criu,
-      imagePath: flags["image-path"] as string,
-      workPath: flags["work-path"] as string,
-      parentPath: (flags["parent-path"] as string) || undefined,
-      leaveRunning: flags["leave-running"] as boolean,
-      tcpEstablished: flags["tcp-established"] as boolean,
-      extUnixSk: flags["ext-unix-sk"] as boolean,
-      shellJob: flags["shell-job"] as boolean,
-      lazyPages: flags["lazy-pages"] as boolean,
-      statusFd: flags["status-fd"] as number,
-      pageServer: (flags["page-server"] as string) || undefined,
-      fileLocks: flags["file-locks"] as boolean,
-      preDump: flags["pre-dump"] as boolean,
-      manageCgroupsMode: flags["manage-cgroups-mode"] as string,
-      emptyNs: flags["empty-ns"] as string[],
-      autoDedup: flags["auto-dedup"] as boolean,
-      warn: log.warn,
-    }),
-  );
+export default async function checkpointVerb({ global, flags, args: [id] }: VerbInvocation<"checkpoint">): Promise<void> {
+  await checkpoint({
+    root: global.root,
+    id: id!,
+    criu: global.criu,
+    imagePath: flags["image-path"],
+    workPath: flags["work-path"],
+    parentPath: flags["parent-path"] || undefined,
+    leaveRunning: flags["leave-running"],
+    tcpEstablished: flags["tcp-established"],
+    extUnixSk: flags["ext-unix-sk"],
+    shellJob: flags["shell-job"],
+    lazyPages: flags["lazy-pages"],
+    statusFd: flags["status-fd"],
+    pageServer: flags["page-server"] || undefined,
+    fileLocks: flags["file-locks"],
+    preDump: flags["pre-dump"],
+    manageCgroupsMode: flags["manage-cgroups-mode"],
+    emptyNs: flags["empty-ns"],
+    autoDedup: flags["auto-dedup"],
+    warn: log.warn,
+  });
 }

@@ -1,22 +1,23 @@
-// `create <id>`: flags -> lib create, under the container's lock.
+// `create <id>`: flags -> lib create.
 import type { VerbInvocation } from "./parse.ts";
+import type { VerbFlags } from "./verbs.ts";
 import type { Spawner } from "../lib/spawner.ts";
 import { create, type CreateOptions } from "../lib/create.ts";
 import { log } from "../log.ts";
-import { withContainerLock } from "../state/store.ts";
-import { warnUnsupportedGlobals } from "./globals.ts";
+
+type SharedFlags = Pick<VerbFlags<"create">, "bundle" | "pid-file" | "console-socket" | "preserve-fds" | "no-pivot" | "no-new-keyring">;
 
 /** The flags `create` and `run` share, as the library's create options. */
-export function createOptions({ global, flags, args: [id] }: VerbInvocation, spawner: Spawner): CreateOptions {
+export function createOptions({ global, flags, args: [id] }: Pick<VerbInvocation, "global" | "args"> & { flags: SharedFlags }, spawner: Spawner): CreateOptions {
   return {
     id: id!,
     root: global.root,
-    bundle: (flags.bundle as string) || process.cwd(),
-    pidFile: (flags["pid-file"] as string) || undefined,
-    consoleSocket: (flags["console-socket"] as string) || undefined,
-    preserveFds: flags["preserve-fds"] as number,
-    noPivot: flags["no-pivot"] as boolean,
-    noNewKeyring: flags["no-new-keyring"] as boolean,
+    bundle: flags.bundle || process.cwd(),
+    pidFile: flags["pid-file"] || undefined,
+    consoleSocket: flags["console-socket"] || undefined,
+    preserveFds: flags["preserve-fds"],
+    noPivot: flags["no-pivot"],
+    noNewKeyring: flags["no-new-keyring"],
     systemdCgroup: global.systemdCgroup,
     warn: log.warn,
     debug: log.debug,
@@ -24,7 +25,6 @@ export function createOptions({ global, flags, args: [id] }: VerbInvocation, spa
   };
 }
 
-export default async function createVerb(inv: VerbInvocation, spawner: Spawner): Promise<void> {
-  warnUnsupportedGlobals(inv.global);
-  await withContainerLock(inv.global.root, inv.args[0]!, () => create(createOptions(inv, spawner)));
+export default async function createVerb(inv: VerbInvocation<"create">, spawner: Spawner): Promise<void> {
+  await create(createOptions(inv, spawner));
 }

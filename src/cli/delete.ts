@@ -2,8 +2,7 @@
 import type { VerbInvocation } from "./parse.ts";
 import { del } from "../lib/delete.ts";
 import { log } from "../log.ts";
-import { withContainerLock } from "../state/store.ts";
 
-export default async function deleteVerb({ global, flags, args: [id] }: VerbInvocation): Promise<void> {
-  await withContainerLock(global.root, id!, () => del({ root: global.root, id: id!, force: flags.force as boolean, warn: log.warn }));
+export default async function deleteVerb({ global, flags, args: [id] }: VerbInvocation<"delete">): Promise<void> {
+  await del({ root: global.root, id: id!, force: flags.force, warn: log.warn });
 }

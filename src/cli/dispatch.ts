@@ -1,16 +1,18 @@
 // One bunrunc call, argv to exit code, without exiting: src/main.ts runs it once per process,
 // the resident server (src/server/serve.ts) once per front's call. Loads ONE verb module.
-import { phase } from "../timing.ts";
+import { phase } from "../base/timing.ts";
 import { basename } from "node:path";
 import { parseArgv, parseGlobals, type Invocation, type VerbMain } from "./parse.ts";
-import { strerror } from "../lib/errno.ts";
-import { BunruncError } from "../lib/errors.ts";
+import type { VerbName } from "./verbs.ts";
+import { strerror } from "../base/errno.ts";
+import { BunruncError } from "../base/errors.ts";
 import { configureLog, log, logFailure } from "../log.ts";
 import { thisProcess, type Handback, type Spawner } from "../lib/spawner.ts";
 import { LockBusy } from "../state/store.ts";
-import { oneLine } from "../quote.ts";
+import { oneLine } from "../base/quote.ts";
 
-const VERB_MODULES: Record<string, () => Promise<{ default: VerbMain }>> = {
+/** Each verb's module, typed with its own flags (VerbMain<V>). */
+const VERB_MODULES: { [V in VerbName]: () => Promise<{ default: VerbMain<V> }> } = {
   spec: () => import("./spec.ts"),
   create: () => import("./create.ts"),
   start: () => import("./start.ts"),
@@ -93,7 +95,8 @@ export async function dispatch(argv: string[], argv0: string = invokedAs(), spaw
       await (await import("./commands.ts")).printHelp(inv.verb);
       return 0;
     }
-    const verb = await VERB_MODULES[inv.verb]!();
+    // inv.verb names the module and types inv.flags alike; TypeScript cannot see the two agree.
+    const verb = (await VERB_MODULES[inv.verb]()) as { default: VerbMain };
     phase("verb-loaded");
     return (await verb.default(inv, spawner)) ?? 0;
   } catch (e) {

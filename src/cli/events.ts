@@ -3,8 +3,8 @@ import type { VerbInvocation } from "./parse.ts";
 import { eventLine, events } from "../lib/events.ts";
 import { writeStdout } from "./output.ts";
 
-export default async function eventsVerb({ global, flags, args: [id] }: VerbInvocation): Promise<void> {
-  for await (const e of events({ root: global.root, id: id!, intervalMs: flags.interval as number, stats: flags.stats as boolean })) {
+export default async function eventsVerb({ global, flags, args: [id] }: VerbInvocation<"events">): Promise<void> {
+  for await (const e of events({ root: global.root, id: id!, intervalMs: flags.interval, stats: flags.stats })) {
     writeStdout(eventLine(e));
   }
 }

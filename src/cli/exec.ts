@@ -5,32 +5,30 @@ import type { VerbInvocation } from "./parse.ts";
 import { execFor } from "../lib/exec.ts";
 import type { Handback, Spawner } from "../lib/spawner.ts";
 import { log } from "../log.ts";
-import { warnUnsupportedGlobals } from "./globals.ts";
 
-const str = (v: unknown) => (v as string) || undefined;
+const str = (v: string | undefined) => v || undefined;
 
-export default function execVerb({ global, flags, args: [id, ...command] }: VerbInvocation, spawner: Spawner): Promise<number | Handback> {
-  warnUnsupportedGlobals(global);
+export default function execVerb({ global, flags, args: [id, ...command] }: VerbInvocation<"exec">, spawner: Spawner): Promise<number | Handback> {
   return execFor({
     root: global.root,
     id: id!,
     processFile: str(flags.process),
     args: command,
-    tty: flags.tty as boolean,
+    tty: flags.tty,
     cwd: str(flags.cwd),
-    env: flags.env as string[],
+    env: flags.env,
     user: str(flags.user),
-    additionalGids: flags["additional-gids"] as number[],
-    caps: flags.cap as string[],
-    noNewPrivs: flags["no-new-privs"] as boolean,
+    additionalGids: flags["additional-gids"],
+    caps: flags.cap,
+    noNewPrivs: flags["no-new-privs"],
     apparmor: str(flags.apparmor),
     processLabel: str(flags["process-label"]),
     consoleSocket: str(flags["console-socket"]),
-    detach: flags.detach as boolean,
+    detach: flags.detach,
     pidFile: str(flags["pid-file"]),
-    preserveFds: flags["preserve-fds"] as number,
-    cgroup: flags.cgroup as string[],
-    ignorePaused: flags["ignore-paused"] as boolean,
+    preserveFds: flags["preserve-fds"],
+    cgroup: flags.cgroup,
+    ignorePaused: flags["ignore-paused"],
     pidfdSocket: str(flags["pidfd-socket"]),
     warn: log.warn,
     spawner,

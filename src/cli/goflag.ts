@@ -1,9 +1,9 @@
 // Go's `flag` package rules, which runc's CLI (urfave/cli v1) inherits, applied to one flag table:
 // `-x` == `--x`; `--x=v` and `--x v`; a bool never takes the next word (`--x=false` works);
 // parsing stops at the first non-flag word or after `--`. Errors use Go's exact wording.
-import { BunruncError } from "../lib/errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import type { FlagSpec } from "./verbs.ts";
-import { clip } from "../quote.ts";
+import { clip, goQuote } from "../base/quote.ts";
 
 export type FlagValue = string | number | boolean | string[] | number[];
 export type FlagValues = Record<string, FlagValue>;
@@ -12,21 +12,6 @@ export function usageError(message: string): BunruncError {
   return new BunruncError("usage", message);
 }
 
-/** Go's strconv.Quote (what %q prints): escapes quotes, backslashes and non-printable runes. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '"' || ch === "\\") out += `\\${ch}`;
-    else if (cp >= 0x20 && cp < 0x7f) out += ch;
-    else if (NAMED_ESCAPES[ch]) out += NAMED_ESCAPES[ch];
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, "0")}`;
-    else if ((cp >= 0x80 && cp < 0xa0) || cp === 0x2028 || cp === 0x2029 || cp === 0xfeff) out += `\\u${cp.toString(16).padStart(4, "0")}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
-const NAMED_ESCAPES: Record<string, string> = { "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v" };
 
 const TRUE_WORDS = new Set(["1", "t", "T", "TRUE", "true", "True"]);
 const FALSE_WORDS = new Set(["0", "f", "F", "FALSE", "false", "False"]);

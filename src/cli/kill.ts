@@ -1,8 +1,7 @@
 // `kill <id> [signal]`: signal by number or name (9, KILL, SIGKILL), default SIGTERM; --all.
 import type { VerbInvocation } from "./parse.ts";
 import { kill } from "../lib/kill.ts";
-import { withContainerLock } from "../state/store.ts";
 
-export default async function killVerb({ global, flags, args: [id, signal] }: VerbInvocation): Promise<void> {
-  await withContainerLock(global.root, id!, () => kill({ root: global.root, id: id!, signal, all: flags.all as boolean }));
+export default async function killVerb({ global, flags, args: [id, signal] }: VerbInvocation<"kill">): Promise<void> {
+  await kill({ root: global.root, id: id!, signal, all: flags.all });
 }

@@ -3,11 +3,11 @@
 // except for exec and ps, whose flags end at the container id. Wrong arity and bad ids fail with
 // runc's texts.
 import { resolve } from "node:path";
-import { BunruncError } from "../lib/errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { defaultRoot, validateId } from "../state/store.ts";
 import { defaults, parseFlags, usageError, type FlagValues } from "./goflag.ts";
-import { GLOBAL_FLAGS, VERBS, type VerbSpec } from "./verbs.ts";
-import { clip, quote } from "../quote.ts";
+import { GLOBAL_FLAGS, VERBS, type GlobalFlags, type VerbFlags, type VerbName, type VerbSpec } from "./verbs.ts";
+import { clip, quote } from "../base/quote.ts";
 import type { Handback, Spawner } from "../lib/spawner.ts";
 
 export interface GlobalOptions {
@@ -22,16 +22,25 @@ export interface GlobalOptions {
   rootless: "true" | "false" | "auto";
 }
 
+/** A verb call; `flags` typed from the verb's flag table (src/cli/verbs.ts). */
+export interface VerbInvocation<V extends VerbName = VerbName> {
+  kind: "verb";
+  verb: V;
+  spec: VerbSpec;
+  global: GlobalOptions;
+  flags: VerbFlags<V>;
+  args: string[];
+}
+
 export type Invocation =
-  | { kind: "verb"; verb: string; spec: VerbSpec; global: GlobalOptions; flags: FlagValues; args: string[] }
+  | VerbInvocation
   /** `--help`, `help [verb]`, `<verb> --help`, or no verb at all. */
   | { kind: "help"; verb?: string; global: GlobalOptions }
   | { kind: "version"; global: GlobalOptions };
 
-export type VerbInvocation = Extract<Invocation, { kind: "verb" }>;
 /** What src/cli/<verb>.ts default-exports: returns the exit code (undefined = 0). */
 /** A verb: its exit code, or (run, exec for a spawner whose caller waits itself) a Handback. */
-export type VerbMain = (inv: VerbInvocation, spawner: Spawner) => number | void | Handback | Promise<number | void | Handback>;
+export type VerbMain<V extends VerbName = VerbName> = (inv: VerbInvocation<V>, spawner: Spawner) => number | void | Handback | Promise<number | void | Handback>;
 
 export interface ParseOptions {
   /** What runc prints as os.Args[0] in arity errors; the name we were invoked by. */
@@ -44,21 +53,22 @@ const ROOTLESS_WORDS = new Set(["true", "false", "auto"]);
 const HELP_VERBS = new Set(["help", "h"]);
 
 /** Parses the global flags (they end at the verb); exported so errors can still be logged where --log says. */
-export function parseGlobals(argv: readonly string[]): { global: GlobalOptions; values: FlagValues; rest: string[] } {
-  const values = defaults(GLOBAL_FLAGS);
-  const { rest } = parseFlags(GLOBAL_FLAGS, bareRootless(argv), values);
-  const logFormat = values["log-format"] as string;
+export function parseGlobals(argv: readonly string[]): { global: GlobalOptions; values: GlobalFlags; rest: string[] } {
+  const parsed = defaults(GLOBAL_FLAGS);
+  const { rest } = parseFlags(GLOBAL_FLAGS, bareRootless(argv), parsed);
+  // parseFlags filled in every flag of the table, each with its type's value (goflag.ts).
+  const values = parsed as GlobalFlags;
+  const logFormat = values["log-format"];
   if (logFormat !== "text" && logFormat !== "json") throw usageError(`invalid log-format: ${clip(logFormat)}`);
-  const rootless = values.rootless as string;
+  const rootless = values.rootless;
   if (!ROOTLESS_WORDS.has(rootless)) throw usageError(`invalid value ${quote(rootless)} for flag -rootless: expected true, false or auto`);
-  const root = values.root as string;
   const global: GlobalOptions = {
-    debug: values.debug as boolean,
-    log: values.log as string,
+    debug: values.debug,
+    log: values.log,
     logFormat,
-    root: resolve(root || defaultRoot()),
-    criu: values.criu as string,
-    systemdCgroup: values["systemd-cgroup"] as boolean,
+    root: resolve(values.root || defaultRoot()),
+    criu: values.criu,
+    systemdCgroup: values["systemd-cgroup"],
     rootless: rootless as GlobalOptions["rootless"],
   };
   return { global, values, rest };
@@ -101,7 +111,8 @@ export function parseArgv(argv: readonly string[], opts: ParseOptions = {}): Inv
   if (flags.help) return { kind: "help", verb, global };
   checkArity(spec, args.length, opts.argv0 ?? "bunrunc");
   if (spec.takesId) validateId(args[0]!);
-  return { kind: "verb", verb, spec, global, flags, args };
+  // parseVerbArgs filled in every flag of this verb's table, each with its type's value (goflag.ts).
+  return { kind: "verb", verb: verb as VerbName, spec, global, flags: flags as VerbFlags<VerbName>, args };
 }
 
 function unknownCommand(name: string): BunruncError {

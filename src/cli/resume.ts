@@ -1,8 +1,7 @@
 // `resume <id>`: thaw a paused container.
 import type { VerbInvocation } from "./parse.ts";
 import { resume } from "../lib/resume.ts";
-import { withContainerLock } from "../state/store.ts";
 
-export default async function resumeVerb({ global, args: [id] }: VerbInvocation): Promise<void> {
-  await withContainerLock(global.root, id!, () => resume({ root: global.root, id: id! }));
+export default async function resumeVerb({ global, args: [id] }: VerbInvocation<"resume">): Promise<void> {
+  await resume({ root: global.root, id: id! });
 }

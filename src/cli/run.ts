@@ -1,19 +1,17 @@
 // `run <id>`: flags -> lib run; exits with the container process's status.
-// No container lock here: run holds the container for its whole life, and kill/delete from
-// other processes must still get through while it waits.
+// lib run holds the container's lock for create and start, not for the wait: kill/delete from
+// other processes must get through while it waits.
 import type { VerbInvocation } from "./parse.ts";
 import { runFor } from "../lib/run.ts";
 import type { Handback, Spawner } from "../lib/spawner.ts";
 import { createOptions } from "./create.ts";
-import { warnUnsupportedGlobals } from "./globals.ts";
 
-export default function runVerb(inv: VerbInvocation, spawner: Spawner): Promise<number | Handback> {
-  warnUnsupportedGlobals(inv.global);
+export default function runVerb(inv: VerbInvocation<"run">, spawner: Spawner): Promise<number | Handback> {
   const { flags } = inv;
   return runFor({
     ...createOptions(inv, spawner),
-    detach: flags.detach as boolean,
-    keep: flags.keep as boolean,
-    noSubreaper: flags["no-subreaper"] as boolean,
+    detach: flags.detach,
+    keep: flags.keep,
+    noSubreaper: flags["no-subreaper"],
   });
 }

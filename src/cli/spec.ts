@@ -2,6 +2,6 @@
 import { writeSpec } from "../lib/spec.ts";
 import type { VerbInvocation } from "./parse.ts";
 
-export default function specVerb({ flags }: VerbInvocation): void {
-  writeSpec({ bundle: flags.bundle as string, rootless: flags.rootless as boolean });
+export default function specVerb({ flags }: VerbInvocation<"spec">): void {
+  writeSpec({ bundle: flags.bundle, rootless: flags.rootless });
 }

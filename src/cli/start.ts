@@ -1,9 +1,8 @@
-// `start <id>`: releases the created container's process, under the container's lock.
+// `start <id>`: releases the created container's process.
 import type { VerbInvocation } from "./parse.ts";
 import { start } from "../lib/start.ts";
 import { log } from "../log.ts";
-import { withContainerLock } from "../state/store.ts";
 
-export default async function startVerb({ global, args: [id] }: VerbInvocation): Promise<void> {
-  await withContainerLock(global.root, id!, () => start({ root: global.root, id: id!, warn: log.warn }));
+export default async function startVerb({ global, args: [id] }: VerbInvocation<"start">): Promise<void> {
+  await start({ root: global.root, id: id!, warn: log.warn });
 }

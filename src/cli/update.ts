@@ -2,33 +2,32 @@
 // other flags are ignored, as in runc).
 import type { VerbInvocation } from "./parse.ts";
 import { readResourcesFile, resourcesFromFlags, update } from "../lib/update.ts";
-import { withContainerLock } from "../state/store.ts";
 import { log } from "../log.ts";
 
-export default async function updateVerb({ global, flags, args: [id] }: VerbInvocation): Promise<void> {
-  const s = (name: string) => (flags[name] as string | undefined) ?? "";
-  const file = s("resources");
+export default async function updateVerb({ global, flags, args: [id] }: VerbInvocation<"update">): Promise<void> {
+  const file = flags.resources;
   const resources = file
     ? readResourcesFile(file)
     : resourcesFromFlags({
-        memory: s("memory"),
-        memorySwap: s("memory-swap"),
-        memoryReservation: s("memory-reservation"),
-        kernelMemory: s("kernel-memory"),
-        kernelMemoryTcp: s("kernel-memory-tcp"),
-        cpuShare: s("cpu-share"),
-        cpuPeriod: s("cpu-period"),
-        cpuQuota: s("cpu-quota"),
-        cpuBurst: s("cpu-burst"),
-        cpuRtPeriod: s("cpu-rt-period"),
-        cpuRtRuntime: s("cpu-rt-runtime"),
-        cpuIdle: s("cpu-idle"),
-        cpusetCpus: s("cpuset-cpus"),
-        cpusetMems: s("cpuset-mems"),
-        pidsLimit: flags["pids-limit"] as number,
-        blkioWeight: flags["blkio-weight"] as number,
-        l3CacheSchema: s("l3-cache-schema"),
-        memBwSchema: s("mem-bw-schema"),
+        memory: flags.memory,
+        memorySwap: flags["memory-swap"],
+        memoryReservation: flags["memory-reservation"],
+        kernelMemory: flags["kernel-memory"],
+        kernelMemoryTcp: flags["kernel-memory-tcp"],
+        cpuShare: flags["cpu-share"],
+        cpuPeriod: flags["cpu-period"],
+        cpuQuota: flags["cpu-quota"],
+        // runc 1.1 has no --cpu-burst or --cpu-idle (verbs.ts): an -r document sets them.
+        cpuBurst: "",
+        cpuRtPeriod: flags["cpu-rt-period"],
+        cpuRtRuntime: flags["cpu-rt-runtime"],
+        cpuIdle: "",
+        cpusetCpus: flags["cpuset-cpus"],
+        cpusetMems: flags["cpuset-mems"],
+        pidsLimit: flags["pids-limit"],
+        blkioWeight: flags["blkio-weight"],
+        l3CacheSchema: flags["l3-cache-schema"],
+        memBwSchema: flags["mem-bw-schema"],
       });
-  await withContainerLock(global.root, id!, () => update({ root: global.root, id: id!, resources, warn: log.warn }));
+  await update({ root: global.root, id: id!, resources, warn: log.warn });
 }

@@ -33,39 +33,44 @@ export interface VerbSpec {
   takesId: boolean;
   /** exec and ps: flags end at the first positional (`exec ID sh -c x` gives -c to sh). */
   flagsEndAtFirstArg?: boolean;
-  flags: FlagSpec[];
+  flags: readonly FlagSpec[];
 }
 
-const help: FlagSpec = { name: "help", short: "h", type: "bool", description: "show help" };
+/** A flag spec with its name and type kept literal, so FlagsOf can type the parsed values. */
+function flag<const F extends FlagSpec>(f: F): F {
+  return f;
+}
 
-const bundle = (description: string): FlagSpec => ({ name: "bundle", short: "b", type: "string", description, default: "" });
-const consoleSocket: FlagSpec = { name: "console-socket", type: "string", description: "AF_UNIX socket that receives the pty master fd when process.terminal is true", default: "" };
-const pidFile: FlagSpec = { name: "pid-file", type: "string", description: "write the container process's pid to this file", default: "" };
-const noPivot: FlagSpec = { name: "no-pivot", type: "bool", description: "use MS_MOVE + chroot instead of pivot_root (rootfs on a ramdisk)" };
-const noNewKeyring: FlagSpec = { name: "no-new-keyring", type: "bool", description: "keep the caller's session keyring instead of creating one" };
-const preserveFds: FlagSpec = { name: "preserve-fds", type: "int", description: "pass N more fds (from 3 + $LISTEN_FDS) into the container", default: 0 };
-const detach: FlagSpec = { name: "detach", short: "d", type: "bool", description: "do not wait for the container's process" };
-const noSubreaper: FlagSpec = { name: "no-subreaper", type: "bool", description: "do not become a subreaper for the container's orphans" };
-const criuCommon: FlagSpec[] = [
-  { name: "image-path", type: "string", description: "directory of the criu image files", default: "" },
-  { name: "work-path", type: "string", description: "directory for criu work files and logs", default: "" },
-];
-const criuSockets: FlagSpec[] = [
-  { name: "tcp-established", type: "bool", description: "allow established TCP connections" },
-  { name: "ext-unix-sk", type: "bool", description: "allow external unix sockets" },
-  { name: "shell-job", type: "bool", description: "allow shell jobs" },
-];
-const emptyNs: FlagSpec = { name: "empty-ns", type: "strings", description: "create this namespace but do not restore its properties" };
-const autoDedup: FlagSpec = { name: "auto-dedup", type: "bool", description: "deduplicate memory images" };
-const lazyPages: FlagSpec = { name: "lazy-pages", type: "bool", description: "restore memory pages lazily through userfaultfd" };
-const fileLocks: FlagSpec = { name: "file-locks", type: "bool", description: "checkpoint and restore file locks" };
-const cgroupsMode: FlagSpec = { name: "manage-cgroups-mode", type: "string", description: "criu cgroups mode: soft, full or strict", default: "" };
-const format: FlagSpec = { name: "format", short: "f", type: "string", description: "output format: table or json", default: "table" };
+const help = flag({ name: "help", short: "h", type: "bool", description: "show help" });
+
+const bundle = (description: string) => flag({ name: "bundle", short: "b", type: "string", description, default: "" });
+const consoleSocket = flag({ name: "console-socket", type: "string", description: "AF_UNIX socket that receives the pty master fd when process.terminal is true", default: "" });
+const pidFile = flag({ name: "pid-file", type: "string", description: "write the container process's pid to this file", default: "" });
+const noPivot = flag({ name: "no-pivot", type: "bool", description: "use MS_MOVE + chroot instead of pivot_root (rootfs on a ramdisk)" });
+const noNewKeyring = flag({ name: "no-new-keyring", type: "bool", description: "keep the caller's session keyring instead of creating one" });
+const preserveFds = flag({ name: "preserve-fds", type: "int", description: "pass N more fds (from 3 + $LISTEN_FDS) into the container", default: 0 });
+const detach = flag({ name: "detach", short: "d", type: "bool", description: "do not wait for the container's process" });
+const noSubreaper = flag({ name: "no-subreaper", type: "bool", description: "do not become a subreaper for the container's orphans" });
+const criuCommon = [
+  flag({ name: "image-path", type: "string", description: "directory of the criu image files", default: "" }),
+  flag({ name: "work-path", type: "string", description: "directory for criu work files and logs", default: "" }),
+] as const;
+const criuSockets = [
+  flag({ name: "tcp-established", type: "bool", description: "allow established TCP connections" }),
+  flag({ name: "ext-unix-sk", type: "bool", description: "allow external unix sockets" }),
+  flag({ name: "shell-job", type: "bool", description: "allow shell jobs" }),
+] as const;
+const emptyNs = flag({ name: "empty-ns", type: "strings", description: "create this namespace but do not restore its properties" });
+const autoDedup = flag({ name: "auto-dedup", type: "bool", description: "deduplicate memory images" });
+const lazyPages = flag({ name: "lazy-pages", type: "bool", description: "restore memory pages lazily through userfaultfd" });
+const fileLocks = flag({ name: "file-locks", type: "bool", description: "checkpoint and restore file locks" });
+const cgroupsMode = flag({ name: "manage-cgroups-mode", type: "string", description: "criu cgroups mode: soft, full or strict", default: "" });
+const format = flag({ name: "format", short: "f", type: "string", description: "output format: table or json", default: "table" });
 
 const ID = "<container-id>";
 const one = { exact: 1 } as const;
 
-const table: VerbSpec[] = [
+const table = [
   { name: "spec", description: "write a default config.json", argsUsage: "", args: { exact: 0 }, takesId: false, flags: [bundle("bundle directory to write config.json into"), { name: "rootless", type: "bool", description: "a configuration for an unprivileged user" }] },
   { name: "create", description: "create a container (its process waits for start)", argsUsage: ID, args: one, takesId: true, flags: [bundle("bundle directory (default: current directory)"), consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds] },
   { name: "start", description: "start the process of a created container", argsUsage: ID, args: one, takesId: true, flags: [] },
@@ -124,7 +129,7 @@ const table: VerbSpec[] = [
     flags: [
       { name: "resources", short: "r", type: "string", description: "LinuxResources JSON file, or - for stdin", default: "" },
       { name: "blkio-weight", type: "int", description: "block IO weight (10-1000)", default: 0 },
-      ...["cpu-period", "cpu-quota", "cpu-share", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus", "cpuset-mems"].map((name): FlagSpec => ({ name, type: "string", description: `linux.resources.cpu ${name}`, default: "" })),
+      ...(["cpu-period", "cpu-quota", "cpu-share", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus", "cpuset-mems"] as const).map((name) => flag({ name, type: "string", description: `linux.resources.cpu ${name}`, default: "" })),
       { name: "kernel-memory", type: "string", description: "obsolete", default: "", hidden: true },
       { name: "kernel-memory-tcp", type: "string", description: "obsolete", default: "", hidden: true },
       { name: "memory", type: "string", description: "memory limit in bytes", default: "" },
@@ -181,15 +186,13 @@ const table: VerbSpec[] = [
       { name: "lsm-mount-context", type: "string", description: "LSM mount context for the restore", default: "" },
     ],
   },
-];
+] as const satisfies readonly VerbSpec[];
 
-for (const v of table) v.flags.push(help);
-
-/** Every verb by name, in runc's order. */
-export const VERBS: ReadonlyMap<string, VerbSpec> = new Map(table.map((v) => [v.name, v]));
+/** Every verb by name, in runc's order; each takes -h/--help too. */
+export const VERBS: ReadonlyMap<string, VerbSpec> = new Map(table.map((v): [string, VerbSpec] => [v.name, { ...v, flags: [...v.flags, help] }]));
 
 /** Global flags: before the verb only. */
-export const GLOBAL_FLAGS: FlagSpec[] = [
+export const GLOBAL_FLAGS = [
   { name: "debug", type: "bool", description: "log at debug level" },
   { name: "log", type: "string", description: "log file (default: stderr)", default: "" },
   { name: "log-format", type: "string", description: "log format: text or json", default: "text" },
@@ -199,4 +202,25 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
   { name: "rootless", type: "string", description: "ignore cgroup permission errors: true, false or auto", default: "auto" },
   help,
   { name: "version", short: "v", type: "bool", description: "print the version" },
-];
+] as const satisfies readonly FlagSpec[];
+
+/** A flag table's values by flag name, typed from the table itself (what parse.ts fills in). */
+export type FlagsOf<F extends readonly FlagSpec[]> = { [S in F[number] as S["name"]]: FlagValueOf<S> };
+
+type FlagValueOf<S extends FlagSpec> = S["type"] extends "bool"
+  ? boolean
+  : S["type"] extends "int" | "duration"
+    ? number
+    : S["type"] extends "strings"
+      ? string[]
+      : S["type"] extends "int64s"
+        ? number[]
+        : S extends { default: string }
+          ? string
+          : string | undefined;
+
+type Table = typeof table;
+export type VerbName = Table[number]["name"];
+/** The parsed flags of verb `V` (of any of them, for a union). */
+export type VerbFlags<V extends VerbName> = FlagsOf<Extract<Table[number], { name: V }>["flags"]> & { help: boolean };
+export type GlobalFlags = FlagsOf<typeof GLOBAL_FLAGS>;

@@ -1,7 +1,7 @@
 // Turning a validation failure into our one line: `<source>: <json path>: <cause>`, e.g.
 // `config.json: linux.resources.memory.limit: expected integer, got "64m"`.
 import type * as v from "valibot";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 /** A failed check, with the JSON path of the offending value (keys and array indexes). */
 export class ConfigProblem extends Error {

@@ -3,7 +3,7 @@
 // Number policy: an integer literal (no fraction, no exponent) outside Number's safe range
 // (|n| > 2^53-1) becomes a bigint; every other number stays a number. So -1 memory limits stay
 // numbers, and 2^64-1 in a seccomp argument arrives as 18446744073709551615n with all digits.
-// Consumers read int64/uint64 fields as `number | bigint` (see Int in src/plan/spec.ts).
+// Consumers read int64/uint64 fields as `number | bigint` (see Int in src/config/kinds.ts).
 //
 // Nulls are kept as they are; the schemas (src/config/kinds.ts) treat a null member as absent.
 //

@@ -3,10 +3,10 @@
 // message in our one-line style (`expected integer, got "64m"`). Messages for plain valibot
 // schemas (string, boolean, array, object) come from describeIssue in issues.ts.
 import * as v from "valibot";
-import type { Int } from "../plan/spec.ts";
 import { show } from "./issues.ts";
 
-export type { Int };
+/** An integer member of a runtime-spec document: int64/uint64 fields may be bigint (json.ts). */
+export type Int = number | bigint;
 
 /** An integer in [min, max]: a safe-integer number, or a bigint (json.ts makes big literals bigint). */
 export function integer(label: string, min: bigint, max: bigint) {

@@ -9,7 +9,7 @@
 // profile ~60 KB, CRI's with pod annotations well under 1 MiB). So 8 MiB refuses nothing real,
 // and bounds what one call parses (JSON.parse of 8 MiB peaks at a few tens of MB).
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { PLAN_STRING_BYTES_MAX } from "../plan/wire.ts";
+import { PLAN_STRING_BYTES_MAX } from "../base/plan-bounds.ts";
 import { ConfigProblem } from "./issues.ts";
 
 export const DOCUMENT_BYTES_MAX = 8 * 1024 * 1024;

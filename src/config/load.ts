@@ -3,9 +3,8 @@
 // `config.json: linux.resources.memory.limit: expected integer, got "64m"`.
 import { join } from "node:path";
 import * as v from "valibot";
-import { BunruncError } from "../lib/errors.ts";
-import { clip } from "../quote.ts";
-import type { Spec } from "../plan/spec.ts";
+import { BunruncError } from "../base/errors.ts";
+import { clip } from "../base/quote.ts";
 import { ConfigProblem, describeIssue, formatProblem, issuePath } from "./issues.ts";
 import { JsonSyntaxError, parseJson } from "./json.ts";
 import { checkLimits, DOCUMENT_BYTES_MAX, DocumentTooLarge, readDocument } from "./limits.ts";
@@ -13,10 +12,6 @@ import { Config, Process, Resources, State } from "./schema.ts";
 import { checkConfig, checkProcess, checkProcessArgs, checkResources, checkRunnable } from "./semantics.ts";
 
 export type { Config, Process, Resources, State };
-
-// Compile-time proof that a validated config is what the plan compiler reads.
-const _configIsSpec = (c: Config): Spec => c;
-void _configIsSpec;
 
 /** Reads `<bundle>/config.json` (at most DOCUMENT_BYTES_MAX) and returns it validated for `create`/`run`. */
 export function loadBundleConfig(bundle: string): Config {

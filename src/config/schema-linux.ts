@@ -2,7 +2,7 @@
 import * as v from "valibot";
 import { bool, CPU_LIST, int64, later, list, map, obj, oneOf, opt, str, stringMap, strings, uint32, uint64 } from "./kinds.ts";
 import { Resources } from "./schema-resources.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 export const NAMESPACE_TYPES = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"] as const;
 

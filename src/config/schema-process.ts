@@ -2,7 +2,7 @@
 // process.json. Cross-field rules (absolute cwd, duplicate rlimits, ...) live in semantics.ts.
 import * as v from "valibot";
 import { bool, CPU_LIST, goUint, int32, integer, later, list, obj, oneOf, opt, str, strings, uint32, uint64 } from "./kinds.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 export const RLIMIT_TYPES = [
   "RLIMIT_AS",

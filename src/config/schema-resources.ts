@@ -2,7 +2,7 @@
 // config.json, and the whole document `update -r` reads.
 import * as v from "valibot";
 import { bool, int64, later, list, map, obj, oneOf, opt, str, stringMap, uint16, uint32, uint64 } from "./kinds.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 export const DeviceRule = obj({
   allow: bool,

@@ -10,7 +10,7 @@ import { bool, goInt, later, list, obj, oneOf, opt, str, stringMap, strings, typ
 import { IdMapping, Linux } from "./schema-linux.ts";
 import { Process } from "./schema-process.ts";
 import { Resources } from "./schema-resources.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 export { Linux, Process, Resources };
 export type { Int };

@@ -2,7 +2,7 @@
 // duplicates, fields that need each other) and what runc refuses before it starts anything. Each
 // check throws a ConfigProblem naming the JSON path of the offending value.
 import { ConfigProblem } from "./issues.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 import type { Config, Hook, Int, Linux, Mount, Process } from "./schema.ts";
 import { HOOK_NAMES } from "./schema.ts";
 import type { Resources } from "./schema-resources.ts";

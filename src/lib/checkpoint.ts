@@ -4,12 +4,13 @@
 // afterwards and deleted as runc deletes it (cgroup, state, poststop hooks).
 import { mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadSpec } from "./config.ts";
+import { loadSpec } from "./bundle.ts";
 import { readState, refresh, type ContainerState } from "./container.ts";
 import { commonArgs, criuFailure, criuFound, criuPaths, DESCRIPTORS_FILE, DUMP_LOG, STDIO_KEYS_FILE, EXT_NETNS_KEY, externalMounts, joinedNetns, nsInode, runCriu, type CriuCommon } from "./criu.ts";
-import { del } from "./delete.ts";
-import { BunruncError } from "./errors.ts";
-import { quote } from "../quote.ts";
+import { deleteHeld } from "./delete.ts";
+import { BunruncError } from "../base/errors.ts";
+import { quote } from "../base/quote.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export interface CheckpointOptions extends Partial<CriuCommon> {
   root: string;
@@ -28,7 +29,12 @@ export interface CheckpointOptions extends Partial<CriuCommon> {
 const VERB = "checkpoint";
 const STDIO = [0, 1, 2];
 
-export async function checkpoint(opts: CheckpointOptions): Promise<void> {
+/** Dumps the container through criu, holding its lock (src/state/store.ts). */
+export function checkpoint(opts: CheckpointOptions): Promise<void> {
+  return withContainerLock(opts.root, opts.id, () => checkpointHeld(opts));
+}
+
+async function checkpointHeld(opts: CheckpointOptions): Promise<void> {
   const criu = opts.criu || "criu";
   if (!criuFound(criu)) throw new BunruncError("system", `${VERB}: criu (${quote(criu)}) is not installed; install criu or name it with --criu`);
   const saved = readState(opts.root, opts.id);
@@ -60,7 +66,7 @@ export async function checkpoint(opts: CheckpointOptions): Promise<void> {
   const r = await runCriu(VERB, criu, args, { extraFds });
   if (r.code !== 0) throw await criuFailure(VERB, criu, args[0]!, log, r);
   if (opts.leaveRunning || opts.preDump) return;
-  await del({ root: opts.root, id: opts.id, force: true, warn: opts.warn });
+  await deleteHeld({ root: opts.root, id: opts.id, force: true, warn: opts.warn });
 }
 
 /** CRIU freezes the tree through the container's freezer (v1) or cgroup.freeze (v2) instead of ptrace-stopping it task by task. */

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as store from "../state/store.ts";
-import { isAlive } from "./process.ts";
-import type { SpecHooks } from "../plan/spec.ts";
+import { isAlive } from "./init-process.ts";
+import type { SpecHooks } from "../config/types.ts";
 
 export type Status = "creating" | "created" | "running" | "paused" | "stopped";
 

@@ -1,15 +1,15 @@
 // Host-side I/O create needs around the init: the exec fifo, the console socket, user ns maps.
-import * as native from "../ffi.ts";
+import * as ffi from "../ffi.ts";
 import { procWrite } from "../ffi.ts";
-import { BunruncError } from "./errors.ts";
-import type { IdMapping, Spec } from "../plan/spec.ts";
-import { clip } from "../quote.ts";
+import { BunruncError } from "../base/errors.ts";
+import type { IdMapping, Spec } from "../config/types.ts";
+import { clip } from "../base/quote.ts";
 
 
 /** mkfifo with runc's mode (0622: anyone may open it to start the container, only root reads). */
 export function makeFifo(path: string): void {
   try {
-    native.mkfifo(path, 0o622);
+    ffi.mkfifo(path, 0o622);
   } catch (e) {
     throw new BunruncError("system", `create: ${(e as Error).message}`);
   }
@@ -18,7 +18,7 @@ export function makeFifo(path: string): void {
 /** Connects to the --console-socket; the fd goes to the init, which sends the pty master back on it. */
 export function connectConsole(path: string): number {
   try {
-    return native.unixConnect(path);
+    return ffi.unixConnect(path);
   } catch (e) {
     throw new BunruncError("system", `create: --console-socket ${clip(path)}: ${(e as Error).message}`);
   }

@@ -4,28 +4,32 @@
 // `start`. Any failure kills the init and removes what create made; the error names the step.
 // A create killed half way leaves a record naming everything it made (the cgroup dirs, then the
 // init's pid and start time) for `delete`; its init, never told it is recorded, exits by itself.
-import { closeSync, constants, openSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { closeSync, constants, openSync } from "node:fs";
+import { resolve } from "node:path";
 import { compilePlan, CompileError, hasCreateHooks, WaitTag, type Plan } from "../plan/compile.ts";
 import { handOverListener, type ListenerTarget } from "../seccomp/listener.ts";
+import { compileSeccompIfAny } from "../seccomp/container.ts";
 import { CLONE } from "../plan/linux.ts";
-import type { Spec } from "../plan/spec.ts";
-import { kernelMemoryWarning, type Resources } from "../cgroups/types.ts";
-import { cgroupFor, removeCgroup, type LifecycleCgroup } from "./cgroup.ts";
-import { loadSpec, rootfsOf } from "./config.ts";
+import type { Spec } from "../config/types.ts";
+import { kernelMemoryWarning } from "../cgroups/types.ts";
+import { cgroupFor, removeCgroup, type LifecycleCgroup } from "./container-cgroup.ts";
+import { loadSpec, rootfsOf } from "./bundle.ts";
 import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
-import { strerror } from "./errno.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { runHooks } from "./hooks.ts";
 import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
 import { makeIdmappedMounts } from "./idmap.ts";
 import { moveNetDevicesIn, moveNetDevicesOut } from "./netdev.ts";
-import { rfc3339Nano } from "./format.ts";
-import { ffi, MSG, procStat, type SyncMsg } from "./process.ts";
+import { rfc3339Nano } from "../base/rfc3339.ts";
+import * as ffi from "../ffi.ts";
+import { procStat } from "./init-process.ts";
+import { CREATE_VOICE, spawnInit, unknownTag, walkInit, type InitChild } from "./init-handshake.ts";
 import { thisProcess, type Spawner } from "./spawner.ts";
 import { detachRootfsMount, mountIdsAt, newRootfsMount, realRootfs } from "./rootfs-mount.ts";
 import { resourcesForState } from "./resources-record.ts";
-import { phase } from "../timing.ts";
+import { phase } from "../base/timing.ts";
+import { withContainerLock } from "../state/store.ts";
+import { writePidFile } from "../state/pid-file.ts";
 
 export interface CreateOptions {
   id: string;
@@ -71,14 +75,16 @@ const FIRST_EXTRA_FD = 3;
 /**
  * `bunrunc create`: sets the container up from its bundle and leaves its init waiting for `start`;
  * resolves with its state (status "created").
+ * Creates the container, holding its lock (src/state/store.ts).
  */
 export async function create(opts: CreateOptions): Promise<ContainerState> {
-  const c = await createKeepingPidfd(opts);
+  const c = await withContainerLock(opts.root, opts.id, () => createHeld(opts));
   ffi.close(c.pidfd);
   return c.state;
 }
 
-export async function createKeepingPidfd(opts: CreateOptions): Promise<Created> {
+/** create's work; the caller holds the container's lock (run, until its start is done). */
+export async function createHeld(opts: CreateOptions): Promise<Created> {
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
   const rootfs = rootfsOf(bundle, spec);
@@ -131,7 +137,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   const spawner = opts.spawner ?? thisProcess;
   const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups });
   const state = creatingRecord(opts, spec, rootfs, cg);
-  if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources as Resources);
+  if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources);
   writeState(opts.root, state);
   job.record = state;
   phase("create.record");
@@ -142,7 +148,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   fds.push(fifoFd);
   phase("create.state-dir+fifo");
 
-  const kmem = kernelMemoryWarning(spec.linux?.resources as Resources | undefined);
+  const kmem = kernelMemoryWarning(spec.linux?.resources);
   if (kmem) opts.warn?.(kmem);
   cleanup.push(async () => {
     if (!(await removeCgroup(cg))) throw new Error("cgroup still busy");
@@ -175,25 +181,22 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   if (joinFds) fds.push(...joinFds);
   const rootfsMount = plan.inRuntimeMountNs ? mountsBefore(rootfs) : undefined;
   if (rootfsMount) cleanup.push(() => rootfsMount.detachNew());
-  const child = spawner.spawn({
-    plan: plan.bytes,
-    cloneFlags: plan.cloneFlags,
-    keepFdsBelow: FIRST_EXTRA_FD + keepFds,
-    extraFds,
-    waitForParent: userNs,
-    cgroupJoinFds: joinFds ?? undefined,
-    subreaper: opts.foreground?.subreaper,
-    holdSignals: opts.foreground !== undefined,
-  });
-  fds.push(child.syncFd);
+  const child = spawnInit(
+    spawner,
+    {
+      plan: plan.bytes,
+      cloneFlags: plan.cloneFlags,
+      keepFdsBelow: FIRST_EXTRA_FD + keepFds,
+      extraFds,
+      waitForParent: userNs,
+      cgroupJoinFds: joinFds ?? undefined,
+      subreaper: opts.foreground?.subreaper,
+      holdSignals: opts.foreground !== undefined,
+    },
+    fds,
+    cleanup,
+  );
   phase("create.spawn");
-  cleanup.push(() => {
-    try {
-      ffi.pidfdSendSignal(child.pidfd, 9);
-    } catch {} // exited already
-    spawner.waitExited(child.pidfd);
-    ffi.close(child.pidfd);
-  });
   state.pid = child.pid;
   state.bunrunc.ownPidNs = Boolean(plan.cloneFlags & CLONE.NEWPID);
   if (userNs) {
@@ -206,7 +209,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
 
   // In the record before the init's first stop writes it: delete moves them back.
   if (netDevices.length) state.bunrunc.netDevices = netDevices;
-  await walkInit(child.syncFd, plan, state, spec, joinFds ? null : cg, (pid) => recordInit(opts.root, state, pid));
+  await walkCreate(child, plan, state, spec, joinFds ? null : cg, (pid) => recordInit(opts.root, state, pid));
   phase("create.init-walked");
   if (rootfsMount) state.bunrunc.rootfsMount = rootfsMount.made();
 
@@ -289,7 +292,7 @@ function tellRecorded(syncFd: number): void {
 }
 
 function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup, keepFds: number, listen: number, consoleSocketFd: number | undefined, idmapFds: Map<number, number>): Plan {
-  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root, { debug: opts.debug });
+  const seccomp = compileSeccompIfAny(spec, opts.root, { debug: opts.debug });
   try {
     return compilePlan(spec, {
       id: opts.id,
@@ -311,21 +314,6 @@ function compileFor(opts: CreateOptions, spec: Spec, rootfs: string, cg: Lifecyc
   }
 }
 
-/** "@" cannot start a container id, so the cache never collides with a container's state dir. */
-const SECCOMP_CACHE_DIR = "@seccomp-cache";
-
-/**
- * linux.seccomp compiled here, in the parent, and cached by the profile's hash under the state
- * root (src/seccomp); the init only loads the program. Used by create and exec.
- */
-export function compileSeccompIfAny(spec: Spec, _warn?: (m: string) => void, root?: string, opts: { debug?: (m: string) => void } = {}): { flags: number; program: Uint8Array; listener: boolean } | undefined {
-  // Most configs without a profile never load the seccomp modules (~0.4 ms of every create).
-  if (spec.linux?.seccomp === undefined || spec.linux.seccomp === null) return undefined;
-  const { compileSeccomp } = require("../seccomp/compile.ts") as typeof import("../seccomp/compile.ts");
-  const compiled = compileSeccomp(spec.linux?.seccomp, "linux.seccomp", { cacheDir: root ? join(root, SECCOMP_CACHE_DIR) : undefined, debug: opts.debug });
-  return compiled;
-}
-
 /** systemd socket activation: fds 3.. handed to us are passed on when LISTEN_PID is us (runc does). */
 function listenFds(spawner: Spawner): number {
   const n = Number(process.env.LISTEN_FDS ?? 0);
@@ -333,36 +321,30 @@ function listenFds(spawner: Spawner): number {
   return n;
 }
 
-/** Answers the init's WAIT stops until it reports CREATED; an ERROR becomes the one-line error. */
-/** `cg` null: the init joined its cgroup at spawn, the Setup stop has nothing to add. */
-/** `record(pid)`: the container's pid goes into the record, at the Setup stop and on FORKED. */
-async function walkInit(syncFd: number, plan: Plan, state: ContainerState, spec: Spec, cg: LifecycleCgroup | null, record: (pid: number) => void): Promise<void> {
-  for (;;) {
-    let msg: SyncMsg;
-    try {
-      msg = ffi.syncRecv(syncFd, SYNC_TIMEOUT_MS);
-    } catch (e) {
-      throw new BunruncError("system", `create: waiting for the container's init: ${(e as Error).message}`);
-    }
-    switch (msg.kind) {
-      case MSG.WAIT:
-        if (msg.pid === WaitTag.Setup) record(state.pid);
-        if (msg.pid === WaitTag.Seccomp) passListener(syncFd, state, spec);
-        else await answerWait(msg.pid, state, spec, cg);
-        ffi.syncSend(syncFd, 0);
-        break;
-      case MSG.FORKED:
-        record(msg.pid);
-        break;
-      case MSG.CREATED:
+/**
+ * Answers the init's WAIT stops until it reports CREATED. `cg` null: the init joined its cgroup
+ * at spawn, the Setup stop has nothing to add. `record(pid)`: the container's pid goes into the
+ * record, at the Setup stop and on FORKED.
+ */
+function walkCreate(child: InitChild, plan: Plan, state: ContainerState, spec: Spec, cg: LifecycleCgroup | null, record: (pid: number) => void): Promise<void> {
+  return walkInit(
+    CREATE_VOICE,
+    child,
+    plan,
+    {
+      wait: async (tag) => {
+        if (tag === WaitTag.Setup) record(state.pid);
+        if (tag === WaitTag.Seccomp) passListener(child.syncFd, state, spec);
+        else await answerWait(tag, state, spec, cg);
+        return true;
+      },
+      forked: record,
+      created: (msg) => {
         if (!plan.forks) state.pid = msg.pid > 0 ? msg.pid : state.pid;
-        return;
-      case MSG.ERROR:
-        throw new BunruncError("system", initError(plan, msg));
-      default:
-        throw new BunruncError("system", `create: unexpected message ${msg.kind} from the container's init`);
-    }
-  }
+      },
+    },
+    SYNC_TIMEOUT_MS,
+  );
 }
 
 /** SCMP_ACT_NOTIFY: the init's listener fd goes to linux.seccomp.listenerPath (src/seccomp/listener.ts). */
@@ -398,19 +380,5 @@ async function answerWait(tag: number, state: ContainerState, spec: Spec, cg: Li
     await wrap("createContainer");
     return;
   }
-  throw new BunruncError("system", `create: the container's init waited with an unknown tag ${tag}`);
-}
-
-export function initError(plan: { descriptions: string[] }, msg: SyncMsg): string {
-  const step = plan.descriptions[msg.opIndex] ?? `step ${msg.opIndex}`;
-  const parts = [step, msg.text, msg.errno ? strerror(msg.errno) : ""].filter(Boolean);
-  return `create: ${parts.join(": ")}`;
-}
-
-/** Atomic, no trailing newline (runc's format; clients read it with strconv.Atoi). */
-export function writePidFile(path: string, pid: number): void {
-  const abs = resolve(path);
-  const tmp = join(dirname(abs), `.${Date.now()}.${process.pid}.pid`);
-  writeFileSync(tmp, String(pid), { mode: 0o644 });
-  renameSync(tmp, abs);
+  throw unknownTag(CREATE_VOICE, tag);
 }

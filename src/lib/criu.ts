@@ -3,9 +3,9 @@
 // turned into one line that quotes CRIU's own last error and names its log.
 import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import type { Spec } from "../plan/spec.ts";
-import { BunruncError } from "./errors.ts";
-import { clip, quote } from "../quote.ts";
+import type { Spec } from "../config/types.ts";
+import { BunruncError } from "../base/errors.ts";
+import { clip, quote } from "../base/quote.ts";
 
 /** runc's names for the files beside the images: what stdio the init had, and the two logs. */
 export const DESCRIPTORS_FILE = "descriptors.json";

@@ -7,11 +7,12 @@ import { existsSync, rmdirSync, writeFileSync } from "node:fs";
 import type { CgroupManager } from "../cgroups/manager.ts";
 import { moveNetDevicesOut } from "./netdev.ts";
 import { creatorAlive, hookState, isUntrustedState, readState, refresh, removeStateDir, stateDir, type ContainerState } from "./container.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { runHooksWarn } from "./hooks.ts";
-import { reapIfChild, signalInit, waitGone } from "./process.ts";
+import { reapIfChild, signalInit, waitGone } from "./init-process.ts";
 import { detachRootfsMount } from "./rootfs-mount.ts";
-import { phase } from "../timing.ts";
+import { phase } from "../base/timing.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export interface DeleteOptions {
   root: string;
@@ -26,8 +27,14 @@ const GONE_TIMEOUT_MS = 10_000;
 /**
  * `bunrunc delete`: removes a stopped container (with `force`, kills a running one first): its
  * cgroups, state and poststop hooks. Exported as `delete` too.
+ * Deletes the container, holding its lock (src/state/store.ts); the lock file goes with it.
  */
-export async function del(opts: DeleteOptions): Promise<void> {
+export function del(opts: DeleteOptions): Promise<void> {
+  return withContainerLock(opts.root, opts.id, () => deleteHeld(opts));
+}
+
+/** del's work; the caller holds the container's lock (checkpoint, run). */
+export async function deleteHeld(opts: DeleteOptions): Promise<void> {
   let saved: ContainerState;
   try {
     saved = readState(opts.root, opts.id);
@@ -80,12 +87,12 @@ export async function del(opts: DeleteOptions): Promise<void> {
 
 /** The cgroup manager and its controller modules (~0.2 ms to load) only for a delete that needs more than rmdir. */
 function cgroupOf(saved: ContainerState): CgroupManager {
-  const { loadCgroup } = require("./cgroup.ts") as typeof import("./cgroup.ts");
+  const { loadCgroup } = require("./container-cgroup.ts") as typeof import("./container-cgroup.ts");
   return loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths);
 }
 
 async function removeCgroup(cg: CgroupManager): Promise<boolean> {
-  const { removeCgroup: remove } = require("./cgroup.ts") as typeof import("./cgroup.ts");
+  const { removeCgroup: remove } = require("./container-cgroup.ts") as typeof import("./container-cgroup.ts");
   return remove(cg);
 }
 

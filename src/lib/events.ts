@@ -5,9 +5,9 @@
 import { existsSync } from "node:fs";
 import { watchOom } from "../cgroups/oom.ts";
 import { encodeJson, statsData } from "../cgroups/stats.ts";
-import { loadCgroup } from "./cgroup.ts";
+import { loadCgroup } from "./container-cgroup.ts";
 import { readState, refresh, type ContainerState } from "./container.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 
 export interface EventsOptions {
   root: string;

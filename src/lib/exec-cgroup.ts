@@ -4,8 +4,8 @@
 import { existsSync } from "node:fs";
 import { join, normalize } from "node:path";
 import type { Internal } from "./container.ts";
-import { fail } from "./exec-process.ts";
-import { clip, quote } from "../quote.ts";
+import { fail } from "./exec-overrides.ts";
+import { clip, quote } from "../base/quote.ts";
 
 export function execCgroupDirs(state: Pick<Internal, "cgroupPaths" | "cgroupVersion">, specs: readonly string[]): string[] {
   const paths = state.cgroupPaths;

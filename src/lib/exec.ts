@@ -6,25 +6,26 @@
 // own in the foreground, 0 detached; runtime failures make the CLI exit 255 (runc's contract).
 import { closeSync, constants, openSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import * as native from "../ffi.ts";
+import * as ffi from "../ffi.ts";
 import { openTasksFiles } from "../cgroups/files.ts";
 import { compileExecPlan, ExecWait, type ExecPlan } from "../plan/exec.ts";
 import { selinuxEnabled } from "../plan/host.ts";
 import { CLONE } from "../plan/linux.ts";
 import { CompileError } from "../plan/mounts.ts";
-import { loadSpec } from "./config.ts";
+import { loadSpec } from "./bundle.ts";
 import { hookState, readState, refresh, type ContainerState } from "./container.ts";
 import { handOverListener, type ListenerTarget } from "../seccomp/listener.ts";
-import { compileSeccompIfAny, writePidFile } from "./create.ts";
-import { strerror } from "./errno.ts";
-import { BunruncError } from "./errors.ts";
+import { compileSeccompIfAny } from "../seccomp/container.ts";
+import { writePidFile } from "../state/pid-file.ts";
+import { BunruncError } from "../base/errors.ts";
 import { execCgroupDirs } from "./exec-cgroup.ts";
-import { execProcess, fail, type ProcessOverrides } from "./exec-process.ts";
+import { execProcess, fail, type ProcessOverrides } from "./exec-overrides.ts";
 import { catchSignals, type Foreground } from "./foreground.ts";
 import { thisProcess, type Handback, type Spawner } from "./spawner.ts";
-import { ffi, MSG, openInit } from "./process.ts";
+import { openInit } from "./init-process.ts";
+import { EXEC_VOICE, killAndReap, spawnInit, unknownTag, walkInit, type InitChild } from "./init-handshake.ts";
 import { receiveMaster } from "./tty.ts";
-import { clip } from "../quote.ts";
+import { clip } from "../base/quote.ts";
 
 export interface ExecOptions extends ProcessOverrides {
   root: string;
@@ -46,7 +47,6 @@ export interface ExecOptions extends ProcessOverrides {
   /** Who clones the process (src/lib/spawner.ts); this process by default. */
   spawner?: Spawner;
 }
-
 
 const SYNC_TIMEOUT_MS = 60_000;
 /** runc exits 255 for every exec failure, flag combinations included. */
@@ -77,7 +77,7 @@ export async function execFor(opts: ExecOptions): Promise<number | Handback> {
   const proc = execProcess(spec.process, opts);
   checkTerminal(Boolean(proc.terminal), opts);
   const cgroupDirs = execCgroupDirs(saved.bunrunc, opts.cgroup ?? []);
-  const seccomp = compileSeccompIfAny(spec, opts.warn, opts.root);
+  const seccomp = compileSeccompIfAny(spec, opts.root);
   const listener = seccomp?.listener ? listenerOf(spec, saved) : undefined;
 
   const fds: number[] = [];
@@ -101,7 +101,7 @@ export async function execFor(opts: ExecOptions): Promise<number | Handback> {
     if (proc.terminal) {
       let theirs: number;
       if (opts.consoleSocket) theirs = connectSocket(opts.consoleSocket, "--console-socket");
-      else [ownEnd, theirs] = native.socketpair();
+      else [ownEnd, theirs] = ffi.socketpair();
       fds.push(theirs);
       if (ownEnd !== undefined) fds.push(ownEnd);
       consoleSocketFd = keepBelow + extraFds.length;
@@ -123,9 +123,7 @@ export async function execFor(opts: ExecOptions): Promise<number | Handback> {
     // v1: the child joins the cgroup itself (cheap); otherwise the JoinCgroup stop adds its pid.
     const joinFds = saved.bunrunc.cgroupVersion === 1 ? openTasksFiles(cgroupDirs) : null;
     if (joinFds) fds.push(...joinFds);
-    const child = spawner.spawn({ plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds, cgroupJoinFds: joinFds ?? undefined, subreaper: foreground, holdSignals: foreground });
-    fds.push(child.syncFd);
-    undo.push(() => killAndReap(spawner, child.pidfd));
+    const child = spawnInit(spawner, { plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds, cgroupJoinFds: joinFds ?? undefined, subreaper: foreground, holdSignals: foreground }, fds, undo);
     const pidfd = await walk(spawner, child, plan, joinFds ? [] : cgroupDirs, opts.ignorePaused ? -1 : SYNC_TIMEOUT_MS, undo, listener);
     if (plan.forks) {
       // The intermediate exits right after FORKED; once it is reaped the process is reparented.
@@ -199,14 +197,8 @@ function namespacesOf(pid: number): number {
   return mask;
 }
 
-interface Child {
-  pid: number;
-  pidfd: number;
-  syncFd: number;
-}
-
 /** Answers the init's stops; resolves with a pidfd of the process once its exec closed the socket. */
-async function walk(spawner: Spawner, child: Child, plan: ExecPlan, cgroupDirs: string[], timeoutMs: number, undo: (() => void)[], listener?: Omit<ListenerTarget, "state"> & { state: ContainerState }): Promise<{ fd: number; pid: number }> {
+async function walk(spawner: Spawner, child: InitChild, plan: ExecPlan, cgroupDirs: string[], timeoutMs: number, undo: (() => void)[], listener?: Omit<ListenerTarget, "state"> & { state: ContainerState }): Promise<{ fd: number; pid: number }> {
   let pid = plan.forks ? 0 : child.pid;
   let pidfd = plan.forks ? -1 : child.pidfd;
   let forkedWaiting = false;
@@ -217,39 +209,34 @@ async function walk(spawner: Spawner, child: Child, plan: ExecPlan, cgroupDirs: 
     undo.push(() => killAndReap(spawner, fd));
     ffi.syncSend(child.syncFd, 0);
   };
-  for (;;) {
-    let msg;
-    try {
-      msg = native.syncRecvOrClosed(child.syncFd, timeoutMs);
-    } catch (e) {
-      throw new BunruncError("system", `exec failed: waiting for the process to start: ${(e as Error).message}`);
-    }
-    if (!msg) break;
-    switch (msg.kind) {
-      case MSG.WAIT:
-        if (msg.pid === ExecWait.JoinCgroup) {
+  await walkInit(
+    EXEC_VOICE,
+    child,
+    plan,
+    {
+      wait: (tag) => {
+        if (tag === ExecWait.JoinCgroup) {
           joinCgroup(child.pid, cgroupDirs);
-          ffi.syncSend(child.syncFd, 0);
-        } else if (msg.pid === ExecWait.Seccomp && listener) {
+          return true;
+        }
+        if (tag === ExecWait.Seccomp && listener) {
           passListener(child.syncFd, timeoutMs, listener, pid || child.pid);
-          ffi.syncSend(child.syncFd, 0);
-        } else if (msg.pid === ExecWait.Forked) {
+          return true;
+        }
+        if (tag === ExecWait.Forked) {
           forkedWaiting = true;
           if (pid) openProcess();
-        } else {
-          throw new BunruncError("system", `exec failed: the init waited with an unknown tag ${msg.pid}`);
+          return false;
         }
-        break;
-      case MSG.FORKED:
-        pid = msg.pid;
+        throw unknownTag(EXEC_VOICE, tag);
+      },
+      forked: (forkedPid) => {
+        pid = forkedPid;
         if (forkedWaiting) openProcess();
-        break;
-      case MSG.ERROR:
-        throw new BunruncError("system", execError(plan, msg));
-      default:
-        throw new BunruncError("system", `exec failed: unexpected message ${msg.kind} from the init`);
-    }
-  }
+      },
+    },
+    timeoutMs,
+  );
   if (pidfd < 0) throw new BunruncError("system", "exec failed: the init exited before the process started");
   return { fd: pidfd, pid };
 }
@@ -284,20 +271,6 @@ function joinCgroup(pid: number, dirs: string[]): void {
   }
 }
 
-export function execError(plan: { descriptions: string[] }, msg: { opIndex: number; errno: number; text: string }): string {
-  const step = plan.descriptions[msg.opIndex] ?? "start the init";
-  const parts = [step, msg.text, msg.errno ? strerror(msg.errno) : ""].filter(Boolean);
-  return `exec failed: ${parts.join(": ")}`;
-}
-
-function killAndReap(spawner: Spawner, pidfd: number): void {
-  try {
-    ffi.pidfdSendSignal(pidfd, 9);
-  } catch {}
-  spawner.waitExited(pidfd);
-  ffi.close(pidfd);
-}
-
 async function afterStart(opts: ExecOptions, spawner: Spawner, pidfd: number, pid: number, ownEnd: number | undefined, fg: Foreground | undefined): Promise<number | Handback> {
   try {
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
@@ -323,7 +296,7 @@ async function afterStart(opts: ExecOptions, spawner: Spawner, pidfd: number, pi
 /** A connected AF_UNIX stream socket to a path the caller gave with `flag`. */
 function connectSocket(path: string, flag: string): number {
   try {
-    return native.unixConnect(path);
+    return ffi.unixConnect(path);
   } catch (e) {
     throw new BunruncError("system", `exec failed: ${flag} ${clip(path)}: ${(e as Error).message}`);
   }
@@ -332,7 +305,7 @@ function connectSocket(path: string, flag: string): number {
 function sendPidfd(path: string, pidfd: number): void {
   const sock = connectSocket(path, "--pidfd-socket");
   try {
-    native.sendFd(sock, pidfd, "pidfd");
+    ffi.sendFd(sock, pidfd, "pidfd");
   } catch (e) {
     throw new BunruncError("system", `exec failed: --pidfd-socket ${clip(path)}: ${(e as Error).message}`);
   } finally {

@@ -8,7 +8,7 @@
 import pkg from "../../package.json" with { type: "json" };
 import { CAPABILITIES, NAMESPACE_FLAGS } from "../plan/linux.ts";
 import { parseMountOptions } from "../plan/mount-options.ts";
-import { MPOL_FLAGS, MPOL_MODES } from "../plan/process.ts";
+import { MPOL_FLAGS, MPOL_MODES } from "../plan/process-ops.ts";
 
 export const SUPPORT = {
   /** All six lifecycle hooks run (src/lib/hooks.ts, src/plan/compile.ts). */
@@ -43,7 +43,7 @@ export const SUPPORT = {
   idmapMounts: true,
   /** linux.netDevices: moved in at create, addresses kept, moved back at delete (src/lib/netdev.ts). */
   netDevices: true,
-  /** linux.memoryPolicy: set_mempolicy in the init (every mode and flag of src/plan/process.ts). */
+  /** linux.memoryPolicy: set_mempolicy in the init (every mode and flag of src/plan/process-ops.ts). */
   memoryPolicy: true,
   /**
    * checkpoint/restore through the criu binary (--criu, src/lib/criu.ts); runc's features

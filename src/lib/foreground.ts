@@ -7,7 +7,8 @@
 // As a subreaper, bunrunc also reaps the process's orphans (containers without their own pid
 // namespace hand them to us), telling them from Bun's own children by their session.
 import { readdirSync, readFileSync } from "node:fs";
-import { ffi, waitExit } from "./process.ts";
+import * as ffi from "../ffi.ts";
+import { waitExit } from "./init-process.ts";
 import { SIGNALS } from "./signals.ts";
 import { relayTerminal, type TerminalRelay } from "./tty.ts";
 

@@ -1,5 +1,5 @@
 // Output shapes shared by the CLI verbs: runc's `list` table and its timestamps.
-import type { StateJson } from "./state.ts";
+import type { StateJson } from "./query.ts";
 
 const MIN_WIDTH = 12;
 const PADDING = 3;
@@ -21,11 +21,4 @@ export function tabulate(rows: readonly (readonly string[])[]): string {
 export function listTable(items: readonly StateJson[]): string {
   const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], ...items.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
   return tabulate(rows);
-}
-
-/** RFC 3339 with nanoseconds and trailing zeros trimmed, UTC (Go's time.RFC3339Nano). */
-export function rfc3339Nano(date = new Date(), subMillisNs = Number(process.hrtime.bigint() % 1_000_000n)): string {
-  const iso = date.toISOString(); // 2006-01-02T15:04:05.000Z
-  const frac = (iso.slice(20, 23) + String(subMillisNs).padStart(6, "0")).replace(/0+$/, "");
-  return `${iso.slice(0, 19)}${frac ? `.${frac}` : ""}Z`;
 }

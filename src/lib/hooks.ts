@@ -2,8 +2,8 @@
 // and createContainer at the init's WaitParent(hooks) stop, poststart after start, poststop on
 // delete. startContainer hooks run inside the container (src/plan/compile.ts). Each hook gets the
 // state JSON on stdin, exactly its own env, args[0] as argv0, and SIGKILL when its timeout expires.
-import { BunruncError } from "./errors.ts";
-import type { SpecHook, SpecHooks } from "../plan/spec.ts";
+import { BunruncError } from "../base/errors.ts";
+import type { SpecHook, SpecHooks } from "../config/types.ts";
 
 export type HookKind = keyof SpecHooks;
 

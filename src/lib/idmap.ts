@@ -4,9 +4,9 @@
 // not (runc 1.2+ prepares them in its parent too). Each becomes a detached mount fd the init
 // attaches where the mount goes (zig/idmap.zig, zig/init/mount.zig).
 import { CompileError, idmapRequests } from "../plan/mounts.ts";
-import type { IdMapping, Spec } from "../plan/spec.ts";
-import { BunruncError } from "./errors.ts";
-import { ffi } from "./process.ts";
+import type { IdMapping, Spec } from "../config/types.ts";
+import { BunruncError } from "../base/errors.ts";
+import * as ffi from "../ffi.ts";
 
 const EXTRA_FDS_MAX = 16;
 

@@ -1,10 +1,11 @@
 // `kill`: a signal to the container's init through a pidfd checked against the init's start
 // time, or with --all to every process of the container's cgroup.
-import { loadCgroup } from "./cgroup.ts";
+import { loadCgroup } from "./container-cgroup.ts";
 import { readState, refresh } from "./container.ts";
-import { BunruncError } from "./errors.ts";
-import { signalInit } from "./process.ts";
+import { BunruncError } from "../base/errors.ts";
+import { signalInit } from "./init-process.ts";
 import { parseSignal } from "./signals.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export interface KillOptions {
   root: string;
@@ -19,8 +20,13 @@ const SIGTERM = 15;
 /**
  * `bunrunc kill`: sends a signal (default SIGTERM; a name or a number) to the container's init, or
  * with `all` to every process in its cgroup.
+ * Signals the container, holding its lock (src/state/store.ts).
  */
-export function kill(opts: KillOptions): void {
+export function kill(opts: KillOptions): Promise<void> {
+  return withContainerLock(opts.root, opts.id, () => killHeld(opts));
+}
+
+function killHeld(opts: KillOptions): void {
   const sig = opts.signal === undefined ? SIGTERM : typeof opts.signal === "number" ? opts.signal : parseSignal(opts.signal);
   const saved = readState(opts.root, opts.id);
   const s = refresh(opts.root, saved);

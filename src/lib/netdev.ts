@@ -3,10 +3,10 @@
 // `delete` moves them back under their host names while the namespace still exists (the kernel
 // would return a physical device by itself when it dies, but destroys a virtual one).
 import { closeSync, openSync } from "node:fs";
-import type { Spec } from "../plan/spec.ts";
-import { quote } from "../quote.ts";
-import { BunruncError } from "./errors.ts";
-import { ffi } from "./process.ts";
+import type { Spec } from "../config/types.ts";
+import { quote } from "../base/quote.ts";
+import { BunruncError } from "../base/errors.ts";
+import * as ffi from "../ffi.ts";
 
 /** One moved interface: its name on the host and in the container. */
 export interface MovedNetDevice {

@@ -1,9 +1,9 @@
 // `ps`: the container's processes (host pids, from its cgroup). The table form runs the host's
 // `ps` with the caller's arguments (default -ef) and keeps the header and the container's rows,
 // as runc does.
-import { loadCgroup } from "./cgroup.ts";
+import { loadCgroup } from "./container-cgroup.ts";
 import { readState } from "./container.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 
 export interface PsOptions {
   root: string;

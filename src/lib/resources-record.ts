@@ -1,6 +1,6 @@
 // The limits a container runs with, kept in its state (as runc's state keeps its cgroup config):
 // linux.resources at create, then every `update` merged in, so the state says what was applied.
-import type { Resources } from "../cgroups/types.ts";
+import type { Resources } from "../config/types.ts";
 
 type Json = null | boolean | number | bigint | string | Json[] | { [k: string]: Json };
 

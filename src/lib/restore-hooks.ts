@@ -4,10 +4,10 @@
 // fifo and waits for one answer line on another, while bunrunc runs the hooks.
 import { chmodSync, closeSync, constants, openSync, readSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import type { SpecHooks } from "../plan/spec.ts";
+import type { SpecHooks } from "../config/types.ts";
 import { hookState, type ContainerState } from "./container.ts";
 import { runHooks } from "./hooks.ts";
-import { ffi } from "./process.ts";
+import * as ffi from "../ffi.ts";
 
 const SCRIPT = `#!/bin/sh
 [ "$CRTOOLS_SCRIPT_ACTION" = setup-namespaces ] || exit 0

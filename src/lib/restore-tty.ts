@@ -6,9 +6,10 @@
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { STDIO_KEYS_FILE } from "./criu.ts";
-import { BunruncError } from "./errors.ts";
-import { ffi } from "./process.ts";
-import { quote } from "../quote.ts";
+import { BunruncError } from "../base/errors.ts";
+import * as ffi from "../ffi.ts";
+import * as terminal from "../ffi-tty.ts";
+import { quote } from "../base/quote.ts";
 
 export interface TerminalRestore {
   master: number;
@@ -29,7 +30,7 @@ export function restoreTerminal(imagePath: string): TerminalRestore {
   const key = Array.isArray(keys) ? (keys.find((k) => typeof k === "string" && k.startsWith("tty[")) as string | undefined) : undefined;
   if (!key) throw new BunruncError("usage", `restore: process.terminal is true but the images in ${quote(imagePath)} hold no terminal checkpointed by bunrunc`);
   // The devpts instance mounted at /dev/pts (its own ptmx), so the slave has a path to bind.
-  const pty = ffi.openPty(existsSync("/dev/pts/ptmx") ? "/dev/pts/ptmx" : "/dev/ptmx");
+  const pty = terminal.openPty(existsSync("/dev/pts/ptmx") ? "/dev/pts/ptmx" : "/dev/ptmx");
   const slavePath = readlinkSync(`/proc/self/fd/${pty.slave}`);
   return {
     master: pty.master,

@@ -9,22 +9,23 @@ import { closeSync, existsSync, openSync, readFileSync, unlinkSync } from "node:
 import { join, resolve } from "node:path";
 import { CLONE, NAMESPACE_FLAGS } from "../plan/linux.ts";
 import { CGROUP_ROOT } from "../cgroups/paths.ts";
-import type { Resources } from "../cgroups/types.ts";
-import { cgroupFor, type LifecycleCgroup } from "./cgroup.ts";
-import { loadSpec, rootfsOf } from "./config.ts";
+import { cgroupFor, type LifecycleCgroup } from "./container-cgroup.ts";
+import { loadSpec, rootfsOf } from "./bundle.ts";
 import { makeStateDir, removeStateDir, stateDir, writeState, type ContainerState } from "./container.ts";
 import { connectConsole } from "./create-io.ts";
-import { writePidFile } from "./create.ts";
+import { writePidFile } from "../state/pid-file.ts";
 import { commonArgs, criuFailure, criuFound, criuPaths, DESCRIPTORS_FILE, EXT_NETNS_KEY, STDIO_KEYS_FILE, externalMounts, joinedNetns, makeMountpoints, RESTORE_LOG, runCriu, type CriuCommon } from "./criu.ts";
 import { del } from "./delete.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { catchSignals } from "./foreground.ts";
-import { rfc3339Nano } from "./format.ts";
-import { ffi, procStat } from "./process.ts";
+import { rfc3339Nano } from "../base/rfc3339.ts";
+import * as ffi from "../ffi.ts";
+import { procStat } from "./init-process.ts";
 import { resourcesForState } from "./resources-record.ts";
 import { hasRestoreHooks, restoreHooks, type RestoreHooks } from "./restore-hooks.ts";
 import { restoreTerminal, type TerminalRestore } from "./restore-tty.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export interface RestoreOptions extends Partial<CriuCommon> {
   root: string;
@@ -59,22 +60,13 @@ export async function restore(opts: RestoreOptions): Promise<number> {
   const { imagePath, workPath } = criuPaths(opts.imagePath, opts.workPath);
   if (!existsSync(imagePath)) throw new BunruncError("usage", `${VERB}: --image-path: ${quote(imagePath)} does not exist`);
   const fg = opts.detach ? undefined : catchSignals();
-  makeStateDir(opts.root, opts.id);
-  const cleanup: (() => void)[] = [() => removeStateDir(opts.root, opts.id)];
-  const fds: number[] = [];
   let state: ContainerState;
   try {
-    state = await restoreIn({ ...opts, criu, bundle, imagePath, workPath }, spec, rootfs, cleanup, fds);
+    // The container's lock for the restore itself, as create holds it; not for the wait after.
+    state = await withContainerLock(opts.root, opts.id, () => restoreHeld({ ...opts, criu, bundle, imagePath, workPath }, spec, rootfs));
   } catch (e) {
     fg?.release();
-    for (const undo of cleanup.reverse()) {
-      try {
-        undo();
-      } catch {}
-    }
-    throw e instanceof BunruncError ? e : new BunruncError("system", `${VERB}: ${(e as Error).message}`);
-  } finally {
-    for (const fd of fds) closeSync(fd);
+    throw e;
   }
   if (!fg) return 0;
   const pidfd = ffi.pidfdOpen(state.pid);
@@ -84,6 +76,25 @@ export async function restore(opts: RestoreOptions): Promise<number> {
 }
 
 type Resolved = RestoreOptions & { criu: string; bundle: string; imagePath: string; workPath: string };
+
+/** The state dir, then restoreIn; what it made is undone when it fails. The caller holds the lock. */
+async function restoreHeld(opts: Resolved, spec: ReturnType<typeof loadSpec>, rootfs: string): Promise<ContainerState> {
+  makeStateDir(opts.root, opts.id);
+  const cleanup: (() => void)[] = [() => removeStateDir(opts.root, opts.id)];
+  const fds: number[] = [];
+  try {
+    return await restoreIn(opts, spec, rootfs, cleanup, fds);
+  } catch (e) {
+    for (const undo of cleanup.reverse()) {
+      try {
+        undo();
+      } catch {}
+    }
+    throw e instanceof BunruncError ? e : new BunruncError("system", `${VERB}: ${(e as Error).message}`);
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
 
 async function restoreIn(opts: Resolved, spec: ReturnType<typeof loadSpec>, rootfs: string, cleanup: (() => void)[], fds: number[]): Promise<ContainerState> {
   const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup });
@@ -141,7 +152,7 @@ async function restoreIn(opts: Resolved, spec: ReturnType<typeof loadSpec>, root
     bunrunc: { initStartTime: "", cgroupPaths: cg.paths, cgroupVersion: cg.version, hooks: spec.hooks, ownPidNs: ownsPidNs(spec) },
   };
   if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
-  if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources as Resources);
+  if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources);
 
   let exited: Promise<number> = Promise.resolve(0);
   const running = runCriu(VERB, opts.criu, args, { extraFds, prefix: joinCgroupThenExec(cg), env: hooks?.env, started: (p) => (exited = p) });

@@ -1,12 +1,18 @@
 // `resume`: thaw a paused container (see pause.ts).
-import { loadCgroup } from "./cgroup.ts";
+import { loadCgroup } from "./container-cgroup.ts";
 import { readState, refresh } from "./container.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import type { PauseOptions } from "./pause.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export type ResumeOptions = PauseOptions;
 
-export function resume(opts: ResumeOptions): void {
+/** Thaws the container, holding its lock (src/state/store.ts). */
+export function resume(opts: ResumeOptions): Promise<void> {
+  return withContainerLock(opts.root, opts.id, () => resumeHeld(opts));
+}
+
+function resumeHeld(opts: ResumeOptions): void {
   const saved = readState(opts.root, opts.id);
   if (refresh(opts.root, saved).status !== "paused") throw new BunruncError("bad-state", "container not paused");
   try {

@@ -3,7 +3,7 @@
 // runc leaves such mounts behind; bunrunc records the bind's mount id at create and `delete`
 // (or a failed create) detaches it, which takes every mount under it along.
 import { readFileSync, realpathSync } from "node:fs";
-import { ffi } from "./process.ts";
+import * as ffi from "../ffi.ts";
 
 /** "\\040" and the other octal escapes mountinfo uses in paths. */
 function unescapeMountPath(s: string): string {

@@ -1,6 +1,6 @@
 // Signal names and numbers (x86_64/arm64 numbering), for kill and for run's forwarding.
-import { BunruncError } from "./errors.ts";
-import { clip } from "../quote.ts";
+import { BunruncError } from "../base/errors.ts";
+import { clip } from "../base/quote.ts";
 
 export const SIGNALS: Readonly<Record<string, number>> = {
   HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10,

@@ -5,9 +5,9 @@
 // from the host, no uid=/gid= mount options, no cgroup resources.
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { BunruncError } from "./errors.ts";
-import { strerror } from "./errno.ts";
-import { clip } from "../quote.ts";
+import { BunruncError } from "../base/errors.ts";
+import { strerror } from "../base/errno.ts";
+import { clip } from "../base/quote.ts";
 
 export const SPEC_OCI_VERSION = "1.3.0";
 const CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];

@@ -2,10 +2,11 @@
 // execs the process); the fifo is removed, so the status reads running; then poststart hooks.
 import { closeSync, constants, openSync, unlinkSync, writeSync } from "node:fs";
 import { fifoPath, hookState, readState, refresh, writeState } from "./container.ts";
-import { BunruncError } from "./errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { runHooksWarn } from "./hooks.ts";
-import { phase } from "../timing.ts";
-import { clip } from "../quote.ts";
+import { phase } from "../base/timing.ts";
+import { clip } from "../base/quote.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export interface StartOptions {
   root: string;
@@ -24,8 +25,14 @@ const WRONG_STATE: Readonly<Record<string, string>> = {
 /**
  * `bunrunc start`: runs the created container's process (its startContainer hooks, then exec);
  * resolves once it runs.
+ * Starts the container, holding its lock (src/state/store.ts).
  */
-export async function start(opts: StartOptions): Promise<void> {
+export function start(opts: StartOptions): Promise<void> {
+  return withContainerLock(opts.root, opts.id, () => startHeld(opts));
+}
+
+/** start's work; the caller holds the container's lock (run, between its create and its wait). */
+export async function startHeld(opts: StartOptions): Promise<void> {
   const saved = readState(opts.root, opts.id);
   const s = refresh(opts.root, saved);
   phase("start.state-read");

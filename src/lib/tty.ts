@@ -2,7 +2,8 @@
 // holds the pty master itself and relays between it and its own stdio. Our terminal goes raw,
 // so every key (^C, ^D, ^Z) reaches the container's line discipline, which turns it into the
 // signal or EOF; window size changes (SIGWINCH) are copied onto the pty.
-import * as native from "../ffi.ts";
+import * as ffi from "../ffi.ts";
+import * as terminal from "../ffi-tty.ts";
 
 // node:tty costs about 2 ms to load, and only a terminal relay needs it: loaded on first use,
 // so every run/exec without a terminal starts that much faster.
@@ -18,7 +19,7 @@ const VEOF = "\x04";
 
 /** The pty master the init sent over our end of the console socketpair. */
 export function receiveMaster(sock: number): number {
-  return native.recvFd(sock, RECEIVE_MS_MAX).fd;
+  return ffi.recvFd(sock, RECEIVE_MS_MAX).fd;
 }
 
 export interface TerminalRelay {
@@ -40,12 +41,12 @@ export function relayTerminal(master: number): TerminalRelay {
   const { ReadStream, WriteStream } = tty();
   const term = ownTerminal();
   let saved: Uint8Array | undefined;
-  if (term === 0) saved = native.makeRaw(0);
+  if (term === 0) saved = terminal.makeRaw(0);
   const resize = () => {
     if (term === undefined) return;
     try {
-      const { rows, cols } = native.getWinsize(term);
-      if (rows && cols) native.setWinsize(master, rows, cols);
+      const { rows, cols } = terminal.getWinsize(term);
+      if (rows && cols) terminal.setWinsize(master, rows, cols);
     } catch {}
   };
   resize();
@@ -88,10 +89,10 @@ export function relayTerminal(master: number): TerminalRelay {
       fromPty.destroy();
       toPty.destroy();
       // Bun's tty streams leave the fd open on destroy: it is ours to close.
-      native.close(master);
+      ffi.close(master);
       if (saved) {
         try {
-          native.restoreTty(0, saved);
+          terminal.restoreTty(0, saved);
         } catch {}
       }
     },

@@ -3,13 +3,15 @@
 // only the fields given are written, devices are left alone (runc does the same); the state
 // records the merged limits.
 import { readDocument } from "../config/limits.ts";
-import { CgroupError, kernelMemoryWarning, type Resources } from "../cgroups/types.ts";
+import { CgroupError, kernelMemoryWarning } from "../cgroups/types.ts";
+import type { Resources } from "../config/types.ts";
 import { parseResourcesJson } from "../config/load.ts";
-import { loadCgroup } from "./cgroup.ts";
+import { loadCgroup } from "./container-cgroup.ts";
 import { readState, refresh, writeState } from "./container.ts";
 import { mergeResources, resourcesForState } from "./resources-record.ts";
-import { BunruncError } from "./errors.ts";
-import { clip, quote } from "../quote.ts";
+import { BunruncError } from "../base/errors.ts";
+import { clip, quote } from "../base/quote.ts";
+import { withContainerLock } from "../state/store.ts";
 
 export interface UpdateOptions {
   root: string;
@@ -19,7 +21,12 @@ export interface UpdateOptions {
   warn?: (message: string) => void;
 }
 
-export function update(opts: UpdateOptions): void {
+/** Applies the delta and records the merged limits, holding the container's lock (src/state/store.ts). */
+export function update(opts: UpdateOptions): Promise<void> {
+  return withContainerLock(opts.root, opts.id, () => updateHeld(opts));
+}
+
+function updateHeld(opts: UpdateOptions): void {
   const saved = readState(opts.root, opts.id);
   if (refresh(opts.root, saved).status === "stopped") throw new BunruncError("bad-state", "container not running");
   const kmem = kernelMemoryWarning(opts.resources);
@@ -44,7 +51,7 @@ export function readResourcesFile(path: string): Resources {
     throw new BunruncError("usage", `update: --resources: ${path === "-" ? "stdin" : clip(path)}: ${(e as Error).message}`);
   }
   try {
-    return parseResourcesJson(text, path === "-" ? "--resources (stdin)" : clip(path)) as Resources;
+    return parseResourcesJson(text, path === "-" ? "--resources (stdin)" : clip(path));
   } catch (e) {
     throw new BunruncError("invalid-config", `update: ${(e as Error).message}`);
   }

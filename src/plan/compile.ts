@@ -7,10 +7,10 @@ import { emitDevices } from "./devices.ts";
 import { fullProcSysMounts, selinuxEnabled } from "./host.ts";
 import { PROPAGATION_OPTIONS } from "./mount-options.ts";
 import { emitNamespaces } from "./namespaces.ts";
-import { emitExecTarget, emitIdentity, emitLsmLabels, emitResetAffinity, emitRlimits, emitScheduling } from "./process.ts";
-import type { Spec, SpecHook } from "./spec.ts";
+import { emitExecTarget, emitIdentity, emitLsmLabels, emitResetAffinity, emitRlimits, emitScheduling } from "./process-ops.ts";
+import type { Spec, SpecHook } from "../config/types.ts";
 import { Op, PlanWriter } from "./wire.ts";
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 export { CompileError } from "./mounts.ts";
 

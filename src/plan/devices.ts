@@ -2,7 +2,7 @@
 // devpts, shm and mqueue come from the config's mounts, as the spec says.
 import type { PlanWriter } from "./wire.ts";
 import { Op } from "./wire.ts";
-import type { SpecDevice } from "./spec.ts";
+import type { SpecDevice } from "../config/types.ts";
 
 interface Device {
   path: string;

@@ -6,8 +6,8 @@
 // container without one: the process chroots into its init's root).
 import { CLONE } from "./linux.ts";
 import { CompileError } from "./mounts.ts";
-import { emitExecTarget, emitFinalAffinity, emitIdentity, emitInitialAffinity, emitLsmLabels, emitRlimits, emitScheduling } from "./process.ts";
-import type { SpecLinux, SpecProcess } from "./spec.ts";
+import { emitExecTarget, emitFinalAffinity, emitIdentity, emitInitialAffinity, emitLsmLabels, emitRlimits, emitScheduling } from "./process-ops.ts";
+import type { SpecLinux, SpecProcess } from "../config/types.ts";
 import { Op, PlanWriter } from "./wire.ts";
 
 /** WAIT tags of an exec plan (the exec walker answers them, not create's). */

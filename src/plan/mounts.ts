@@ -4,7 +4,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { MS } from "./linux.ts";
 import { isBindMount, MountOptionError, parseMountOptions } from "./mount-options.ts";
-import type { IdMapping, Spec, SpecMount } from "./spec.ts";
+import type { IdMapping, Spec, SpecMount } from "../config/types.ts";
 import { Op, type PlanWriter } from "./wire.ts";
 
 /** The container's cgroup as the cgroup manager created it (for `type: cgroup` mounts). */

@@ -4,9 +4,9 @@
 // namespace takes its offsets only before any process is in it.
 import { CLONE, NAMESPACE_FLAGS } from "./linux.ts";
 import { CompileError } from "./mounts.ts";
-import type { Spec } from "./spec.ts";
+import type { Spec } from "../config/types.ts";
 import { Op, type PlanWriter } from "./wire.ts";
-import { clip, quote } from "../quote.ts";
+import { clip, quote } from "../base/quote.ts";
 
 export interface Namespaces {
   /** CLONE_NEW* bits for clone3. */

@@ -2,14 +2,13 @@
 // both sides must agree on PLAN_VERSION, every Op number and every payload's field order.
 // Layout is described in docs/ARCHITECTURE.md ("Plan wire format").
 
-import { VALUE_CHARS_MAX } from "../quote.ts";
+import { PLAN_BYTES_MAX, PLAN_OPS_MAX, PLAN_STRING_BYTES_MAX } from "../base/plan-bounds.ts";
+import { VALUE_CHARS_MAX } from "../base/quote.ts";
 
 export const PLAN_MAGIC = 0x4c505242; // "BRPL"
 export const PLAN_VERSION = 4;
-export const PLAN_BYTES_MAX = 4 * 1024 * 1024;
-export const PLAN_OPS_MAX = 4096;
-export const PLAN_STRING_BYTES_MAX = 4096;
-/** Two values' worth (src/quote.ts VALUE_CHARS_MAX each) for a step's description. */
+export { PLAN_BYTES_MAX, PLAN_OPS_MAX, PLAN_STRING_BYTES_MAX };
+/** Two values' worth (src/base/quote.ts VALUE_CHARS_MAX each) for a step's description. */
 const DESCRIPTION_CHARS_MAX = 2 * VALUE_CHARS_MAX;
 
 function clipMiddle(s: string): string {

@@ -2,7 +2,7 @@
 // Checks the profile (src/seccomp/profile.ts), encodes it (encode.ts), compiles it in Zig
 // (zig/seccomp/), and remembers the result by the profile's hash (cache.ts): runc-compatible
 // invocations are one process per container, so the disk cache is what makes repeats cheap.
-import { BunruncError } from "../lib/errors.ts";
+import { BunruncError } from "../base/errors.ts";
 import { SeccompCompileError, seccompCompile } from "../ffi.ts";
 import { encodeProfile } from "./encode.ts";
 import { actionAvailable, flagSupported } from "./kernel.ts";

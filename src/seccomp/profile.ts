@@ -6,7 +6,7 @@
 // TRACE default to EPERM; SCMP_ACT_KILL is KILL_THREAD; a rule whose conditions name one
 // argument twice becomes one rule per condition (OR), as runc splits it; NOTIFY may not be the
 // default action nor apply to the calls that hand the listener over (runc: write).
-import { quote } from "../quote.ts";
+import { quote } from "../base/quote.ts";
 
 export const RET = {
   KILL_PROCESS: 0x8000_0000,

@@ -14,6 +14,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as ffi from "../ffi.ts";
+import * as transport from "../ffi-server.ts";
 import { v1Mounts } from "../cgroups/paths.ts";
 import { parseArgv } from "../cli/parse.ts";
 
@@ -148,7 +149,7 @@ export function stillAdmitted(who: Admitted, own: string): boolean {
 export function admitCaller(conn: number, own: string): Admitted | null {
   let pidfd: number;
   try {
-    pidfd = ffi.peerPidfd(conn);
+    pidfd = transport.peerPidfd(conn);
   } catch {
     return null; // no kernel-attested identity (before Linux 6.5): the direct path
   }

@@ -15,13 +15,14 @@
 import { fstatSync, lstatSync, openSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import * as ffi from "../ffi.ts";
+import * as transport from "../ffi-server.ts";
 import { isHandback, waitUnreaped, type Handback, type SpawnRequest, type Spawner } from "../lib/spawner.ts";
 import { dispatch, finishHandback } from "../cli/dispatch.ts";
 import { configureLog } from "../log.ts";
 import { LockBusy, setLockWaitMsMax } from "../state/store.ts";
 import { admitCaller, contextOf, provesAccess, served, stillAdmitted, stillAlive, unrestricted, type Admitted } from "./admission.ts";
 import { joinOwnCgroups, leaveOwnCgroups } from "./own-cgroup.ts";
-import { phase } from "../timing.ts";
+import { phase } from "../base/timing.ts";
 import { beginRecord, queuedRecord, decodeAnswer, decodeRequest, decodeSpawned, exitRecord, fallbackRecord, Op, spawnRecord, waitRecord, type Request } from "./proto.ts";
 
 const IDLE_MS = Number(process.env.BUNRUNC_SERVE_IDLE_MS) || 30_000;
@@ -53,8 +54,8 @@ export async function serve(path: string): Promise<never> {
   // processes it may start inherits it.
   const lockFd = Number(process.env.BUNRUNC_SERVE_LOCK_FD);
   if (!(lockFd > 2) || !privateDir(dirname(path)) || !unrestricted()) process.exit(1);
-  ffi.setCloexec(lockFd);
-  const listener = ffi.serverListen(path);
+  transport.setCloexec(lockFd);
+  const listener = transport.serverListen(path);
   const socketIno = statSync(path).ino;
   delete process.env.BUNRUNC_SERVE;
   delete process.env.BUNRUNC_SERVE_LOCK_FD;
@@ -109,7 +110,7 @@ class Server {
       const sinceActive = Date.now() - this.lastActive;
       if (idle && sinceActive >= IDLE_MS) return;
       const fds = [this.listener, ...this.pending.map((p) => p.conn), ...this.waiting.map((w) => w.conn)];
-      const ready = ffi.pollMany(fds, this.queue.length ? 0 : this.pollTimeout(sinceActive));
+      const ready = transport.pollMany(fds, this.queue.length ? 0 : this.pollTimeout(sinceActive));
       const pending = this.pending;
       const waiting = this.waiting;
       this.pending = pending.filter((_, i) => !ready[1 + i]);
@@ -142,7 +143,7 @@ class Server {
     for (;;) {
       let conn: number | null;
       try {
-        conn = ffi.serverAccept(this.listener, 0);
+        conn = transport.serverAccept(this.listener, 0);
       } catch {
         return;
       }
@@ -156,7 +157,7 @@ class Server {
     phase("serve.accepted");
     let msg: { bytes: Uint8Array; fds: number[] } | null = null;
     try {
-      msg = ffi.msgRecv(conn, 0, REQUEST_MAX);
+      msg = transport.msgRecv(conn, 0, REQUEST_MAX);
     } catch {}
     msg?.fds.forEach((fd) => ffi.close(fd)); // a request carries none: stdio comes with Go
     const req = msg && decodeRequest(msg.bytes);
@@ -172,7 +173,7 @@ class Server {
   private readStatus(call: Call): void {
     let answer = null;
     try {
-      const msg = ffi.msgRecv(call.conn, 0, 64);
+      const msg = transport.msgRecv(call.conn, 0, 64);
       msg?.fds.forEach((fd) => ffi.close(fd));
       answer = msg && decodeAnswer(msg.bytes);
     } catch {}
@@ -214,7 +215,7 @@ class Server {
     }
     // The front waits for the process (forwarding signals); with a `finish` it sends the status back here.
     try {
-      ffi.msgSend(call.conn, waitRecord(result.waitFor, result.finish !== undefined));
+      transport.msgSend(call.conn, waitRecord(result.waitFor, result.finish !== undefined));
     } catch {
       return finish(call);
     }
@@ -255,8 +256,8 @@ class Server {
  */
 function begun(conn: number): number[] | null {
   try {
-    ffi.msgSend(conn, beginRecord());
-    const msg = ffi.msgRecv(conn, GO_WAIT_MS, 64);
+    transport.msgSend(conn, beginRecord());
+    const msg = transport.msgRecv(conn, GO_WAIT_MS, 64);
     const fds = msg?.fds ?? [];
     // Go carries the caller's stdio and its proof that it may inspect this server.
     if (msg && decodeAnswer(msg.bytes)?.op === Op.go && fds.length === STDIO.length + 1 && provesAccess(fds[STDIO.length]!)) {
@@ -283,7 +284,7 @@ function finish(call: Call): void {
 
 function sendOrIgnore(conn: number, record: Uint8Array): void {
   try {
-    ffi.msgSend(conn, record);
+    transport.msgSend(conn, record);
   } catch {} // the front is gone
 }
 
@@ -309,7 +310,7 @@ function spawnInFront(conn: number, r: SpawnRequest): ffi.Spawned {
   const extra = r.extraFds ?? [];
   const join = r.cgroupJoinFds ?? [];
   const fds = [...extra, ...join, ...(r.cgroupFd === undefined ? [] : [r.cgroupFd])];
-  ffi.msgSend(
+  transport.msgSend(
     conn,
     spawnRecord({
       plan: r.plan,
@@ -324,7 +325,7 @@ function spawnInFront(conn: number, r: SpawnRequest): ffi.Spawned {
     }),
     fds,
   );
-  const reply = ffi.msgRecv(conn, SPAWN_REPLY_WAIT_MS, 64);
+  const reply = transport.msgRecv(conn, SPAWN_REPLY_WAIT_MS, 64);
   const spawned = reply && decodeSpawned(reply.bytes);
   if (!reply || !spawned) {
     reply?.fds.forEach((fd) => ffi.close(fd));

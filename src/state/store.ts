@@ -18,14 +18,15 @@
 // on the fd that is then used, and each name is opened relative to the checked directory's fd
 // (through /proc/self/fd: Node has no openat), so nothing can be swapped in between.
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
-import { join, resolve } from "node:path";
-import { BunruncError, notFound } from "../lib/errors.ts";
-import { clip } from "../quote.ts";
+import { join } from "node:path";
+import { BunruncError, notFound } from "../base/errors.ts";
+import { clip } from "../base/quote.ts";
+import { phase } from "../base/timing.ts";
 import * as ffi from "../ffi.ts";
 
 /** runc's id rule (`^[\w+-.]+$` minus `,`, which its regexp admits by accident), and never `.`/`..`. */
 const ID_RE = /^[A-Za-z0-9_+.-]+$/;
-const LOCK_WAIT_MS_MAX = 60_000;
+export const LOCK_WAIT_MS_MAX = 60_000;
 const LOCK_POLL_MS_MAX = 20;
 /**
  * A state.json holds a config's hooks and annotations and a few fixed fields, and a config.json
@@ -165,7 +166,7 @@ function readTrustedState(root: string, id: string): string | null {
  */
 export function readStateFile<T>(root: string, id: string): T {
   const text = readTrustedState(root, id);
-  if (text === null) throw notFound(id);
+  if (text === null) throw notFound();
   try {
     return JSON.parse(text) as T;
   } catch (e) {
@@ -234,8 +235,6 @@ export interface ContainerLock {
   release(): void;
 }
 
-const LOCK_EX = 2;
-const LOCK_NB = 4;
 const EWOULDBLOCK = 11;
 
 /** `<root>/.<id>.lock`: never a container directory (those are directories), never listed. */
@@ -280,7 +279,7 @@ function stillNamed(fd: number, root: string, id: string): boolean {
 /** flock(2) without waiting: true when taken, false when another process holds it. */
 function tryFlock(fd: number): boolean {
   try {
-    ffi.flock(fd, LOCK_EX | LOCK_NB);
+    ffi.flock(fd, ffi.LOCK_EX | ffi.LOCK_NB);
     return true;
   } catch (e) {
     if ((e as ffi.FfiError).errno === EWOULDBLOCK) return false;
@@ -322,6 +321,7 @@ export async function lockContainer(root: string, id: string, waitMsMax = lockWa
     }
     closeSync(fd);
     if (waitMsMax === 0) throw new LockBusy(id);
+    if (delay === 1) phase("lock.busy"); // BUNRUNC_TIMING=1: this call now waits for another holder
     if (Date.now() >= deadline) throw new BunruncError("system", `container ${id}: timed out after ${waitMsMax} ms waiting for another bunrunc operation on it`);
     await Bun.sleep(delay * (0.5 + Math.random()));
   }

@@ -6,9 +6,9 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Resources } from "../../src/cgroups/types.ts";
 import * as bunrunc from "../../src/lib/index.ts";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
-import { canRunContainers, cleanRuns, SKIP_REASON, withOut } from "../lifecycle/container-helper.ts";
+import { canRunContainers, cleanRuns, SKIP_REASON, withOut } from "../lib/container-helper.ts";
 import { systemdRunning } from "../../src/cgroups/paths.ts";
 import { version, waitFor } from "./helpers.ts";
 
@@ -115,7 +115,7 @@ describe.skipIf(!canRunContainers)(`containers under cgroup v${version}${SKIP_RE
     const c = await started("while :; do sleep 0.05; done 2>/dev/null", { memory: { limit: 64 * MiB } });
     const refused = () => Number(/^max (\d+)$/m.exec(cgFile(c, "pids", "pids.events"))?.[1] ?? 0);
     expect(refused()).toBe(0);
-    bunrunc.update({ root: c.root, id: c.id, resources: { memory: { limit: 48 * MiB }, pids: { limit: 1 } } });
+    await bunrunc.update({ root: c.root, id: c.id, resources: { memory: { limit: 48 * MiB }, pids: { limit: 1 } } });
     expect(cgFile(c, "memory", version === 1 ? "memory.limit_in_bytes" : "memory.max")).toBe(String(48 * MiB));
     expect(cgFile(c, "pids", "pids.max")).toBe("1");
     // The shell's next fork is refused by the new limit.
@@ -130,7 +130,7 @@ describe.skipIf(!canRunContainers)(`containers under cgroup v${version}${SKIP_RE
     const before = cpuTicks(pid);
     await Bun.sleep(300);
     expect(cpuTicks(pid)).toBe(before);
-    bunrunc.resume({ root: c.root, id: c.id });
+    await bunrunc.resume({ root: c.root, id: c.id });
     expect(bunrunc.state({ root: c.root, id: c.id }).status).toBe("running");
     expect(await waitFor(() => cpuTicks(pid) > before + 5)).toBe(true);
   });
@@ -161,7 +161,7 @@ describe.skipIf(!canRunContainers)(`containers under cgroup v${version}${SKIP_RE
     cleanups.push(() => bunrunc.delete({ root: b.root, id, force: true }));
     const stateText = () => readFileSync(join(b.root, id, "state.json"), "utf8");
     expect(stateText()).toContain('"memory":{"limit":9223372036854775807}');
-    bunrunc.update({ root: b.root, id, resources: { memory: { limit: 48 * MiB }, pids: { limit: 0 } } });
+    await bunrunc.update({ root: b.root, id, resources: { memory: { limit: 48 * MiB }, pids: { limit: 0 } } });
     expect(JSON.parse(stateText()).bunrunc.resources).toMatchObject({ memory: { limit: 48 * MiB }, pids: { limit: 100 } });
   });
 

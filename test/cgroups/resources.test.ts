@@ -255,7 +255,7 @@ describe.skipIf(!canCgroup)(`resources on cgroup v${version}${CG_SKIP}`, () => {
 
   test("devices: the reduced rules are in place (v1 devices.list / v2 one eBPF program, replaced on re-apply)", () => {
     const mgr = fresh();
-    const r = { devices: [{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 1, minor: 3, access: "rw" }] };
+    const r = { devices: [{ allow: false, access: "rwm" }, { allow: true, type: "c" as const, major: 1, minor: 3, access: "rw" }] };
     mgr.apply(r);
     if (version === 1) {
       const list = read(mgr, "devices", "devices.list").split("\n");

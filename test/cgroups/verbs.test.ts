@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeState, type ContainerState } from "../../src/lib/container.ts";
 import * as bunrunc from "../../src/lib/index.ts";
-import { procStat } from "../../src/lib/process.ts";
+import { procStat } from "../../src/lib/init-process.ts";
 import type { Resources } from "../../src/cgroups/types.ts";
 import { uniqueId } from "../helpers/bundle.ts";
 import { CG_SKIP, canCgroup, throwaway, version, waitFor, type Throwaway } from "./helpers.ts";
@@ -76,11 +76,11 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
     const before = cpuTicks(f.pid);
     await Bun.sleep(300);
     expect(cpuTicks(f.pid) - before).toBeLessThanOrEqual(1);
-    expect(() => bunrunc.pause({ root: f.root, id: f.id })).not.toThrow();
-    bunrunc.resume({ root: f.root, id: f.id });
+    await expect(bunrunc.pause({ root: f.root, id: f.id })).resolves.toBeUndefined();
+    await bunrunc.resume({ root: f.root, id: f.id });
     expect(bunrunc.state({ root: f.root, id: f.id }).status).toBe("running");
     expect(await waitFor(() => cpuTicks(f.pid) > before + 5)).toBe(true);
-    expect(() => bunrunc.resume({ root: f.root, id: f.id })).toThrow("container not paused");
+    await expect(bunrunc.resume({ root: f.root, id: f.id })).rejects.toThrow("container not paused");
   });
 
   test("pause/resume through the CLI; a stopped container cannot be paused", async () => {
@@ -98,7 +98,7 @@ describe.skipIf(!canCgroup)(`verbs on a cgroup v${version} container${CG_SKIP}`,
 
   test("update changes live limits: library, runc flags, and -r - with containerd's JSON on stdin", async () => {
     const f = await fakeContainer("exec sleep 60", { memory: { limit: 64 * MiB }, pids: { limit: 100 } });
-    bunrunc.update({ root: f.root, id: f.id, resources: { memory: { limit: 48 * MiB } } });
+    await bunrunc.update({ root: f.root, id: f.id, resources: { memory: { limit: 48 * MiB } } });
     expect(readFileSync(join(memDir(f), limitFile), "utf8").trim()).toBe(String(48 * MiB));
     expect(cli(["--root", f.root, "update", "--memory", "40m", "--pids-limit", "7", f.id])).toMatchObject({ code: 0, err: "" });
     expect(readFileSync(join(memDir(f), limitFile), "utf8").trim()).toBe(String(40 * MiB));

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeState, type ContainerState } from "../../src/lib/container.ts";
-import { rfc3339Nano } from "../../src/lib/format.ts";
-import { procStat } from "../../src/lib/process.ts";
+import { rfc3339Nano } from "../../src/base/rfc3339.ts";
+import { procStat } from "../../src/lib/init-process.ts";
 import { cli, DIST, tempDir, uniqueId } from "./run-cli.ts";
 
 const cleanups: (() => unknown)[] = [];

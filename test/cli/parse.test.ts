@@ -87,7 +87,7 @@ function check(inv: Invocation, want: Expect): void {
   if (want.logFormat !== undefined) expect(inv.global.logFormat).toBe(want.logFormat as "text");
   if (want.root !== undefined) expect(inv.global.root).toBe(want.root);
   if (inv.kind !== "verb") return;
-  expect(inv.verb).toBe(want.verb!);
+  expect(inv.verb as string).toBe(want.verb!);
   if (want.flags) expect(inv.flags).toMatchObject(want.flags);
   if (want.args) expect(inv.args).toEqual(want.args);
 }

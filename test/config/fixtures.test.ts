@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseConfigJson } from "../../src/config/load.ts";
-import { BunruncError } from "../../src/lib/errors.ts";
+import { BunruncError } from "../../src/base/errors.ts";
 
 const FIXTURES = resolve(import.meta.dir, "../../spec-fixtures");
 const cases = (dir: string) =>

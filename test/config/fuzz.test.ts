@@ -16,7 +16,7 @@ const SKIP = canRun ? "" : " [skipped: needs root and a build (scripts/build.sh)
 const CASES = 200;
 /** FUZZ_SEED=n runs another sequence. */
 const SEED = Number(process.env.FUZZ_SEED) || 0x5eed12;
-/** The printed line: a message of at most 1024 characters (src/quote.ts), a time prefix, logfmt quoting. */
+/** The printed line: a message of at most 1024 characters (src/base/quote.ts), a time prefix, logfmt quoting. */
 const LINE_CHARS_MAX = 2400;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

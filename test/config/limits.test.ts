@@ -7,9 +7,9 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSyn
 import { join, resolve } from "node:path";
 import { parseConfigJson } from "../../src/config/load.ts";
 import { DOCUMENT_BYTES_MAX, MEMBERS_MAX, STRING_BYTES_MAX } from "../../src/config/limits.ts";
-import { clip, quote, VALUE_CHARS_MAX } from "../../src/quote.ts";
+import { clip, quote, VALUE_CHARS_MAX } from "../../src/base/quote.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 
 // Generous: writing and refusing 50 MB documents takes seconds on a loaded host.
 setDefaultTimeout(60_000);

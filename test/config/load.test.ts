@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { loadBundleConfig, parseConfigJson, parseProcessJson, parseResourcesJson, parseStateJson } from "../../src/config/load.ts";
 import { stringifyJson } from "../../src/config/json.ts";
 import { create } from "../../src/lib/create.ts";
-import { loadSpec } from "../../src/lib/config.ts";
+import { loadSpec } from "../../src/lib/bundle.ts";
 
 const FIXTURES = resolve(import.meta.dir, "../../spec-fixtures/valid");
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), "utf8");

@@ -4,7 +4,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Spec } from "../../src/plan/spec.ts";
+import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec as specDocument } from "../../src/lib/spec.ts";
 
 const REPO = resolve(import.meta.dir, "../..");

@@ -4,6 +4,7 @@ import { test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as ffi from "../../src/ffi.ts";
+import * as transport from "../../src/ffi-server.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 export const FRONT = join(REPO, "dist/bunrunc");
@@ -18,7 +19,7 @@ export const peerPidfds = (() => {
   try {
     const pair = ffi.socketpair();
     try {
-      ffi.close(ffi.peerPidfd(pair[0]));
+      ffi.close(transport.peerPidfd(pair[0]));
       return true;
     } finally {
       pair.forEach((fd) => ffi.close(fd));

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Spec } from "../../src/plan/spec.ts";
-import { canRunContainers, runIn, SKIP_REASON } from "../lifecycle/container-helper.ts";
-import { execIn, startContainer } from "../exec/helpers.ts";
+import type { Spec } from "../../src/config/types.ts";
+import { canRunContainers, runIn, SKIP_REASON } from "../lib/container-helper.ts";
+import { execIn, startContainer } from "../lib/exec/helpers.ts";
 import { DOCKER_DEFAULT_CAPS, mobyToSpec } from "./moby.ts";
 import { installSysprobe, removeSysprobe, sysprobe } from "./sysprobe.ts";
 
@@ -31,7 +31,7 @@ async function probeIn(seccomp: unknown, calls: string, edit: (spec: Spec) => vo
   const r = await runIn(`/sysprobe ${calls}; echo exit $?`, (spec, b) => {
     installSysprobe(b.rootfs);
     spec.process!.capabilities = { bounding: CAPS, effective: CAPS, permitted: CAPS };
-    if (seccomp) spec.linux!.seccomp = seccomp;
+    if (seccomp) spec.linux!.seccomp = seccomp as never;
     edit(spec);
   });
   r.b.cleanup();
@@ -144,7 +144,7 @@ describe(`actions and load order in real containers${SKIP}`, () => {
 
   test.skipIf(Boolean(SKIP))("bunrunc exec'd processes get the container's filter too", async () => {
     const c = await startContainer((spec) => {
-      spec.linux!.seccomp = custom;
+      spec.linux!.seccomp = custom as never;
     });
     try {
       installSysprobe(c.b.rootfs);

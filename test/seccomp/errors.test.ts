@@ -2,7 +2,7 @@
 // errors (runc skips them).
 import { describe, expect, test } from "bun:test";
 import { compileSeccomp } from "../../src/seccomp/compile.ts";
-import { BunruncError } from "../../src/lib/errors.ts";
+import { BunruncError } from "../../src/base/errors.ts";
 
 function refusal(profile: Record<string, unknown>): string {
   try {

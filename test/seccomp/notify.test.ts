@@ -8,7 +8,7 @@ import { join } from "node:path";
 import * as bunrunc from "../../src/lib/index.ts";
 import { defaultSpec, makeBundle, uniqueId } from "../helpers/bundle.ts";
 import { canRunFront, front, FRONT_SKIP, PATHS, pathSkip, pathTest, type Path } from "../helpers/front.ts";
-import { canRunContainers, runIn, SKIP_REASON, withOut } from "../lifecycle/container-helper.ts";
+import { canRunContainers, runIn, SKIP_REASON, withOut } from "../lib/container-helper.ts";
 import { installSysprobe, removeSysprobe, sysprobe } from "./sysprobe.ts";
 
 const hasPython = Bun.spawnSync(["python3", "-c", "import socket, fcntl; socket.recv_fds"], { stderr: "ignore" }).exitCode === 0;

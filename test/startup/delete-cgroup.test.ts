@@ -1,14 +1,14 @@
 // delete removes a stopped container's cgroup with one rmdir per directory when it is empty, and
 // falls back to kill-and-remove-the-tree when a directory still holds a process or a child
-// cgroup (rmdir refuses both). Real host processes in real cgroups, as test/lifecycle/state.test.ts.
+// cgroup (rmdir refuses both). Real host processes in real cgroups, as test/lib/state.test.ts.
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cgroupFor } from "../../src/lib/cgroup.ts";
+import { cgroupFor } from "../../src/lib/container-cgroup.ts";
 import { writeState } from "../../src/lib/container.ts";
-import { rfc3339Nano } from "../../src/lib/format.ts";
+import { rfc3339Nano } from "../../src/base/rfc3339.ts";
 import * as bunrunc from "../../src/lib/index.ts";
-import { procStat } from "../../src/lib/process.ts";
+import { procStat } from "../../src/lib/init-process.ts";
 import { makeBundle, uniqueId } from "../helpers/bundle.ts";
 
 const canCgroup = process.getuid?.() === 0 && existsSync("/sys/fs/cgroup");

@@ -39,8 +39,8 @@ const files = (dir: string) =>
  * direct fuzz (nothing is served on the VM's 6.1 kernel, which lacks SO_PEERPIDFD).
  * test/checkpoint: criu runs on the VM's Debian kernel (its `criu check` fails on newer hosts).
  */
-const HOST_ONLY = new Set(["test/lifecycle/state-trust.test.ts", "test/server/fuzz.test.ts"]);
-const FILES = [...files("test/cgroups"), ...files("test/lifecycle"), ...files("test/server"), ...files("test/checkpoint")].filter((f) => !HOST_ONLY.has(f));
+const HOST_ONLY = new Set(["test/lib/state-trust.test.ts", "test/server/fuzz.test.ts"]);
+const FILES = [...files("test/cgroups"), ...files("test/lib"), ...files("test/server"), ...files("test/checkpoint")].filter((f) => !HOST_ONLY.has(f));
 
 /** Relative run time in the VM: a checkpoint file takes about as long as a dozen of the others. */
 const weight = (file: string) => (file.startsWith("test/checkpoint/") ? 12 : 1);

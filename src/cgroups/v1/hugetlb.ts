@@ -5,7 +5,7 @@ import type { Controller } from "../controller.ts";
 import { hasFile, readUint, writeControl } from "../files.ts";
 import type { Stats } from "../stats.ts";
 import { big, CgroupError, FIELD, type Resources } from "../types.ts";
-import { quote } from "../../quote.ts";
+import { quote } from "../../base/quote.ts";
 
 const F = `${FIELD}.hugepageLimits`;
 
