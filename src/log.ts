@@ -7,10 +7,11 @@
 //   bare message (runc does, and podman falls back to stderr).
 // stdout is never written here: it carries only command output (state, list, ps, features).
 //
-// No logging library: all a logger would add here is the level filter (a comparison below); the
-// contract above is the formatter and the writer, and they are ours. (consola did that filter
-// and nothing else, loaded lazily on the first message; it is gone.)
+// consola is the logger (the project's fixed package set names it): its level filter and its
+// reporter hook, with the reporter below writing the runc contract. It is loaded on the first
+// message, so a verb that logs nothing (the create/start hot path) never pays for it.
 import { closeSync, openSync, writeSync } from "node:fs";
+import type { ConsolaInstance, LogObject } from "consola/core";
 import { goQuote } from "./base/quote.ts";
 import { rfc3339Nano } from "./base/rfc3339.ts";
 
@@ -26,6 +27,7 @@ export interface LogConfig {
 const STDERR = 2;
 let config: LogConfig = { file: "", format: "text", debug: false };
 let fileFd: number | undefined;
+let consola: ConsolaInstance | undefined;
 
 /**
  * Applies the global flags. The log file is opened now (O_APPEND, 0644, as runc does) so a bad
@@ -35,12 +37,25 @@ export function configureLog(next: LogConfig): void {
   if (fileFd !== undefined) closeSync(fileFd);
   fileFd = undefined;
   config = { ...next };
+  if (consola) consola.level = consolaLevel();
   if (config.file) fileFd = openSync(config.file, "a", 0o644);
 }
 
 /** Where log lines go now (for tests and for deciding whether a failure also goes to stderr). */
 export function logTarget(): "stderr" | "file" {
   return fileFd === undefined ? "stderr" : "file";
+}
+
+function consolaLevel(): number {
+  return config.debug ? 4 : 3; // consola: 3 info, 4 debug
+}
+
+/** consola's type names -> logrus's level names. */
+function levelOf(obj: LogObject): Level {
+  if (obj.level <= 0) return "error";
+  if (obj.level === 1) return "warning";
+  if (obj.level >= 4) return "debug";
+  return "info";
 }
 
 /** One line in the configured format, without the newline. */
@@ -60,19 +75,27 @@ function writeLine(fd: number, line: string): void {
   for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
 }
 
-/** Levels by severity, as logrus orders them; debug lines only with --debug. */
-const SEVERITY: Readonly<Record<Level, number>> = { error: 0, warning: 1, info: 2, debug: 3 };
+const reporter = {
+  log(obj: LogObject): void {
+    const msg = obj.args.map((a) => (a instanceof Error ? a.message : typeof a === "string" ? a : JSON.stringify(a))).join(" ");
+    writeLine(fileFd ?? STDERR, formatLine(levelOf(obj), msg.replace(/\n+$/, ""), rfc3339Nano(obj.date), config.format));
+  },
+};
 
-function emit(level: Level, msg: string): void {
-  if (SEVERITY[level] > SEVERITY[config.debug ? "debug" : "info"]) return;
-  writeLine(fileFd ?? STDERR, formatLine(level, msg.replace(/\n+$/, ""), rfc3339Nano(), config.format));
+function logger(): ConsolaInstance {
+  if (!consola) {
+    // Loaded lazily (see the header); require keeps this synchronous for the warn callbacks.
+    const { createConsola } = require("consola/core") as typeof import("consola/core");
+    consola = createConsola({ level: consolaLevel(), reporters: [reporter], throttle: 0 });
+  }
+  return consola;
 }
 
 export const log = {
-  error: (msg: string) => emit("error", msg),
-  warn: (msg: string) => emit("warning", msg),
-  info: (msg: string) => emit("info", msg),
-  debug: (msg: string) => emit("debug", msg),
+  error: (msg: string) => logger().error(msg),
+  warn: (msg: string) => logger().warn(msg),
+  info: (msg: string) => logger().info(msg),
+  debug: (msg: string) => logger().debug(msg),
 };
 
 /** The verb failed: an `error` entry in the log, and the bare message on stderr when the log is a file. */
