@@ -1,8 +1,10 @@
-// Runs the CLI as a user would: `bun src/main.ts ...` (or dist/bunrunc), capturing everything.
+// Runs the CLI as a user would (`bun src/main.ts ...`, or dist/bunrunc direct or served: see
+// test/helpers/cli-path.ts), capturing everything.
 // Each test makes its own temp dir (state root, log files, bundles) and removes it.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { bunruncArgv } from "../helpers/cli-path.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const MAIN = join(REPO, "src/main.ts");
@@ -15,7 +17,7 @@ export interface CliResult {
 }
 
 export function cli(args: string[], opts: { bin?: string; cwd?: string; stdin?: string } = {}): CliResult {
-  const argv = opts.bin ? [opts.bin, ...args] : [process.execPath, MAIN, ...args];
+  const argv = opts.bin ? [opts.bin, ...args] : [...bunruncArgv(), ...args];
   const r = Bun.spawnSync(argv, { cwd: opts.cwd, stdin: opts.stdin === undefined ? "ignore" : Buffer.from(opts.stdin), stdout: "pipe", stderr: "pipe" });
   return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { canDrivePtys, canRunContainers, execIn, MAIN, receiver, runDetached, SKIP, SKIP_PTY, startContainer, until, type Container } from "./helpers.ts";
+import { canDrivePtys, canRunContainers, execIn, receiver, runDetached, SKIP, SKIP_PTY, startContainer, until, type Container } from "./helpers.ts";
+import { bunruncArgv } from "../../helpers/cli-path.ts";
 
 let c: Container;
 beforeAll(async () => {
@@ -28,7 +29,7 @@ describe.skipIf(!canRunContainers)(`detached exec${SKIP}`, () => {
     writeFileSync(processFile, JSON.stringify({ user: { uid: 0, gid: 0 }, args: ["sleep", "300"], env: ["PATH=/bin"], cwd: "/" }));
     const pidFile = join(c.b.dir, "execid.pid");
     const log = join(c.b.dir, "log.json");
-    const r = runDetached([process.execPath, MAIN, "--root", c.b.root, "--log", log, "--log-format", "json", "exec", "--process", processFile, "--detach", "--pid-file", pidFile, c.id]);
+    const r = runDetached([...bunruncArgv(), "--root", c.b.root, "--log", log, "--log-format", "json", "exec", "--process", processFile, "--detach", "--pid-file", pidFile, c.id]);
     expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
     const text = readFileSync(pidFile, "utf8");
     expect(text).toMatch(/^\d+$/);
@@ -82,7 +83,7 @@ describe.skipIf(!canRunContainers)(`detached exec${SKIP}`, () => {
       { eof: true },
     ]);
     const pidFile = join(c.b.dir, "tty.pid");
-    const r = runDetached([process.execPath, MAIN, "--root", c.b.root, "--log", join(c.b.dir, "log.json"), "--log-format", "json", "exec", "--process", processFile, "--console-socket", sock, "--detach", "--pid-file", pidFile, c.id]);
+    const r = runDetached([...bunruncArgv(), "--root", c.b.root, "--log", join(c.b.dir, "log.json"), "--log-format", "json", "exec", "--process", processFile, "--console-socket", sock, "--detach", "--pid-file", pidFile, c.id]);
     expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
     const got = await rcv.result;
     rmSync(sock, { force: true });

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import * as ffiModule from "../../../src/ffi.ts";
 import * as bunrunc from "../../../src/lib/index.ts";
 import type { Spec } from "../../../src/config/types.ts";
+import { bunruncArgv } from "../../helpers/cli-path.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../../helpers/bundle.ts";
 
 export const REPO = resolve(import.meta.dir, "../../..");
@@ -47,7 +48,7 @@ export async function startContainer(edit: (spec: Spec) => void = () => {}, opts
       b,
       id,
       pid: s.pid,
-      argv: (...args) => [process.execPath, MAIN, "--root", b.root, ...args],
+      argv: (...args) => [...bunruncArgv(), "--root", b.root, ...args],
       async remove() {
         for (const c of bunrunc.list({ root: b.root })) await bunrunc.delete({ root: b.root, id: c.id, force: true }).catch(() => {});
         b.cleanup();

@@ -4,13 +4,14 @@
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultSpec, makeBundle } from "../../helpers/bundle.ts";
-import { MAIN, receiver, runDetached } from "./helpers.ts";
+import { receiver, runDetached } from "./helpers.ts";
+import { bunruncArgv } from "../../helpers/cli-path.ts";
 
 const mounted = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run"]);
 if (mounted.exitCode !== 0) throw new Error(`mount tmpfs on /run: ${mounted.stderr}`);
 
 // Files, not pipes, for stdio: the detached exec'd process keeps them (runDetached explains).
-const runtime = (args: string[]) => runDetached([process.execPath, MAIN, ...args]);
+const runtime = (args: string[]) => runDetached([...bunruncArgv(), ...args]);
 
 const id = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
 const b = makeBundle(defaultSpec(["sleep", "600"]));

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as bunrunc from "../../../src/lib/index.ts";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../../helpers/bundle.ts";
-import { canRunContainers, MAIN, SKIP, startContainer, until, type Container } from "./helpers.ts";
+import { canRunContainers, SKIP, startContainer, until, type Container } from "./helpers.ts";
+import { bunruncArgv } from "../../helpers/cli-path.ts";
 import { existsSync, readFileSync } from "node:fs";
 
 // TERM last: its trap ends the process.
@@ -73,7 +74,7 @@ describe.skipIf(!canRunContainers)(`signal forwarding${SKIP}`, () => {
   test("run in the foreground: the same for the container's init; the container is deleted after", async () => {
     const b = makeBundle(defaultSpec(["sh", "-c", TRAPPER]));
     bundles.push(b);
-    const r = await deliver([process.execPath, MAIN, "--root", b.root, "run", "--bundle", b.bundle, uniqueId("sig")]);
+    const r = await deliver([...bunruncArgv(), "--root", b.root, "run", "--bundle", b.bundle, uniqueId("sig")]);
     expect(r.stdout).toBe(["ready", ...FORWARDED.map((s) => `got-${s}`)].join("\n") + "\n");
     expect(r.code).toBe(9);
     expect(bunrunc.list({ root: b.root })).toEqual([]);
@@ -84,7 +85,7 @@ describe.skipIf(!canRunContainers)(`signal forwarding${SKIP}`, () => {
     spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "pid");
     const b = makeBundle(spec);
     bundles.push(b);
-    const p = Bun.spawn([process.execPath, MAIN, "--root", b.root, "run", "--bundle", b.bundle, uniqueId("orphan")], { stdout: "pipe", stderr: "inherit" });
+    const p = Bun.spawn([...bunruncArgv(), "--root", b.root, "run", "--bundle", b.bundle, uniqueId("orphan")], { stdout: "pipe", stderr: "inherit" });
     const reader = p.stdout.getReader();
     let out = "";
     while (!/orphan=\d+\n/.test(out)) {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import * as bunrunc from "../../../src/lib/index.ts";
 import { defaultSpec, makeBundle, uniqueId } from "../../helpers/bundle.ts";
 import { canDrivePtys, onPty, receiver, run, SKIP_PTY, startContainer, until, type Container } from "./helpers.ts";
+import { bunruncArgv } from "../../helpers/cli-path.ts";
 
 // Generous: a pty session through a Bun start takes seconds when the host is busy (a timeout, not a speed bound).
 setDefaultTimeout(30_000);
@@ -36,7 +37,7 @@ describe.skipIf(!canDrivePtys)(`foreground terminals${SKIP_PTY}`, () => {
     const id = uniqueId("tty");
     try {
       const r = await onPty(
-        [process.execPath, join(import.meta.dir, "../../../src/main.ts"), "--root", b.root, "run", "--bundle", b.bundle, id],
+        [...bunruncArgv(), "--root", b.root, "run", "--bundle", b.bundle, id],
         [
           { expect: PROMPT },
           { send: "echo $((6*7))\r" },
@@ -112,7 +113,7 @@ describe.skipIf(!canDrivePtys)(`create --console-socket${SKIP_PTY}`, () => {
         { send: "exit 3\r" },
         { eof: true },
       ]);
-      const created = run([process.execPath, join(import.meta.dir, "../../../src/main.ts"), "--root", b.root, "create", "--bundle", b.bundle, "--console-socket", sock, id]);
+      const created = run([...bunruncArgv(), "--root", b.root, "create", "--bundle", b.bundle, "--console-socket", sock, id]);
       expect(created).toEqual({ code: 0, stdout: "", stderr: "" });
       await bunrunc.start({ root: b.root, id });
       const got = await rcv.result;
