@@ -11,6 +11,8 @@ export interface LifecycleCgroup {
   addProcess(pid: number): void;
   /** v1 `tasks` fds for a new process to join by itself (CgroupManager.openJoinFds); null: use addProcess. */
   openJoinFds(): number[] | null;
+  /** v2: the cgroup directory's fd for CLONE_INTO_CGROUP (CgroupManager.openDirFd); null: not v2. */
+  openDirFd(): number | null;
   pids(): number[];
   killAll(sig: number): void;
   destroy(): void;
@@ -44,6 +46,7 @@ export function cgroupFor(id: string, cgroupsPath: string | undefined, opts: Cgr
     },
     addProcess: (pid) => mgr.addProcess(pid),
     openJoinFds: () => mgr.openJoinFds(),
+    openDirFd: () => mgr.openDirFd(),
     pids: () => mgr.pids(),
     killAll: (sig) => mgr.killAll(sig),
     destroy: () => mgr.destroy(),

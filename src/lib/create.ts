@@ -166,12 +166,17 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
   phase("create.plan");
   const userNs = Boolean(plan.cloneFlags & CLONE.NEWUSER);
-  // v1: the child joins the cgroup itself (cheap); otherwise the Setup stop adds its pid.
+  // The init joins its cgroup without a cgroup.procs write (which takes the kernel's global
+  // threadgroup lock for write: an RCU grace period, 5-15 ms per burst): v1, the child writes "0"
+  // to each `tasks` file itself; v2, clone3 puts it there (CLONE_INTO_CGROUP). Otherwise (or
+  // where the kernel refuses CLONE_INTO_CGROUP) the Setup stop writes its pid.
   const joinFds = cg.openJoinFds();
   if (joinFds) fds.push(...joinFds);
+  const intoFd = joinFds ? null : cg.openDirFd();
+  if (intoFd !== null) fds.push(intoFd);
   const rootfsMount = plan.inRuntimeMountNs ? mountsBefore(rootfs) : undefined;
   if (rootfsMount) cleanup.push(() => rootfsMount.detachNew());
-  const child = spawner.spawn({
+  const request = {
     plan: plan.bytes,
     cloneFlags: plan.cloneFlags,
     keepFdsBelow: FIRST_EXTRA_FD + keepFds,
@@ -180,7 +185,20 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
     cgroupJoinFds: joinFds ?? undefined,
     subreaper: opts.foreground?.subreaper,
     holdSignals: opts.foreground !== undefined,
-  });
+  };
+  let joined = joinFds !== null;
+  let child: ffi.Spawned;
+  if (intoFd === null) child = spawner.spawn(request);
+  else {
+    try {
+      child = spawner.spawn({ ...request, cgroupFd: intoFd });
+      joined = true;
+    } catch (e) {
+      // A kernel before 5.7, or a cgroup clone3 may not place a process in: nothing was started.
+      if (!(e instanceof ffi.FfiError)) throw e;
+      child = spawner.spawn(request);
+    }
+  }
   fds.push(child.syncFd);
   phase("create.spawn");
   cleanup.push(() => {
@@ -202,7 +220,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
 
   // In the record before the init's first stop writes it: delete moves them back.
   if (netDevices.length) state.bunrunc.netDevices = netDevices;
-  await walkInit(child.syncFd, plan, state, spec, joinFds ? null : cg, (pid) => recordInit(opts.root, state, pid));
+  await walkInit(child.syncFd, plan, state, spec, joined ? null : cg, (pid) => recordInit(opts.root, state, pid));
   phase("create.init-walked");
   if (rootfsMount) state.bunrunc.rootfsMount = rootfsMount.made();
 
