@@ -7,7 +7,7 @@ import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./lib/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 9;
+const ABI_VERSION = 10;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
@@ -71,6 +71,7 @@ const symbols = {
   bunrunc_set_cloexec: { args: [i32], returns: i32 },
   bunrunc_proc_write: { args: [i32, i32, P, P, u32], returns: i32 },
   bunrunc_dup2: { args: [i32, i32], returns: i32 },
+  bunrunc_set_nofile_soft: { args: [u64], returns: i32 },
   bunrunc_idmapped_tree: { args: [P, u32, P, u32, P, u32, P], returns: i32 },
   bunrunc_netdev_move: { args: [i32, P, u32, i32, P, u32, P], returns: i32 },
 } as const;
@@ -435,6 +436,11 @@ export function peerPidfd(sock: number): number {
 export function procWrite(pidfd: number, pid: number, name: string, value: string): void {
   const bytes = Buffer.from(value);
   ok(load().bunrunc_proc_write(pidfd, pid, ptr(cstr(name)), ptr(bytes.length ? bytes : Buffer.alloc(1)), bytes.length), `write /proc/${pid}/${name}`);
+}
+
+/** RLIMIT_NOFILE's soft limit, back to `soft` (the resident server: see zig/lib.zig). */
+export function setNofileSoft(soft: bigint): void {
+  ok(load().bunrunc_set_nofile_soft(soft), "setrlimit RLIMIT_NOFILE");
 }
 
 export function setCloexec(fd: number): void {

@@ -77,10 +77,15 @@ export async function serve(path: string): Promise<never> {
   const lockFd = Number(process.env.BUNRUNC_SERVE_LOCK_FD);
   if (!(lockFd > 2) || !privateDir(dirname(path)) || !unrestricted()) process.exit(1);
   ffi.setCloexec(lockFd);
+  // Bun's start raised the open-files soft limit to the hard one: back to the starter's, so its
+  // context (limits included, admission.ts) is the one it was started in.
+  const nofile = process.env.BUNRUNC_SERVE_NOFILE;
+  if (nofile && /^\d+$/.test(nofile)) ffi.setNofileSoft(BigInt(nofile));
   const listener = ffi.serverListen(path);
   const socketIno = statSync(path).ino;
   delete process.env.BUNRUNC_SERVE;
   delete process.env.BUNRUNC_SERVE_LOCK_FD;
+  delete process.env.BUNRUNC_SERVE_NOFILE;
   // Locks other bunrunc processes hold send the call back to its front rather than wait here.
   setLockWaitMsMax(0);
   joinOwnCgroups();

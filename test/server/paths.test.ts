@@ -29,6 +29,26 @@ describe.skipIf(!canRun)(`which path a call takes${SKIP}`, () => {
     expect(next.stderr.split("\n")[0]).toContain(`${SERVED}, pid ${serverPids()[0]}`);
   });
 
+  test("cold, from a caller whose open-files soft limit is below its hard one (a login shell's): the server it starts serves its next call", () => {
+    const b = bundle(["true"]);
+    stopServers();
+    // Bun's start raises that soft limit to the hard one; the server puts the starter's back, or its context would never be the caller's again.
+    const lowered = ["sh", "-c", 'ulimit -Sn 512 && exec "$0" "$@"'];
+    const first = front(["--debug", "--root", b.root, "state", "nothing-here"], { argv0: lowered });
+    expect(first.stderr).not.toContain(SERVED);
+    waitFor(() => serverPids().length === 1);
+    let served = false;
+    for (let i = 0; i < 100 && !served; i++) {
+      served = front(["--debug", "--root", b.root, "state", "nothing-here"], { argv0: lowered }).stderr.includes(SERVED);
+      if (!served) Bun.sleepSync(50);
+    }
+    expect(served).toBe(true);
+    expect(readFileSync(`/proc/${serverPids()[0]}/limits`, "utf8")).toMatch(/^Max open files\s+512\s/m);
+    // A caller with other limits is not the server's kind of caller: it runs directly.
+    expect(front(["--debug", "--root", b.root, "state", "nothing-here"], { argv0: ["sh", "-c", 'ulimit -Sn 256 && exec "$0" "$@"'] }).stderr).not.toContain(SERVED);
+    stopServers();
+  });
+
   test("served and direct: --debug's first line names the server that ran the call, or no server", () => {
     const b = bundle(["true"]);
     serverUp(b.root);
