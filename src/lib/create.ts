@@ -11,7 +11,7 @@ import { handOverListener, type ListenerTarget } from "../seccomp/listener.ts";
 import { CLONE } from "../plan/linux.ts";
 import type { Spec } from "../plan/spec.ts";
 import { kernelMemoryWarning, type Resources } from "../cgroups/types.ts";
-import { cgroupFor, removeCgroup, type LifecycleCgroup } from "./cgroup.ts";
+import { cgroupFor, removeCgroup, spawnInCgroup, type LifecycleCgroup } from "./cgroup.ts";
 import { loadSpec, rootfsOf } from "./config.ts";
 import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
 import { strerror } from "./errno.ts";
@@ -166,14 +166,6 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
   phase("create.plan");
   const userNs = Boolean(plan.cloneFlags & CLONE.NEWUSER);
-  // The init joins its cgroup without a cgroup.procs write (which takes the kernel's global
-  // threadgroup lock for write: an RCU grace period, 5-15 ms per burst): v1, the child writes "0"
-  // to each `tasks` file itself; v2, clone3 puts it there (CLONE_INTO_CGROUP). Otherwise (or
-  // where the kernel refuses CLONE_INTO_CGROUP) the Setup stop writes its pid.
-  const joinFds = cg.openJoinFds();
-  if (joinFds) fds.push(...joinFds);
-  const intoFd = joinFds ? null : cg.openDirFd();
-  if (intoFd !== null) fds.push(intoFd);
   const rootfsMount = plan.inRuntimeMountNs ? mountsBefore(rootfs) : undefined;
   if (rootfsMount) cleanup.push(() => rootfsMount.detachNew());
   const request = {
@@ -182,23 +174,10 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
     keepFdsBelow: FIRST_EXTRA_FD + keepFds,
     extraFds,
     waitForParent: userNs,
-    cgroupJoinFds: joinFds ?? undefined,
     subreaper: opts.foreground?.subreaper,
     holdSignals: opts.foreground !== undefined,
   };
-  let joined = joinFds !== null;
-  let child: ffi.Spawned;
-  if (intoFd === null) child = spawner.spawn(request);
-  else {
-    try {
-      child = spawner.spawn({ ...request, cgroupFd: intoFd });
-      joined = true;
-    } catch (e) {
-      // A kernel before 5.7, or a cgroup clone3 may not place a process in: nothing was started.
-      if (!(e instanceof ffi.FfiError)) throw e;
-      child = spawner.spawn(request);
-    }
-  }
+  const { child, joined } = spawnInCgroup(spawner, request, cg, fds);
   fds.push(child.syncFd);
   phase("create.spawn");
   cleanup.push(() => {

@@ -3,7 +3,7 @@
 // that connect to that socket, so a container verb costs a small static executable's start
 // instead of Bun's (bench/README.md). For each call it takes on the caller's working directory,
 // environment, umask and stdio; the container's processes are still cloned by the front
-// (src/lib/spawner.ts). Who it serves and which calls: src/server/admission.ts.
+// (src/server/front-spawner.ts). Who it serves and which calls: src/server/admission.ts.
 //
 // Calls run one at a time (they share this process's cwd, environment and stdio), but nothing a
 // caller does holds up the others: a call whose hook runs is parked while the hook's process runs
@@ -17,7 +17,8 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import * as ffi from "../ffi.ts";
-import { isHandback, waitUnreaped, type Handback, type SpawnRequest, type Spawner } from "../lib/spawner.ts";
+import { isHandback, type Handback } from "../lib/spawner.ts";
+import { frontSpawner } from "./front-spawner.ts";
 import { dispatch, finishHandback } from "../cli/dispatch.ts";
 import { configureLog, logConfig, type LogConfig } from "../log.ts";
 import { setHookPark } from "../lib/hooks.ts";
@@ -25,7 +26,7 @@ import { LockBusy, setLockWaitMsMax } from "../state/store.ts";
 import { admitCaller, contextOf, provesAccess, served, stillAdmitted, stillAlive, unrestricted, type Admitted } from "./admission.ts";
 import { joinOwnCgroups, leaveOwnCgroups } from "./own-cgroup.ts";
 import { phase } from "../timing.ts";
-import { beginRecord, queuedRecord, decodeAnswer, decodeRequest, decodeSpawned, exitRecord, fallbackRecord, Op, spawnRecord, waitRecord, type Request } from "./proto.ts";
+import { beginRecord, queuedRecord, decodeAnswer, decodeRequest, exitRecord, fallbackRecord, Op, waitRecord, type Request } from "./proto.ts";
 
 const IDLE_MS = Number(process.env.BUNRUNC_SERVE_IDLE_MS) || 30_000;
 /** A call's argv and environment; a larger one is sent to the direct path by the front. */
@@ -36,8 +37,6 @@ const READ_REQUEST_MS_MAX = 2_000;
 const PENDING_MAX = 256;
 /** A front answers Begin at once; one that does not is told Fallback and left. */
 const GO_WAIT_MS = 200;
-/** A front answers Spawn as soon as its clone3 returns; one that does not is not waited for long. */
-const SPAWN_REPLY_WAIT_MS = 10_000;
 const STDIO = [0, 1, 2];
 
 interface Call {
@@ -253,7 +252,7 @@ class Server {
     if (!restore) return finish(call);
     phase("serve.caller-taken");
     const argv = call.req.argv.slice(1);
-    const work = (resuming ? finishHandback(argv, call.finish!, call.status!) : dispatch(argv, basename(call.req.argv[0]!), frontSpawner(call))).then(
+    const work = (resuming ? finishHandback(argv, call.finish!, call.status!) : dispatch(argv, basename(call.req.argv[0]!), frontSpawner(call.conn, call.who))).then(
       (result): Outcome => ({ ok: true, result }),
       (error): Outcome => ({ ok: false, error }),
     );
@@ -377,50 +376,3 @@ function replaceEnv(env: NodeJS.ProcessEnv): void {
   for (const key of Object.keys(process.env)) delete process.env[key];
   Object.assign(process.env, env);
 }
-
-/** The front as the library's spawner: it clones the processes and waits for foreground ones. */
-function frontSpawner(call: Call): Spawner {
-  const { conn, who } = call;
-  return {
-    pid: who.pid,
-    cgroups: () => who.cgroups,
-    servedBy: `served by the resident server, pid ${process.pid}`,
-    waitsInCaller: true,
-    spawn: (r) => spawnInFront(conn, r),
-    waitExited: waitUnreaped,
-  };
-}
-
-function spawnInFront(conn: number, r: SpawnRequest): ffi.Spawned {
-  const extra = r.extraFds ?? [];
-  const join = r.cgroupJoinFds ?? [];
-  const fds = [...extra, ...join, ...(r.cgroupFd === undefined ? [] : [r.cgroupFd])];
-  ffi.msgSend(
-    conn,
-    spawnRecord({
-      plan: r.plan,
-      cloneFlags: r.cloneFlags,
-      keepBelow: r.keepFdsBelow ?? 3,
-      waitForParent: Boolean(r.waitForParent),
-      nExtra: extra.length,
-      nJoin: join.length,
-      hasCgroupFd: r.cgroupFd !== undefined,
-      subreaper: Boolean(r.subreaper),
-      holdSignals: Boolean(r.holdSignals),
-    }),
-    fds,
-  );
-  const reply = ffi.msgRecv(conn, SPAWN_REPLY_WAIT_MS, 64);
-  const spawned = reply && decodeSpawned(reply.bytes);
-  if (!reply || !spawned) {
-    reply?.fds.forEach((fd) => ffi.close(fd));
-    throw new Error("spawn: the calling bunrunc process did not answer");
-  }
-  if (spawned.rc < 0) {
-    reply.fds.forEach((fd) => ffi.close(fd));
-    throw ffi.spawnError(-spawned.rc, spawned.step);
-  }
-  if (reply.fds.length !== 2) throw new Error("spawn: the calling bunrunc process sent no pidfd and sync socket");
-  return { pid: spawned.pid, pidfd: reply.fds[0]!, syncFd: reply.fds[1]! };
-}
-
