@@ -15,8 +15,9 @@ export function busyboxIsStatic(): boolean {
   return !head.includes("/lib64/ld-linux") && !head.includes("/lib/ld-linux");
 }
 
-function config(args: string[]): object {
+function config(args: string[], hooks?: object): object {
   return {
+    ...(hooks ? { hooks } : {}),
     ociVersion: "1.0.2-dev",
     process: {
       terminal: false,
@@ -60,17 +61,20 @@ export interface Bundles {
   trueBundle: string;
   /** Runs /bin/sleep for exec to enter. */
   sleepBundle: string;
+  /** Runs /bin/true, with a prestart hook (the host's /bin/true), as Docker's containers with their own network namespace have. */
+  hookBundle: string;
   rootfs: string;
 }
 
 /** `<dir>/true` and `<dir>/sleep`, each a full bundle with its own rootfs copy. */
 export function makeBundles(dir: string): Bundles {
-  const make = (name: string, args: string[]) => {
+  const make = (name: string, args: string[], hooks?: object) => {
     const b = join(dir, name);
     rootfs(join(b, "rootfs"));
-    writeFileSync(join(b, "config.json"), JSON.stringify(config(args), null, 2));
+    writeFileSync(join(b, "config.json"), JSON.stringify(config(args, hooks), null, 2));
     return b;
   };
   const trueBundle = make("true", ["/bin/true"]);
-  return { trueBundle, sleepBundle: make("sleep", ["/bin/sleep", "100000"]), rootfs: join(trueBundle, "rootfs") };
+  const hookBundle = make("hooked", ["/bin/true"], { prestart: [{ path: "/bin/true", args: ["true"] }] });
+  return { trueBundle, sleepBundle: make("sleep", ["/bin/sleep", "100000"]), hookBundle, rootfs: join(trueBundle, "rootfs") };
 }

@@ -75,6 +75,8 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
   const cpu: Record<string, CpuPerContainer> = Object.fromEntries(Object.entries(launched).map(([k, x]) => [k, perContainer(x, containers, serverMs[k])]));
   const rss: Record<string, number[]> = {};
   const pss: Record<string, number[]> = {};
+  const server: Record<string, number[]> = {};
+  const serverPss: Record<string, number[]> = {};
   const sampledDirect: string[] = [];
   for (const rt of ctx.runtimes) {
     const sampler = await startSampler(rt.comms, ctx.idMarker, rt.core);
@@ -87,6 +89,10 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
     }
     rss[rt.name] = [peak.rssKiB / 1024];
     pss[rt.name] = [peak.pssKiB / 1024];
+    if (rt.core) {
+      server[rt.name] = [peak.serverRssKiB / 1024];
+      serverPss[rt.name] = [peak.serverPssKiB / 1024];
+    }
     if (rt.core) sampledDirect.push(`${rt.name}: ${round.all.heavy} of ${round.all.launches} calls of the sampled round ran directly (a Bun process each; spawn.ts HEAVY_CPU_MS)`);
   }
   const n = ctx.concurrency;
@@ -122,6 +128,20 @@ export async function concurrentMany(ctx: Ctx): Promise<CaseResult[]> {
       unit: "MiB",
       results: sum(pss),
       notes: ["PSS shares a page between the processes mapping it (the executable's text): memory actually taken"],
+    },
+    {
+      id: "concurrent-server-rss",
+      title: `(3) ${n} concurrent: bunrunc's server, peak RSS`,
+      unit: "MiB",
+      results: sum(server),
+      notes: ["the resident server alone (in the sums above too); runc has none"],
+    },
+    {
+      id: "concurrent-server-pss",
+      title: `(3) ${n} concurrent: bunrunc's server, peak PSS`,
+      unit: "MiB",
+      results: sum(serverPss),
+      notes: ["its share of pages it maps with other processes (the executable's text, with direct calls' Bun processes if any)"],
     },
   ];
 }

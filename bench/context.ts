@@ -7,8 +7,10 @@ import type { Launcher, Sample, Summary } from "./spawn.ts";
 
 export interface Ctx {
   launcher: Launcher;
-  /** bunrunc first; the rest are compared against it. */
+  /** bunrunc first (served by the resident server); the rest are compared against it. */
   runtimes: Runtime[];
+  /** The same, with bunrunc's direct path (BUNRUNC_SERVER=off) first. */
+  directRuntimes: Runtime[];
   bundles: Bundles;
   work: string;
   runs: number;

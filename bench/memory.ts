@@ -5,6 +5,9 @@ export interface MemoryPeak {
   rssKiB: number;
   pssKiB: number;
   samples: number;
+  /** The resident server alone (0 for a runtime without one). */
+  serverRssKiB: number;
+  serverPssKiB: number;
 }
 
 export interface Sampler {

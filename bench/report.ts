@@ -50,7 +50,12 @@ export function table(cases: CaseResult[]): string {
     const targets = Object.entries(v.targets).map(([k, ok]) => `${k} ${ok ? "met" : "MISSED"}`).join("; ");
     return [c.title, cell(c.results.bunrunc, c.unit), cell(c.results.runc, c.unit), cell(c.results.floor, c.unit), ratio(v.vsRunc), ratio(v.vsFloor), targets];
   });
-  const notes = cases.flatMap((c) => c.notes.map((n) => `  ${c.title}: ${n}`));
+  const shown = new Set(["bunrunc", "runc", "floor"]);
+  const others = (c: CaseResult) =>
+    Object.entries(c.results)
+      .filter(([k]) => !shown.has(k))
+      .map(([k, s]) => `  ${c.title}: also ${k}: ${cell(s, c.unit)}${c.results.runc ? ` (${ratio(s.median / c.results.runc.median)} runc)` : ""}`);
+  const notes = cases.flatMap((c) => [...others(c), ...c.notes.map((n) => `  ${c.title}: ${n}`)]);
   return [...aligned(head, rows), "", ...cpuTable(cases), "", "notes:", ...notes].join("\n");
 }
 

@@ -4,7 +4,8 @@
 // Only this bench's processes count (the host is shared: other checkouts' servers and containers
 // match the same names): descendants of the bench, processes in a cgroup named after one of its
 // containers (the inits, orphaned once create exits), and the resident server of `server exe`.
-// Prints "ready", samples until a line arrives on stdin, then prints {"rssKiB","pssKiB","samples"}.
+// Prints "ready", samples until a line arrives on stdin, then prints {"rssKiB","pssKiB","samples",
+// "serverRssKiB","serverPssKiB"} (the server's own peaks, also in the sums).
 // RSS counts a shared page once per process that maps it (what `time -v` reports, the bench's
 // figure); PSS splits shared pages between their users (the memory actually taken).
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -59,6 +60,24 @@ function ours(pid: string, ppid: Map<string, string>): boolean {
   }
 }
 
+/** Whether pid (at its start time) runs `server exe`, looked at once per process. */
+const serverSeen = new Map<string, boolean>();
+
+function isServer(pid: string, fields: string[]): boolean {
+  if (!serverExe) return false;
+  const key = `${pid}@${fields[19]}`;
+  let v = serverSeen.get(key);
+  if (v === undefined) {
+    try {
+      v = readlinkSync(`/proc/${pid}/exe`) === serverExe;
+    } catch {
+      v = false;
+    }
+    serverSeen.set(key, v);
+  }
+  return v;
+}
+
 function pssKiB(pid: string): number {
   const m = /\nPss:\s+(\d+) kB/.exec(read(`/proc/${pid}/smaps_rollup`) ?? "");
   return m ? Number(m[1]) : 0;
@@ -77,7 +96,7 @@ function pssCached(pid: string, fields: string[]): number {
   return kib;
 }
 
-function sample(): { rss: number; pss: number } {
+function sample(): { rss: number; pss: number; serverRss: number; serverPss: number } {
   const ppid = new Map<string, string>();
   const matching: { pid: string; fields: string[] }[] = [];
   for (const pid of readdirSync("/proc")) {
@@ -91,12 +110,20 @@ function sample(): { rss: number; pss: number } {
   }
   let rss = 0;
   let pss = 0;
+  let serverRss = 0;
+  let serverPss = 0;
   for (const { pid, fields } of matching) {
     if (!oursCached(pid, fields, ppid)) continue;
-    rss += rssKiB(fields);
-    pss += pssCached(pid, fields);
+    const r = rssKiB(fields);
+    const p = pssCached(pid, fields);
+    rss += r;
+    pss += p;
+    if (isServer(pid, fields)) {
+      serverRss += r;
+      serverPss += p;
+    }
   }
-  return { rss, pss };
+  return { rss, pss, serverRss, serverPss };
 }
 
 let stop = false;
@@ -104,13 +131,17 @@ process.stdin.once("data", () => (stop = true));
 process.stdout.write("ready\n");
 let peakRss = 0;
 let peakPss = 0;
+let peakServerRss = 0;
+let peakServerPss = 0;
 let samples = 0;
 while (!stop) {
   const s = sample();
   peakRss = Math.max(peakRss, s.rss);
   peakPss = Math.max(peakPss, s.pss);
+  peakServerRss = Math.max(peakServerRss, s.serverRss);
+  peakServerPss = Math.max(peakServerPss, s.serverPss);
   samples++;
   await Bun.sleep(SAMPLE_GAP_MS);
 }
-process.stdout.write(`${JSON.stringify({ rssKiB: peakRss, pssKiB: peakPss, samples })}\n`);
+process.stdout.write(`${JSON.stringify({ rssKiB: peakRss, pssKiB: peakPss, samples, serverRssKiB: peakServerRss, serverPssKiB: peakServerPss })}\n`);
 process.exit(0);

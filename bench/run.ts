@@ -2,7 +2,8 @@
 // one run, plus the kernel floor, wall time and CPU time per container (the resident server's
 // included); prints a table and writes bench/results/latest.{json,svg}.
 // Flags: --runs N (latency samples per case, default 30), --quick (5 runs, 1 concurrent round),
-// --concurrency N (default 100), --only a,b (case ids: startup, run, csd, many, wait, exec, seccomp),
+// --concurrency N (default 100), --only a,b (case ids: CASES below; `--only direct` and
+// `--only engines` name groups),
 // --out DIR (default bench/results), --merge (with --only: the rerun cases replace theirs in the
 // DIR's latest.json and the others stay, so a case missed for a noisy host can be redone alone).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,10 +13,12 @@ import { parseArgs } from "node:util";
 import { busyboxIsStatic, makeBundles } from "./bundle.ts";
 import { concurrentMany, waitingInitRss } from "./cases-scale.ts";
 import { seccompCompile } from "./cases-seccomp.ts";
-import { createStartDelete, execTrue, runTrue, versionStartup } from "./cases-time.ts";
+import { coldRun, createStartDelete, execTrue, hookedRun, runTrue, versionStartup } from "./cases-time.ts";
+import { engineCases, engineRequirements, ENGINES } from "./cases-engines.ts";
 import type { CaseResult, Ctx } from "./context.ts";
 import { resultJson, table } from "./report.ts";
-import { bunrunc, runc, versionLine, which } from "./runtimes.ts";
+import { bunrunc, bunruncDirect, runc, versionLine, which } from "./runtimes.ts";
+import { serversOf } from "./server-cpu.ts";
 import { Launcher } from "./spawn.ts";
 import { svgChart } from "./svg.ts";
 
@@ -30,6 +33,10 @@ const { values: flags } = parseArgs({
     merge: { type: "boolean" },
   },
 });
+
+/** Every case id, in the order they run; `--only` takes any of them (or a group below). */
+const CASES = ["startup", "run", "run-direct", "csd", "csd-direct", "many", "wait", "exec", "exec-direct", "cold", "hooked", ...ENGINES, "seccomp"];
+const GROUPS: Record<string, string[]> = { direct: ["run-direct", "csd-direct", "exec-direct"], engines: [...ENGINES] };
 
 function fail(message: string): never {
   console.error(`bench: ${message}`);
@@ -84,7 +91,12 @@ async function main(): Promise<void> {
   const runs = Number(flags.runs ?? (quick ? 5 : 30));
   const concurrency = Number(flags.concurrency ?? 100);
   if (!(runs > 0) || !(concurrency > 0)) fail("--runs and --concurrency take a positive number");
-  const only = new Set((flags.only ?? "startup,run,csd,many,wait,exec,seccomp").split(","));
+  const only = new Set((flags.only ?? CASES.join(",")).split(",").flatMap((c) => GROUPS[c] ?? [c]));
+  const unknown = [...only].filter((c) => !CASES.includes(c));
+  if (unknown.length) fail(`--only: no case ${unknown.join(", ")} (cases: ${CASES.join(", ")}; groups: ${Object.keys(GROUPS).join(", ")})`);
+  // A runtime or engine a selected case compares against must be there: no empty rows.
+  const engineProblem = engineRequirements([...only].filter((c) => ENGINES.includes(c)));
+  if (engineProblem) fail(engineProblem);
   const outDir = resolve(flags.out ?? join(REPO, "bench/results"));
   const settings = { runs, warmup: 2, concurrency, concurrentRounds: quick ? 1 : 3 };
   const earlier = flags.merge ? earlierRun(outDir) : undefined;
@@ -98,6 +110,7 @@ async function main(): Promise<void> {
   const ctx: Ctx = {
     launcher,
     runtimes: [bunrunc(bin, stateDir), runc(runcBin, stateDir)],
+    directRuntimes: [bunruncDirect(bin, stateDir), runc(runcBin, stateDir)],
     bundles: makeBundles(join(work, "bundles")),
     work,
     runs,
@@ -113,6 +126,9 @@ async function main(): Promise<void> {
     if (!only.has(key)) return;
     const t0 = performance.now();
     console.error(`bench: ${what} ...`);
+    // Served cases meter a warm server: one is up before their warm-up (the cold case stops it;
+    // the engine cases stop it for the engine to start its own).
+    if (!ENGINES.includes(key)) warmServer(ctx.launcher, bin, ctx.runtimes[0]!.root, ctx.runtimes[0]!.core!);
     const r = await f();
     cases.push(...(Array.isArray(r) ? r : [r]));
     console.error(`bench: ${what} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -120,10 +136,16 @@ async function main(): Promise<void> {
   try {
     await step("startup", "(0) --version", () => versionStartup(ctx));
     await step("run", "(1) run", () => runTrue(ctx));
+    await step("run-direct", "(1d) run, direct", () => runTrue(ctx, "direct"));
     await step("csd", "(2) create+start+delete", () => createStartDelete(ctx));
+    await step("csd-direct", "(2d) create+start+delete, direct", () => createStartDelete(ctx, "direct"));
     await step("many", `(3) ${concurrency} concurrent`, () => concurrentMany(ctx));
     await step("wait", "(4) waiting process RSS", () => waitingInitRss(ctx));
     await step("exec", "(5) exec", () => execTrue(ctx));
+    await step("exec-direct", "(5d) exec, direct", () => execTrue(ctx, "direct"));
+    await step("cold", "(7) first call, no server", () => coldRun(ctx));
+    await step("hooked", "(8) run with a prestart hook", () => hookedRun(ctx));
+    for (const engine of ENGINES) await step(engine, `(9) ${engine}`, () => engineCases(ctx, engine, runcBin));
     await step("seccomp", "(6) seccomp compile", () => seccompCompile(Math.max(runs, 50)));
   } finally {
     cleanup(ctx);
@@ -160,6 +182,16 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, "latest.json"), resultJson(meta, cases));
   writeFileSync(join(outDir, "latest.svg"), svgChart(cases, `${meta.date.slice(0, 10)} · ${meta.host.kernel} · ${meta.host.cpus} CPUs · ${meta.host.cgroups} · ${meta.versions.runc}`));
   console.log(`\nwrote ${join(outDir, "latest.json")} and latest.svg`);
+}
+
+/** Calls `state` until one is served (the first call of a build starts the server and runs directly). */
+function warmServer(launcher: Launcher, bin: string, root: string, core: string): void {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (launcher.tryRun([bin, "--debug", "--root", root, "state", "bench-warm-up"]).stderr.includes("served by the resident server") && serversOf(core).length === 1) return;
+    Bun.sleepSync(20);
+  }
+  fail(`no resident server of ${core} came up: bunrunc's calls would not be served`);
 }
 
 /** --merge: the latest.json in outDir, whose cases this run's replace by id. */

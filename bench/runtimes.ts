@@ -11,6 +11,8 @@ export interface Runtime {
   comms: RegExp;
   /** The real path of the resident server's binary, for a runtime whose calls a server does part of. */
   core?: string;
+  /** Added to the environment of every call (bunrunc's direct path: BUNRUNC_SERVER=off). */
+  env?: Record<string, string>;
   run(id: string, bundle: string): string[];
   create(id: string, bundle: string, pidFile?: string): string[];
   start(id: string): string[];
@@ -39,6 +41,15 @@ function runtime(name: string, bin: string, root: string, comms: RegExp): Runtim
 export function bunrunc(bin: string, work: string): Runtime {
   const rt = runtime("bunrunc", bin, join(work, "root-bunrunc"), /^(bunrunc|memfd:bunrunc-i)/);
   return { ...rt, core: realpathSync(`${bin}-core`) };
+}
+
+/**
+ * bunrunc with the server off: every call execs bunrunc-core (what a caller in another mount
+ * namespace gets, or BUNRUNC_SERVER=off). Named "bunrunc" in its cases' results, whose ids say
+ * "direct"; no server to meter.
+ */
+export function bunruncDirect(bin: string, work: string): Runtime {
+  return { ...runtime("bunrunc", bin, join(work, "root-bunrunc-direct"), /^(bunrunc|memfd:bunrunc-i)/), env: { BUNRUNC_SERVER: "off" } };
 }
 
 /** runc's CLI is "runc"; its init stages rename themselves "runc:[0:PARENT]" ... "runc:[2:INIT]". */

@@ -4,7 +4,7 @@
 // threads' /proc/PID/task/TID/schedstat (nanoseconds) before and after a stretch of calls; if a
 // thread left in between (its time would be lost), the process's own utime+stime from
 // /proc/PID/stat is used instead (clock ticks: ±20 ms over the stretch) and the figure is marked.
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import type { Runtime } from "./runtimes.ts";
 
 const TICK_MS = (() => {
@@ -105,3 +105,20 @@ export class ServerMeter {
 
 /** A meter for a runtime with a resident server, none for the others. */
 export const meterFor = (rt: Runtime): ServerMeter | undefined => (rt.core ? new ServerMeter(rt.core) : undefined);
+
+/** Stops this build's servers (SIGKILL by pid: they are this bench's own, started by its calls) and waits until they are gone. */
+export function stopServersOf(core: string): void {
+  const pids = serversOf(core);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {}
+  }
+  const deadline = Date.now() + 10_000;
+  // Gone, or a zombie waiting for its reaper (its exe link is gone then).
+  const alive = (pid: number) => existsSync(`/proc/${pid}`) && readOr(`/proc/${pid}/stat`)?.split(") ")[1]?.[0] !== "Z";
+  while (pids.some(alive)) {
+    if (Date.now() > deadline) throw new Error(`bench: the resident server (pids ${pids.join(", ")}) did not exit after SIGKILL`);
+    Bun.sleepSync(1);
+  }
+}

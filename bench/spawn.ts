@@ -42,25 +42,25 @@ export class Launcher {
     this.errFd = openSync(errPath, "w+");
   }
 
-  /** Runs `cmd` to completion; wall and CPU. Throws with its stderr on failure. */
-  measure(cmd: string[], cwd?: string): Sample {
+  /** Runs `cmd` to completion (`env` added to ours); wall and CPU. Throws with its stderr on failure. */
+  measure(cmd: string[], cwd?: string, env?: Record<string, string>): Sample {
     truncateSync(this.errPath, 0);
     const t0 = performance.now();
-    const r = Bun.spawnSync({ cmd, cwd, stdio: ["ignore", "ignore", this.errFd] });
+    const r = Bun.spawnSync({ cmd, cwd, env: env && { ...process.env, ...env }, stdio: ["ignore", "ignore", this.errFd] });
     const ms = performance.now() - t0;
     if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")}: exit ${r.exitCode ?? r.signalCode}: ${this.stderr()}`);
     return sample(ms, [cpuMsOf(r.resourceUsage)]);
   }
 
   /** Runs `cmd` to completion; milliseconds from spawn to reaped. Throws with its stderr on failure. */
-  timed(cmd: string[], cwd?: string): number {
-    return this.measure(cmd, cwd).ms;
+  timed(cmd: string[], cwd?: string, env?: Record<string, string>): number {
+    return this.measure(cmd, cwd, env).ms;
   }
 
   /** Same, but returns the exit code instead of throwing (probing what a runtime supports). */
-  tryRun(cmd: string[], cwd?: string): { code: number; stderr: string } {
+  tryRun(cmd: string[], cwd?: string, env?: Record<string, string>): { code: number; stderr: string } {
     truncateSync(this.errPath, 0);
-    const r = Bun.spawnSync({ cmd, cwd, stdio: ["ignore", "ignore", this.errFd] });
+    const r = Bun.spawnSync({ cmd, cwd, env: env && { ...process.env, ...env }, stdio: ["ignore", "ignore", this.errFd] });
     return { code: r.exitCode ?? 128, stderr: this.stderr() };
   }
 

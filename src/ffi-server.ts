@@ -60,3 +60,8 @@ export function msgSend(sock: number, bytes: Uint8Array, fds: readonly number[] 
   f.set(fds);
   ok(load().bunrunc_msg_send(sock, ptr(bytes), bytes.length, ptr(f), fds.length), "send a message");
 }
+
+/** RLIMIT_NOFILE's soft limit, back to `soft` (the resident server: see zig/lib.zig). */
+export function setNofileSoft(soft: bigint): void {
+  ok(load().bunrunc_set_nofile_soft(soft), "setrlimit RLIMIT_NOFILE");
+}

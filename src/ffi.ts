@@ -2,17 +2,35 @@
 // functions that throw FfiError (errno + text). Nothing outside this file imports bun:ffi.
 // BUNRUNC_FFI_TRACE=1 logs every call with its arguments and result to stderr.
 /// <reference path="./embedded-files.d.ts" />
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import type * as BunFfi from "bun:ffi";
 import { statSync } from "node:fs";
 import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./base/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 9;
+const ABI_VERSION = 10;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
-const { i32, u32, u64, u8, i16, ptr: P } = FFIType;
+// bun:ffi's own FFIType names, as strings: the module itself is loaded on the first call that
+// reaches the library (evaluating it costs every process ~0.3-0.5 ms of CPU, and start, state,
+// kill and most deletes never call into the library).
+const i32 = "i32";
+const u32 = "u32";
+const u64 = "u64";
+const u8 = "u8";
+const i16 = "i16";
+const P = "ptr";
+let bunFfi: typeof BunFfi | undefined;
+
+function ffiModule(): typeof BunFfi {
+  bunFfi ??= require("bun:ffi") as typeof BunFfi;
+  return bunFfi;
+}
+
+function ptr(view: NodeJS.TypedArray | DataView): BunFfi.Pointer {
+  return ffiModule().ptr(view);
+}
 
 const symbols = {
   bunrunc_abi_version: { args: [], returns: u32 },
@@ -54,11 +72,12 @@ const symbols = {
   bunrunc_set_cloexec: { args: [i32], returns: i32 },
   bunrunc_proc_write: { args: [i32, i32, P, P, u32], returns: i32 },
   bunrunc_dup2: { args: [i32, i32], returns: i32 },
+  bunrunc_set_nofile_soft: { args: [u64], returns: i32 },
   bunrunc_idmapped_tree: { args: [P, u32, P, u32, P, u32, P], returns: i32 },
   bunrunc_netdev_move: { args: [i32, P, u32, i32, P, u32, P], returns: i32 },
 } as const;
 
-type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+type Lib = ReturnType<typeof BunFfi.dlopen<typeof symbols>>["symbols"];
 let lib: Lib | undefined;
 
 /** A failed call: `errno` is the kernel's, `message` reads "<what>: <strerror>". */
@@ -73,7 +92,7 @@ export class FfiError extends Error {
 
 function load(): Lib {
   if (lib) return lib;
-  let opened = dlopen(libPath, symbols).symbols;
+  let opened = ffiModule().dlopen(libPath, symbols).symbols;
   const abi = opened.bunrunc_abi_version();
   if (abi !== ABI_VERSION) throw new Error(`libbunrunc ABI ${abi} does not match bunrunc's ${ABI_VERSION}; rebuild`);
   if (opened.bunrunc_plan_version() !== PLAN_VERSION) throw new Error("libbunrunc's plan version does not match src/plan/wire.ts; rebuild");

@@ -41,6 +41,11 @@ export function configureLog(next: LogConfig): void {
   if (config.file) fileFd = openSync(config.file, "a", 0o644);
 }
 
+/** The settings in effect (the resident server puts a parked call's back when it resumes it). */
+export function logConfig(): LogConfig {
+  return { ...config };
+}
+
 /** Where log lines go now (for tests and for deciding whether a failure also goes to stderr). */
 export function logTarget(): "stderr" | "file" {
   return fileFd === undefined ? "stderr" : "file";

@@ -9,7 +9,7 @@ const spawn_mod = @import("spawn.zig");
 const idmap = @import("idmap.zig");
 const netdev = @import("netdev.zig");
 
-pub const abi_version: u32 = 9;
+pub const abi_version: u32 = 10;
 
 comptime {
     std.debug.assert(@sizeOf(spawn_mod.Result) == 16);
@@ -345,6 +345,19 @@ export fn bunrunc_msg_send(sock: i32, buf: [*]const u8, len: u32, fds: [*]const 
 }
 
 /// dup2 (dup3 without flags; same fd is a no-op): the server points its stdio at a caller's.
+/// RLIMIT_NOFILE's soft limit set to `soft` (at most the hard limit): the resident server puts
+/// back the one its starter had, which Bun's own start raised to the hard limit (a caller's
+/// whole context, limits included, must equal the server's for it to be served).
+export fn bunrunc_set_nofile_soft(soft: u64) i32 {
+    const RLIMIT_NOFILE = 7;
+    var lim: linux.rlimit = undefined;
+    const got = linux.syscall4(.prlimit64, 0, RLIMIT_NOFILE, 0, @intFromPtr(&lim));
+    if (linux.E.init(got) != .SUCCESS) return neg(got);
+    if (soft > lim.max) return -@as(i32, @intFromEnum(linux.E.INVAL));
+    lim.cur = soft;
+    return neg(linux.syscall4(.prlimit64, 0, RLIMIT_NOFILE, @intFromPtr(&lim), 0));
+}
+
 export fn bunrunc_dup2(old: i32, new: i32) i32 {
     if (old == new) return new;
     return neg(linux.dup3(old, new, 0));

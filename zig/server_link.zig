@@ -193,8 +193,15 @@ pub fn startServer(path: [:0]const u8, core: [:0]const u8) void {
     var lock_env_buf: [48]u8 = undefined;
     const serve_env = std.fmt.bufPrintZ(&serve_buf, "BUNRUNC_SERVE={s}", .{path}) catch return;
     const lock_env = std.fmt.bufPrintZ(&lock_env_buf, "BUNRUNC_SERVE_LOCK_FD={d}", .{lock}) catch return;
+    // Bun's start raises the open-files soft limit to the hard one; the server puts ours back
+    // (src/server/serve.ts), or no caller like us would have its context.
+    var nofile_env_buf: [48]u8 = undefined;
+    var nofile: linux.rlimit = undefined;
+    const RLIMIT_NOFILE = 7;
+    if (linux.E.init(linux.syscall4(.prlimit64, 0, RLIMIT_NOFILE, 0, @intFromPtr(&nofile))) != .SUCCESS) return;
+    const nofile_env = std.fmt.bufPrintZ(&nofile_env_buf, "BUNRUNC_SERVE_NOFILE={d}", .{nofile.cur}) catch return;
     const argv = [_:null]?[*:0]const u8{"bunrunc-core"};
-    const envp = [_:null]?[*:0]const u8{ serve_env, lock_env, server_path_env };
+    const envp = [_:null]?[*:0]const u8{ serve_env, lock_env, nofile_env, server_path_env };
 
     const rc = linux.fork();
     if (linux.E.init(rc) != .SUCCESS) return;

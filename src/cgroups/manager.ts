@@ -2,7 +2,7 @@
 // the per-controller files (fixed order, v1 or v2), add processes, list them, freeze/thaw,
 // signal everything, collect stats and remove it. One manager per container; the lifecycle
 // (src/lib/container-cgroup.ts) and the verbs (update, pause, resume, ps, events) use it.
-import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { constants, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Controller } from "./controller.ts";
 import { openTasksFiles, readControl, writeControl } from "./files.ts";
@@ -114,6 +114,20 @@ export class CgroupManager {
    */
   openJoinFds(): number[] | null {
     return this.version === 1 ? openTasksFiles(this.dirs()) : null;
+  }
+
+  /**
+   * v2: the cgroup's directory opened, for clone3 CLONE_INTO_CGROUP: the process starts in it, and
+   * no cgroup.procs write takes the global threadgroup lock (v2 has no `tasks` file to join
+   * through). The caller closes it. null on v1, or when it cannot be opened.
+   */
+  openDirFd(): number | null {
+    if (this.version !== 2) return null;
+    try {
+      return openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    } catch {
+      return null;
+    }
   }
 
   /** Every process in the cgroup and its descendants. */

@@ -2,6 +2,8 @@
 // init, list pids, kill everything, destroy. The work is src/cgroups/manager.ts; this keeps the
 // lifecycle's small interface in front of it.
 import { CgroupManager } from "../cgroups/manager.ts";
+import * as ffi from "../ffi.ts";
+import type { SpawnRequest, Spawner } from "./spawner.ts";
 import type { Resources } from "../config/types.ts";
 
 export interface LifecycleCgroup {
@@ -11,6 +13,8 @@ export interface LifecycleCgroup {
   addProcess(pid: number): void;
   /** v1 `tasks` fds for a new process to join by itself (CgroupManager.openJoinFds); null: use addProcess. */
   openJoinFds(): number[] | null;
+  /** v2: the cgroup directory's fd for CLONE_INTO_CGROUP (CgroupManager.openDirFd); null: not v2. */
+  openDirFd(): number | null;
   pids(): number[];
   killAll(sig: number): void;
   destroy(): void;
@@ -44,11 +48,38 @@ export function cgroupFor(id: string, cgroupsPath: string | undefined, opts: Cgr
     },
     addProcess: (pid) => mgr.addProcess(pid),
     openJoinFds: () => mgr.openJoinFds(),
+    openDirFd: () => mgr.openDirFd(),
     pids: () => mgr.pids(),
     killAll: (sig) => mgr.killAll(sig),
     destroy: () => mgr.destroy(),
     exists: () => mgr.exists(),
   };
+}
+
+/**
+ * Spawns a container's init already in `cg` where that needs no cgroup.procs write (which takes
+ * the kernel's global threadgroup lock for write: an RCU grace period, 5-15 ms per burst): v1,
+ * the child writes "0" to each `tasks` file itself; v2, clone3 starts it there
+ * (CLONE_INTO_CGROUP). `joined` false: the caller writes its pid (the Setup stop) — where no fd
+ * could be opened, or the kernel refused CLONE_INTO_CGROUP. The fds opened go to `fds`, the
+ * caller's to close.
+ */
+export function spawnInCgroup(spawner: Spawner, request: SpawnRequest, cg: LifecycleCgroup, fds: number[]): { child: ffi.Spawned; joined: boolean } {
+  const joinFds = cg.openJoinFds();
+  if (joinFds) {
+    fds.push(...joinFds);
+    return { child: spawner.spawn({ ...request, cgroupJoinFds: joinFds }), joined: true };
+  }
+  const intoFd = cg.openDirFd();
+  if (intoFd === null) return { child: spawner.spawn(request), joined: false };
+  fds.push(intoFd);
+  try {
+    return { child: spawner.spawn({ ...request, cgroupFd: intoFd }), joined: true };
+  } catch (e) {
+    // A kernel before 5.7, or a cgroup clone3 may not place a process in: nothing was started.
+    if (!(e instanceof ffi.FfiError)) throw e;
+    return { child: spawner.spawn(request), joined: false };
+  }
 }
 
 const SIGKILL = 9;

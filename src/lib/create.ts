@@ -12,7 +12,7 @@ import { compileSeccompIfAny } from "../seccomp/container.ts";
 import { CLONE } from "../plan/linux.ts";
 import type { Spec } from "../config/types.ts";
 import { kernelMemoryWarning } from "../cgroups/types.ts";
-import { cgroupFor, removeCgroup, type LifecycleCgroup } from "./container-cgroup.ts";
+import { cgroupFor, removeCgroup, spawnInCgroup, type LifecycleCgroup } from "./container-cgroup.ts";
 import { loadSpec, rootfsOf } from "./bundle.ts";
 import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
@@ -176,11 +176,9 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
   phase("create.plan");
   const userNs = Boolean(plan.cloneFlags & CLONE.NEWUSER);
-  // v1: the child joins the cgroup itself (cheap); otherwise the Setup stop adds its pid.
-  const joinFds = cg.openJoinFds();
-  if (joinFds) fds.push(...joinFds);
   const rootfsMount = plan.inRuntimeMountNs ? mountsBefore(rootfs) : undefined;
   if (rootfsMount) cleanup.push(() => rootfsMount.detachNew());
+  let joined = false;
   const child = spawnInit(
     spawner,
     {
@@ -189,12 +187,16 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
       keepFdsBelow: FIRST_EXTRA_FD + keepFds,
       extraFds,
       waitForParent: userNs,
-      cgroupJoinFds: joinFds ?? undefined,
       subreaper: opts.foreground?.subreaper,
       holdSignals: opts.foreground !== undefined,
     },
     fds,
     cleanup,
+    (req) => {
+      const spawned = spawnInCgroup(spawner, req, cg, fds);
+      joined = spawned.joined;
+      return spawned.child;
+    },
   );
   phase("create.spawn");
   state.pid = child.pid;
@@ -209,7 +211,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
 
   // In the record before the init's first stop writes it: delete moves them back.
   if (netDevices.length) state.bunrunc.netDevices = netDevices;
-  await walkCreate(child, plan, state, spec, joinFds ? null : cg, (pid) => recordInit(opts.root, state, pid));
+  await walkCreate(child, plan, state, spec, joined ? null : cg, (pid) => recordInit(opts.root, state, pid));
   phase("create.init-walked");
   if (rootfsMount) state.bunrunc.rootfsMount = rootfsMount.made();
 

@@ -2,36 +2,105 @@
 // and createContainer at the init's WaitParent(hooks) stop, poststart after start, poststop on
 // delete. startContainer hooks run inside the container (src/plan/compile.ts). Each hook gets the
 // state JSON on stdin, exactly its own env, args[0] as argv0, and SIGKILL when its timeout expires.
+// Its stdin and stderr are unlinked files, not pipes: nothing has to be written or drained while
+// it runs, so a caller may leave it running unattended — the resident server runs other calls
+// meanwhile (setHookPark, src/server/serve.ts), and a hook writing more than a pipe holds never
+// blocks on a reader that is busy elsewhere.
+import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BunruncError } from "../base/errors.ts";
 import type { SpecHook, SpecHooks } from "../config/types.ts";
 
 export type HookKind = keyof SpecHooks;
 
 const STDERR_SHOWN_MAX = 200;
+/** The end of a hook's stderr that is read for the message (its last line is shown). */
+const STDERR_READ_MAX = 64 * 1024;
+/** Linux O_TMPFILE (with O_DIRECTORY), which node's constants do not name. */
+const O_TMPFILE = 0o20200000;
+
+/**
+ * Called once a hook runs, before it is waited for: resolves when its caller may wait for it.
+ * The default waits at once; the resident server parks the call there and serves others until the
+ * hook's process exits or its timeout passes.
+ */
+export type HookPark = (pid: number, timeoutMs: number) => Promise<void>;
+let park: HookPark = () => Promise.resolve();
+
+export function setHookPark(p: HookPark): void {
+  park = p;
+}
+
+/** An unlinked read-write file (O_TMPFILE where the filesystem has it, else a name removed at once). */
+function scratchFile(): number {
+  const dir = tmpdir();
+  try {
+    return openSync(dir, O_TMPFILE | constants.O_RDWR, 0o600);
+  } catch {
+    const path = join(dir, `.bunrunc-hook-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+    unlinkSync(path);
+    return fd;
+  }
+}
+
+/** A file holding `text`, for a hook's stdin (read from its start: the hook gets its own open of it). */
+function stdinFile(text: string): number {
+  const fd = scratchFile();
+  const bytes = Buffer.from(text);
+  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off, off);
+  // A new open file description at offset 0: the hook's reads do not move ours, and it reads from the start.
+  const own = openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY);
+  closeSync(fd);
+  return own;
+}
+
+/** The last STDERR_READ_MAX bytes written to `fd`. */
+function tail(fd: number): string {
+  const size = fstatSync(fd).size;
+  const len = Math.min(size, STDERR_READ_MAX);
+  const buf = Buffer.alloc(len);
+  let got = 0;
+  while (got < len) {
+    const n = readSync(fd, buf, got, len - got, size - len + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got).toString("utf8");
+}
 
 async function runOne(kind: HookKind, index: number, hook: SpecHook, stdin: string): Promise<void> {
   const args = hook.args?.length ? hook.args : [hook.path];
   const timeoutMs = hook.timeout === undefined ? 0 : Number(hook.timeout) * 1000;
   const what = `error running ${kind} hook #${index} (${hook.path})`;
-  let proc;
+  const input = stdinFile(stdin);
+  const errors = scratchFile();
   try {
-    proc = Bun.spawn({
-      cmd: [hook.path, ...args.slice(1)],
-      argv0: args[0],
-      env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf("=") >>> 0), e.slice(e.indexOf("=") + 1)])),
-      stdin: new TextEncoder().encode(stdin),
-      stdout: "ignore",
-      stderr: "pipe",
-      ...(timeoutMs > 0 ? { timeout: timeoutMs, killSignal: "SIGKILL" as const } : {}),
-    });
-  } catch (e) {
-    throw new BunruncError("system", `${what}: ${(e as Error).message}`);
+    let proc;
+    try {
+      proc = Bun.spawn({
+        cmd: [hook.path, ...args.slice(1)],
+        argv0: args[0],
+        env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf("=") >>> 0), e.slice(e.indexOf("=") + 1)])),
+        stdin: input,
+        stdout: "ignore",
+        stderr: errors,
+        ...(timeoutMs > 0 ? { timeout: timeoutMs, killSignal: "SIGKILL" as const } : {}),
+      });
+    } catch (e) {
+      throw new BunruncError("system", `${what}: ${(e as Error).message}`);
+    }
+    await park(proc.pid, timeoutMs);
+    const code = await proc.exited;
+    if (code === 0) return;
+    const detail = tail(errors).trim().split("\n").at(-1)?.slice(0, STDERR_SHOWN_MAX);
+    const why = proc.signalCode === "SIGKILL" && timeoutMs > 0 ? `timed out after ${hook.timeout}s` : proc.signalCode ? `killed by ${proc.signalCode}` : `exit status ${code}`;
+    throw new BunruncError("system", `${what}: ${why}${detail ? `, stderr: ${detail}` : ""}`);
+  } finally {
+    closeSync(input);
+    closeSync(errors);
   }
-  const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-  if (code === 0) return;
-  const detail = stderr.trim().split("\n").at(-1)?.slice(0, STDERR_SHOWN_MAX);
-  const why = proc.signalCode === "SIGKILL" && timeoutMs > 0 ? `timed out after ${hook.timeout}s` : proc.signalCode ? `killed by ${proc.signalCode}` : `exit status ${code}`;
-  throw new BunruncError("system", `${what}: ${why}${detail ? `, stderr: ${detail}` : ""}`);
 }
 
 /** Runs `hooks` in order; the first failure throws (create-time hooks: create fails and cleans up). */

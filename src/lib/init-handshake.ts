@@ -47,8 +47,14 @@ export interface InitChild {
  * Clones the init through `spawner`. Its sync fd goes on `fds` (closed by the verb when done) and
  * its kill-and-reap on `undo` (run, newest first, when the verb fails).
  */
-export function spawnInit(spawner: Spawner, req: SpawnRequest, fds: number[], undo: (() => void | Promise<void>)[]): InitChild {
-  const child = spawner.spawn(req);
+export function spawnInit(
+  spawner: Spawner,
+  req: SpawnRequest,
+  fds: number[],
+  undo: (() => void | Promise<void>)[],
+  spawn: (req: SpawnRequest) => InitChild = (r) => spawner.spawn(r),
+): InitChild {
+  const child = spawn(req);
   fds.push(child.syncFd);
   undo.push(() => killAndReap(spawner, child.pidfd));
   return child;

@@ -8,9 +8,10 @@
 // device restrictions. The /proc reads count only if the pidfd shows the caller still alive after
 // them. The socket's directory (root-only, zig/server_link.zig) already keeps every other user out.
 //
-// Which: the verbs worth a round trip, minus any call that could hold the one-call-at-a-time server
-// for long — a container with hooks (a hook may run for seconds) and a terminal the runtime would
-// relay itself. Everything refused or not served runs directly in the front's process.
+// Which: the verbs worth a round trip, minus a terminal the runtime would relay itself (it would hold
+// the one-call-at-a-time server for the container's life). A container's hooks do not hold it: the
+// server parks a call while its hook runs (src/server/serve.ts). Everything refused or not served
+// runs directly in the front's process.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as ffi from "../ffi.ts";
@@ -169,8 +170,7 @@ export function admitCaller(conn: number, own: string): Admitted | null {
 
 /**
  * Whether the server runs this call, judged with paths resolved in the caller's working
- * directory (`cwd`, /proc/PID/cwd). Direct instead: a terminal the runtime would relay itself,
- * and a container with hooks.
+ * directory (`cwd`, /proc/PID/cwd). Direct instead: a terminal the runtime would relay itself.
  */
 export function served(argv: string[], cwd: string): boolean {
   let inv;
@@ -180,17 +180,14 @@ export function served(argv: string[], cwd: string): boolean {
     return false; // the direct path reports it
   }
   if (inv.kind !== "verb" || !SERVED.has(inv.verb)) return false;
-  const { flags, global, args } = inv;
+  const { flags, global } = inv;
   // A log the server would open must be a plain file (or not yet exist): a FIFO would hold it.
   if (global.log && !plainOrAbsent(resolve(cwd, global.log))) return false;
   if (inv.verb === "run" || inv.verb === "create") {
-    const config = readJson(join(resolve(cwd, (flags.bundle as string) || "."), "config.json")) as { process?: { terminal?: unknown }; hooks?: unknown } | null;
-    if (!config || hasHooks(config.hooks)) return false;
+    // Read here first (a regular file of bounded size): a FIFO would hold the server in create's own read.
+    const config = readJson(join(resolve(cwd, (flags.bundle as string) || "."), "config.json")) as { process?: { terminal?: unknown } } | null;
+    if (!config) return false;
     return inv.verb === "create" || Boolean(flags.detach) || Boolean(flags["console-socket"]) || config.process?.terminal !== true;
-  }
-  if (inv.verb === "start" || inv.verb === "delete") {
-    const state = readJson(join(resolve(cwd, global.root), args[0] ?? "", "state.json")) as { bunrunc?: { hooks?: unknown } } | null;
-    return !hasHooks(state?.bunrunc?.hooks);
   }
   if (inv.verb === "exec" && !flags.detach) {
     if (flags.tty) return false;
@@ -241,7 +238,3 @@ function plainOrAbsent(path: string): boolean {
   }
 }
 
-function hasHooks(hooks: unknown): boolean {
-  if (!hooks || typeof hooks !== "object") return false;
-  return Object.values(hooks).some((list) => Array.isArray(list) && list.length > 0);
-}

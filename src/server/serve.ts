@@ -3,27 +3,31 @@
 // that connect to that socket, so a container verb costs a small static executable's start
 // instead of Bun's (bench/README.md). For each call it takes on the caller's working directory,
 // environment, umask and stdio; the container's processes are still cloned by the front
-// (src/lib/spawner.ts). Who it serves and which calls: src/server/admission.ts.
+// (src/server/front-spawner.ts). Who it serves and which calls: src/server/admission.ts.
 //
 // Calls run one at a time (they share this process's cwd, environment and stdio), but nothing a
-// caller does holds up the others: connections are read and admitted as they become ready (a
+// caller does holds up the others: a call whose hook runs is parked while the hook's process runs
+// (its cwd, environment, umask, stdio and log put aside, other calls served meanwhile) and resumed
+// once it exits or its timeout passes; connections are read and admitted as they become ready (a
 // silent one is dropped after READ_REQUEST_MS_MAX, and waiting for it blocks nobody), a front
 // that hears nothing (Queued, Begin) within its own bound runs its call directly (zig/front.zig
 // admit_ms_max) — so one stuck call holds up the queue behind it by that bound at most, a
 // container lock another process holds sends the call back to the front before it did anything,
 // and a foreground run's wait happens in the front. It leaves after IDLE_MS without a call.
-import { fstatSync, lstatSync, openSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import * as ffi from "../ffi.ts";
 import * as transport from "../ffi-server.ts";
-import { isHandback, waitUnreaped, type Handback, type SpawnRequest, type Spawner } from "../lib/spawner.ts";
+import { isHandback, type Handback } from "../lib/spawner.ts";
+import { frontSpawner } from "./front-spawner.ts";
 import { dispatch, finishHandback } from "../cli/dispatch.ts";
-import { configureLog } from "../log.ts";
+import { configureLog, logConfig, type LogConfig } from "../log.ts";
+import { setHookPark } from "../lib/hooks.ts";
 import { LockBusy, setLockWaitMsMax } from "../state/store.ts";
 import { admitCaller, contextOf, provesAccess, served, stillAdmitted, stillAlive, unrestricted, type Admitted } from "./admission.ts";
 import { joinOwnCgroups, leaveOwnCgroups } from "./own-cgroup.ts";
 import { phase } from "../base/timing.ts";
-import { beginRecord, queuedRecord, decodeAnswer, decodeRequest, decodeSpawned, exitRecord, fallbackRecord, Op, spawnRecord, waitRecord, type Request } from "./proto.ts";
+import { beginRecord, queuedRecord, decodeAnswer, decodeRequest, exitRecord, fallbackRecord, Op, waitRecord, type Request } from "./proto.ts";
 
 const IDLE_MS = Number(process.env.BUNRUNC_SERVE_IDLE_MS) || 30_000;
 /** A call's argv and environment; a larger one is sent to the direct path by the front. */
@@ -34,8 +38,6 @@ const READ_REQUEST_MS_MAX = 2_000;
 const PENDING_MAX = 256;
 /** A front answers Begin at once; one that does not is told Fallback and left. */
 const GO_WAIT_MS = 200;
-/** A front answers Spawn as soon as its clone3 returns; one that does not is not waited for long. */
-const SPAWN_REPLY_WAIT_MS = 10_000;
 const STDIO = [0, 1, 2];
 
 interface Call {
@@ -47,7 +49,27 @@ interface Call {
   finish?: (code: number) => Promise<number>;
   /** That exit code, once the Status came. */
   status?: number;
+  /** The caller's working directory, opened at the call's first take-on (a resumed call returns to it). */
+  cwd?: number;
+  /** Parked: the environment and log settings it had (hooks.ts setHookPark). */
+  env?: NodeJS.ProcessEnv;
+  log?: LogConfig;
 }
+
+type Outcome = { ok: true; result: number | Handback } | { ok: false; error: unknown };
+
+/** A call parked while its hook's process runs: resumed when `pidfd` is readable (it exited) or at `deadline` (its timeout). */
+interface Parked {
+  call: Call;
+  work: Promise<Outcome>;
+  resuming: boolean;
+  pidfd: number;
+  deadline: number;
+  resume: () => void;
+}
+
+/** Past a hook's timeout its call resumes this much later (Bun's own timer kills the hook by then). */
+const PARK_GRACE_MS = 50;
 
 export async function serve(path: string): Promise<never> {
   // The start lock (zig/server_link.zig) is held for the server's whole life; none of the
@@ -55,10 +77,15 @@ export async function serve(path: string): Promise<never> {
   const lockFd = Number(process.env.BUNRUNC_SERVE_LOCK_FD);
   if (!(lockFd > 2) || !privateDir(dirname(path)) || !unrestricted()) process.exit(1);
   transport.setCloexec(lockFd);
+  // Bun's start raised the open-files soft limit to the hard one: back to the starter's, so its
+  // context (limits included, admission.ts) is the one it was started in.
+  const nofile = process.env.BUNRUNC_SERVE_NOFILE;
+  if (nofile && /^\d+$/.test(nofile)) transport.setNofileSoft(BigInt(nofile));
   const listener = transport.serverListen(path);
   const socketIno = statSync(path).ino;
   delete process.env.BUNRUNC_SERVE;
   delete process.env.BUNRUNC_SERVE_LOCK_FD;
+  delete process.env.BUNRUNC_SERVE_NOFILE;
   // Locks other bunrunc processes hold send the call back to its front rather than wait here.
   setLockWaitMsMax(0);
   joinOwnCgroups();
@@ -94,6 +121,11 @@ class Server {
   private queue: Call[] = [];
   /** A foreground run whose front waits for the process and will send its status. */
   private waiting: Call[] = [];
+  /** Calls parked at a hook, and those whose hook ended (resumed before new calls begin). */
+  private parked: Parked[] = [];
+  private resumable: Parked[] = [];
+  /** The call running now, and how it parks. */
+  private current: { park: (p: Omit<Parked, "call" | "work" | "resuming">) => void } | undefined;
   private lastActive = Date.now();
 
   constructor(
@@ -101,35 +133,59 @@ class Server {
     private readonly own: string,
     private readonly devnull: number,
     private readonly ownEnv: NodeJS.ProcessEnv,
-  ) {}
+  ) {
+    setHookPark((pid, timeoutMs) => this.parkAtHook(pid, timeoutMs));
+  }
+
+  /** hooks.ts asks: the running call parks until the hook's process `pid` exits (or its timeout passes). */
+  private parkAtHook(pid: number, timeoutMs: number): Promise<void> {
+    const current = this.current;
+    if (!current) return Promise.resolve();
+    let pidfd: number;
+    try {
+      pidfd = ffi.pidfdOpen(pid);
+    } catch {
+      return Promise.resolve(); // already reaped: nothing to wait for
+    }
+    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs + PARK_GRACE_MS : Infinity;
+    return new Promise((resume) => current.park({ pidfd, deadline, resume }));
+  }
 
   async run(): Promise<void> {
     for (;;) {
       this.dropSilent(Date.now());
-      const idle = !this.pending.length && !this.queue.length && !this.waiting.length;
+      const idle = !this.pending.length && !this.queue.length && !this.waiting.length && !this.parked.length && !this.resumable.length;
       const sinceActive = Date.now() - this.lastActive;
       if (idle && sinceActive >= IDLE_MS) return;
-      const fds = [this.listener, ...this.pending.map((p) => p.conn), ...this.waiting.map((w) => w.conn)];
-      const ready = transport.pollMany(fds, this.queue.length ? 0 : this.pollTimeout(sinceActive));
+      const fds = [this.listener, ...this.pending.map((p) => p.conn), ...this.waiting.map((w) => w.conn), ...this.parked.map((p) => p.pidfd)];
+      const ready = transport.pollMany(fds, this.queue.length || this.resumable.length ? 0 : this.pollTimeout(sinceActive));
       const pending = this.pending;
       const waiting = this.waiting;
+      const parked = this.parked;
+      const now = Date.now();
+      const hookEnded = (i: number) => ready[1 + pending.length + waiting.length + i] || now >= parked[i]!.deadline;
       this.pending = pending.filter((_, i) => !ready[1 + i]);
       this.waiting = waiting.filter((_, i) => !ready[1 + pending.length + i]);
+      this.parked = parked.filter((_, i) => !hookEnded(i));
+      this.resumable.push(...parked.filter((_, i) => hookEnded(i)));
       if (ready[0]) this.acceptAll();
       pending.forEach((p, i) => ready[1 + i] && this.readRequest(p.conn));
       waiting.forEach((w, i) => ready[1 + pending.length + i] && this.readStatus(w));
-      const call = this.queue.shift();
+      // A call whose hook ended goes on first: it holds its container's lock and its init waits.
+      const resumed = this.resumable.shift();
+      const call = resumed ? undefined : this.queue.shift();
       // The queue moves: every front still waiting hears so (and keeps waiting, zig/front.zig).
-      for (const queued of this.queue) if (queued.finish === undefined) sendOrIgnore(queued.conn, queuedRecord());
-      if (call) {
-        await this.runCall(call);
-        this.lastActive = Date.now();
-      }
+      if (call) for (const queued of this.queue) if (queued.finish === undefined) sendOrIgnore(queued.conn, queuedRecord());
+      if (resumed) await this.resume(resumed);
+      else if (call) await this.runCall(call);
+      if (resumed || call) this.lastActive = Date.now();
     }
   }
 
   private pollTimeout(sinceActive: number): number {
-    if (this.pending.length) return Math.max(0, READ_REQUEST_MS_MAX - (Date.now() - this.pending[0]!.since));
+    const hooks = Math.min(2 ** 31 - 1, ...this.parked.map((p) => p.deadline - Date.now()));
+    if (this.pending.length) return Math.max(0, Math.min(hooks, READ_REQUEST_MS_MAX - (Date.now() - this.pending[0]!.since)));
+    if (this.parked.length) return Math.max(0, hooks);
     return Math.max(0, IDLE_MS - sinceActive);
   }
 
@@ -197,18 +253,44 @@ class Server {
     if (!restore) return finish(call);
     phase("serve.caller-taken");
     const argv = call.req.argv.slice(1);
-    let result: number | Handback;
-    try {
-      result = resuming ? await finishHandback(argv, call.finish!, call.status!) : await dispatch(argv, basename(call.req.argv[0]!), frontSpawner(call));
-      phase("serve.dispatched");
-    } catch (e) {
+    const work = (resuming ? finishHandback(argv, call.finish!, call.status!) : dispatch(argv, basename(call.req.argv[0]!), frontSpawner(call.conn, call.who))).then(
+      (result): Outcome => ({ ok: true, result }),
+      (error): Outcome => ({ ok: false, error }),
+    );
+    await this.drive(call, work, resuming, restore);
+  }
+
+  /** A parked call whose hook ended: back in its caller's context, on from where it parked. */
+  private async resume(p: Parked): Promise<void> {
+    ffi.close(p.pidfd);
+    // Its caller gone, the call still finishes (it holds a lock, an init waits), in the server's own context.
+    const restore = this.takeOnCaller(p.call) ?? (() => {});
+    p.resume();
+    await this.drive(p.call, p.work, p.resuming, restore);
+  }
+
+  /** Runs the call until it ends (its answer sent) or parks at a hook (then it waits in `parked`). */
+  private async drive(call: Call, work: Promise<Outcome>, resuming: boolean, restore: () => void): Promise<void> {
+    const parking = Promise.withResolvers<Omit<Parked, "call" | "work" | "resuming">>();
+    this.current = { park: parking.resolve };
+    const next = await Promise.race([work, parking.promise]);
+    this.current = undefined;
+    if (!("ok" in next)) {
+      call.env = { ...process.env };
+      call.log = logConfig();
       restore();
+      this.parked.push({ ...next, call, work, resuming });
+      return;
+    }
+    phase("serve.dispatched");
+    restore();
+    if (!next.ok) {
       // A lock another process holds comes here before the call did anything: the front runs it.
       // Anything else (its stderr gone: EPIPE) ends the call as the direct path would, exit 1.
-      sendOrIgnore(call.conn, e instanceof LockBusy && !resuming ? fallbackRecord() : exitRecord(1));
+      sendOrIgnore(call.conn, next.error instanceof LockBusy && !resuming ? fallbackRecord() : exitRecord(1));
       return finish(call);
     }
-    restore();
+    const result = next.result;
     if (!isHandback(result)) {
       sendOrIgnore(call.conn, exitRecord(result));
       return finish(call);
@@ -219,7 +301,7 @@ class Server {
     } catch {
       return finish(call);
     }
-    if (result.finish) this.waiting.push({ ...call, finish: result.finish });
+    if (result.finish) this.waiting.push({ ...call, finish: result.finish, env: undefined, log: undefined });
     else finish(call);
   }
 
@@ -227,7 +309,8 @@ class Server {
   private takeOnCaller(call: Call): (() => void) | null {
     const { who, req, stdio } = call;
     try {
-      process.chdir(`/proc/${who.pid}/cwd`);
+      call.cwd ??= openSync(`/proc/${who.pid}/cwd`, constants.O_RDONLY | constants.O_DIRECTORY);
+      process.chdir(`/proc/self/fd/${call.cwd}`);
     } catch {
       return null;
     }
@@ -236,8 +319,9 @@ class Server {
       return null;
     }
     const umask = process.umask(who.umask);
-    replaceEnv(req.env);
+    replaceEnv(call.env ?? req.env);
     STDIO.forEach((fd, i) => ffi.dup2(stdio[i]!, fd));
+    if (call.log) configureLog(call.log);
     return () => {
       // stdio first: a caller reading our stdout to EOF must not wait on the server's copy.
       for (const fd of STDIO) ffi.dup2(this.devnull, fd);
@@ -277,6 +361,7 @@ function refuse(conn: number): void {
 }
 
 function finish(call: Call): void {
+  if (call.cwd !== undefined) closeSync(call.cwd);
   call.stdio.forEach((fd) => ffi.close(fd));
   ffi.close(call.who.pidfd);
   ffi.close(call.conn);
@@ -292,50 +377,3 @@ function replaceEnv(env: NodeJS.ProcessEnv): void {
   for (const key of Object.keys(process.env)) delete process.env[key];
   Object.assign(process.env, env);
 }
-
-/** The front as the library's spawner: it clones the processes and waits for foreground ones. */
-function frontSpawner(call: Call): Spawner {
-  const { conn, who } = call;
-  return {
-    pid: who.pid,
-    cgroups: () => who.cgroups,
-    servedBy: `served by the resident server, pid ${process.pid}`,
-    waitsInCaller: true,
-    spawn: (r) => spawnInFront(conn, r),
-    waitExited: waitUnreaped,
-  };
-}
-
-function spawnInFront(conn: number, r: SpawnRequest): ffi.Spawned {
-  const extra = r.extraFds ?? [];
-  const join = r.cgroupJoinFds ?? [];
-  const fds = [...extra, ...join, ...(r.cgroupFd === undefined ? [] : [r.cgroupFd])];
-  transport.msgSend(
-    conn,
-    spawnRecord({
-      plan: r.plan,
-      cloneFlags: r.cloneFlags,
-      keepBelow: r.keepFdsBelow ?? 3,
-      waitForParent: Boolean(r.waitForParent),
-      nExtra: extra.length,
-      nJoin: join.length,
-      hasCgroupFd: r.cgroupFd !== undefined,
-      subreaper: Boolean(r.subreaper),
-      holdSignals: Boolean(r.holdSignals),
-    }),
-    fds,
-  );
-  const reply = transport.msgRecv(conn, SPAWN_REPLY_WAIT_MS, 64);
-  const spawned = reply && decodeSpawned(reply.bytes);
-  if (!reply || !spawned) {
-    reply?.fds.forEach((fd) => ffi.close(fd));
-    throw new Error("spawn: the calling bunrunc process did not answer");
-  }
-  if (spawned.rc < 0) {
-    reply.fds.forEach((fd) => ffi.close(fd));
-    throw ffi.spawnError(-spawned.rc, spawned.step);
-  }
-  if (reply.fds.length !== 2) throw new Error("spawn: the calling bunrunc process sent no pidfd and sync socket");
-  return { pid: spawned.pid, pidfd: reply.fds[0]!, syncFd: reply.fds[1]! };
-}
-
