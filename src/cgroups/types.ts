@@ -73,6 +73,8 @@ export interface Resources {
 /** How a controller is being asked to apply: at create (everything) or by `update` (a delta). */
 export interface ApplyContext {
   update: boolean;
+  /** Rootless cgroups (src/rootless.ts): the device controller is skipped, as runc does. */
+  rootless?: boolean;
 }
 
 /**

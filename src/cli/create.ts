@@ -5,6 +5,7 @@ import { create, type CreateOptions } from "../lib/create.ts";
 import { log } from "../log.ts";
 import { withContainerLock } from "../state/store.ts";
 import { warnUnsupportedGlobals } from "./globals.ts";
+import { rootlessCgroups } from "../rootless.ts";
 
 /** The flags `create` and `run` share, as the library's create options. */
 export function createOptions({ global, flags, args: [id] }: VerbInvocation, spawner: Spawner): CreateOptions {
@@ -18,6 +19,7 @@ export function createOptions({ global, flags, args: [id] }: VerbInvocation, spa
     noPivot: flags["no-pivot"] as boolean,
     noNewKeyring: flags["no-new-keyring"] as boolean,
     systemdCgroup: global.systemdCgroup,
+    rootlessCgroups: rootlessCgroups(global.rootless),
     warn: log.warn,
     debug: log.debug,
     spawner,

@@ -17,7 +17,8 @@ import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type Con
 import { strerror } from "./errno.ts";
 import { BunruncError } from "./errors.ts";
 import { runHooks } from "./hooks.ts";
-import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
+import { connectConsole, makeFifo } from "./create-io.ts";
+import { writeUserNsMaps } from "./userns-maps.ts";
 import { makeIdmappedMounts } from "./idmap.ts";
 import { moveNetDevicesIn, moveNetDevicesOut } from "./netdev.ts";
 import { rfc3339Nano } from "./format.ts";
@@ -26,6 +27,8 @@ import { thisProcess, type Spawner } from "./spawner.ts";
 import { detachRootfsMount, mountIdsAt, newRootfsMount, realRootfs } from "./rootfs-mount.ts";
 import { resourcesForState } from "./resources-record.ts";
 import { phase } from "../timing.ts";
+import { rootlessCgroups, unprivileged } from "../rootless.ts";
+import { checkRootlessConfig } from "./rootless-config.ts";
 
 export interface CreateOptions {
   id: string;
@@ -45,6 +48,8 @@ export interface CreateOptions {
   noNewKeyring?: boolean;
   /** --systemd-cgroup: linux.cgroupsPath is systemd's "slice:prefix:name". */
   systemdCgroup?: boolean;
+  /** --rootless: cgroup permission errors tolerated as runc does (default: src/rootless.ts's auto rule). */
+  rootlessCgroups?: boolean;
   /**
    * `run` in the foreground: the spawner becomes a subreaper (unless noSubreaper) and holds the
    * forwarded signals from before the clone (only a front does; this process catches them itself).
@@ -78,6 +83,7 @@ export async function createKeepingPidfd(opts: CreateOptions): Promise<Created> 
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
   const rootfs = rootfsOf(bundle, spec);
+  if (unprivileged()) checkRootlessConfig(spec, bundle);
   phase("create.config");
   makeStateDir(opts.root, opts.id);
   const job: Job = { undo: [], fds: [] };
@@ -125,7 +131,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   // Nothing is made before the record that names it: a create killed at any instant leaves what
   // `delete --force` can find.
   const spawner = opts.spawner ?? thisProcess;
-  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups });
+  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups, rootless: opts.rootlessCgroups ?? rootlessCgroups() });
   const state = creatingRecord(opts, spec, rootfs, cg);
   if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources as Resources);
   writeState(opts.root, state);
@@ -193,7 +199,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   state.pid = child.pid;
   state.bunrunc.ownPidNs = Boolean(plan.cloneFlags & CLONE.NEWPID);
   if (userNs) {
-    userNsMaps(child, spec);
+    writeUserNsMaps(child, spec);
     ffi.syncSend(child.syncFd, 0);
   }
   const netDevices = moveNetDevicesIn(spec, child.pid);
