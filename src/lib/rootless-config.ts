@@ -9,6 +9,16 @@ import type { Spec } from "../plan/spec.ts";
 import { BunruncError } from "./errors.ts";
 import { clip } from "../quote.ts";
 
+/**
+ * Filesystems the kernel lets a user namespace mount only over a namespace it owns: procfs shows
+ * a pid namespace, sysfs a network namespace, mqueue an ipc namespace.
+ */
+const NAMESPACE_FOR: Record<string, { ns: string; name: string; bind: string }> = {
+  proc: { ns: "pid", name: "pid", bind: "/proc" },
+  sysfs: { ns: "network", name: "network", bind: "/sys" },
+  mqueue: { ns: "ipc", name: "ipc", bind: "/dev/mqueue" },
+};
+
 function refuse(where: string, why: string): BunruncError {
   return new BunruncError("invalid-config", `create: ${where}: ${why}`);
 }
@@ -18,16 +28,17 @@ export function checkRootlessConfig(spec: Spec, bundle: string): void {
   const namespaces = spec.linux?.namespaces ?? [];
   const user = namespaces.find((n) => n.type === "user");
   // runc's rule: a user gets privilege only in a user namespace of its own.
-  if (!user) throw refuse("linux.namespaces", `uid ${uid} is not root: a rootless container needs a user namespace ("bunrunc spec --rootless" writes one)`);
+  if (!user) throw refuse("linux.namespaces", `uid ${uid} is not root: a rootless container needs a user namespace (bunrunc spec --rootless writes one)`);
   if (!user.path) {
     if (!spec.linux?.uidMappings?.length) throw refuse("linux.uidMappings", "a rootless container needs at least one uid mapping");
     if (!spec.linux?.gidMappings?.length) throw refuse("linux.gidMappings", "a rootless container needs at least one gid mapping");
   }
-  const ownNetNs = namespaces.some((n) => n.type === "network" && !n.path);
+  const own = (type: string) => namespaces.some((n) => n.type === type && !n.path);
   (spec.mounts ?? []).forEach((m, i) => {
     const where = `mounts[${i}]`;
-    if (m.type === "sysfs" && !isBindMount(m.type, m.options) && !ownNetNs) {
-      throw refuse(where, `sysfs on ${clip(m.destination)}: a user namespace may mount sysfs only with a network namespace of its own (add one, or bind /sys as "bunrunc spec --rootless" does)`);
+    const needs = isBindMount(m.type, m.options) ? undefined : NAMESPACE_FOR[m.type ?? ""];
+    if (needs && !own(needs.ns)) {
+      throw refuse(where, `${m.type} on ${clip(m.destination)}: a user namespace may mount ${m.type} only with a ${needs.name} namespace of its own (add one, or bind ${needs.bind} from the host${m.type === "sysfs" ? ' as bunrunc spec --rootless does' : ""})`);
     }
     if (isBindMount(m.type, m.options) && m.source) checkBindSource(`${where}.source`, resolve(bundle, m.source), uid);
   });

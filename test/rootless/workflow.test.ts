@@ -214,7 +214,13 @@ suite(`rootless workflow${SKIP_REASON ? ` [skipped: ${SKIP_REASON}]` : ""}`, () 
     writeConfig((c) => {
       c.mounts = c.mounts.map((m: { destination: string }) => (m.destination === "/sys" ? { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] } : m));
     });
-    one(user.bunrunc(["run", id("sysfs")], { cwd: bundle }), "sysfs on /sys: a user namespace may mount sysfs only with a network namespace of its own");
+    one(user.bunrunc(["run", id("sysfs")], { cwd: bundle }), "sysfs on /sys: a user namespace may mount sysfs only with a network namespace of its own (add one, or bind /sys from the host as bunrunc spec --rootless does)");
+    // proc without a pid namespace of its own.
+    writeFileSync(join(bundle, "config.json"), specText);
+    writeConfig((c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((x: { type: string }) => x.type !== "pid");
+    });
+    one(user.bunrunc(["run", id("proc")], { cwd: bundle }), "mounts[0]: proc on /proc: a user namespace may mount proc only with a pid namespace of its own (add one, or bind /proc from the host)");
     // No user namespace at all.
     writeFileSync(join(bundle, "config.json"), specText);
     writeConfig((c) => {
