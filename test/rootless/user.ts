@@ -2,7 +2,7 @@
 // its home and runtime dir in a temp dir, and removed with everything it ran (userdel also drops
 // its /etc/subuid and /etc/subgid lines). Commands run as it through setpriv, with a login's
 // environment (HOME, USER, XDG_RUNTIME_DIR, PATH) and nothing of root's.
-import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { busyboxRootfs } from "../helpers/bundle.ts";
@@ -29,6 +29,13 @@ export interface Result {
   stderr: string;
 }
 
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  stdin?: string;
+  cgroup?: string;
+}
+
 export interface TestUser {
   name: string;
   uid: number;
@@ -43,9 +50,10 @@ export interface TestUser {
   /** The environment a login would give it (+ extra). */
   env(extra?: Record<string, string>): Record<string, string>;
   /** argv run as the user, stdio to files (a detached container keeps them), bounded in time. */
-  run(argv: string[], opts?: { cwd?: string; env?: Record<string, string>; stdin?: string }): Result;
+  /** `cgroup`: a cgroup v2 directory root moves the command into before it becomes the user (a delegated one's leaf). */
+  run(argv: string[], opts?: RunOptions): Result;
   /** `dist/bunrunc` + args as the user. */
-  bunrunc(args: string[], opts?: { cwd?: string; env?: Record<string, string> }): Result;
+  bunrunc(args: string[], opts?: RunOptions): Result;
   /** Makes `path` (and everything under it) the user's. */
   give(path: string): void;
   /** pids of processes running as the user right now. */
@@ -78,7 +86,8 @@ export function makeTestUser(opts: { subIds?: boolean } = {}): TestUser {
     chmodSync(d, 0o700);
   }
   const range = (file: string) => {
-    for (const line of readFileSync(file, "utf8").split("\n")) {
+    const text = existsSync(file) ? readFileSync(file, "utf8") : ""; // the VM tier's /etc has none
+    for (const line of text.split("\n")) {
       const [who, start, count] = line.split(":");
       if (who === name || who === String(uid)) return { start: Number(start), count: Number(count) };
     }
@@ -100,7 +109,9 @@ export function makeTestUser(opts: { subIds?: boolean } = {}): TestUser {
       const err = join(dir, `err-${outputs++}`);
       const fds = [openSync(out, "w+", 0o600), openSync(err, "w+", 0o600)];
       try {
-        const r = Bun.spawnSync([SETPRIV, `--reuid=${uid}`, `--regid=${gid}`, "--init-groups", "--", ...argv], {
+        const asUser = [SETPRIV, `--reuid=${uid}`, `--regid=${gid}`, "--init-groups", "--", ...argv];
+        const inCgroup = o.cgroup ? ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', o.cgroup] : [];
+        const r = Bun.spawnSync([...inCgroup, ...asUser], {
           cwd: o.cwd ?? home,
           env: o.env ?? user.env(),
           stdin: o.stdin === undefined ? "ignore" : Buffer.from(o.stdin),
