@@ -48,8 +48,8 @@ const HOST_ONLY = new Set(["test/lifecycle/state-trust.test.ts", "test/server/fu
 const ROOTLESS = ["test/rootless/delegated-v2.test.ts"];
 const FILES = [...files("test/cgroups"), ...files("test/lifecycle"), ...files("test/server"), ...files("test/checkpoint"), ...ROOTLESS].filter((f) => !HOST_ONLY.has(f));
 
-/** Relative run time in the VM: a checkpoint file takes about as long as a dozen of the others. */
-const weight = (file: string) => (file.startsWith("test/checkpoint/") ? 12 : 1);
+/** Relative run time in the VM: a checkpoint file takes about as long as a dozen of the others, the rootless one four. */
+const weight = (file: string) => (file.startsWith("test/checkpoint/") ? 12 : file.startsWith("test/rootless/") ? 4 : 1);
 
 let results = "";
 const reportName = (file: string) => `${file.split("/")[1]}-${basename(file, ".test.ts")}`;
