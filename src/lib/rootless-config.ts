@@ -33,6 +33,12 @@ export function checkRootlessConfig(spec: Spec, bundle: string): void {
     if (!spec.linux?.uidMappings?.length) throw refuse("linux.uidMappings", "a rootless container needs at least one uid mapping");
     if (!spec.linux?.gidMappings?.length) throw refuse("linux.gidMappings", "a rootless container needs at least one gid mapping");
   }
+  // A map of the caller's own gid alone is written with setgroups denied (the kernel's price).
+  const gids = spec.linux?.gidMappings ?? [];
+  const ownGidOnly = gids.length === 1 && Number(gids[0]!.size) === 1 && Number(gids[0]!.hostID) === process.getegid!();
+  if (!user.path && ownGidOnly && spec.process?.user?.additionalGids?.length) {
+    throw refuse("process.user.additionalGids", "setgroups is denied in a user namespace that maps only your own gid (map subordinate gids, through newgidmap, to use them)");
+  }
   const own = (type: string) => namespaces.some((n) => n.type === type && !n.path);
   (spec.mounts ?? []).forEach((m, i) => {
     const where = `mounts[${i}]`;

@@ -221,6 +221,12 @@ suite(`rootless workflow${SKIP_REASON ? ` [skipped: ${SKIP_REASON}]` : ""}`, () 
       c.linux.namespaces = c.linux.namespaces.filter((x: { type: string }) => x.type !== "pid");
     });
     one(user.bunrunc(["run", id("proc")], { cwd: bundle }), "mounts[0]: proc on /proc: a user namespace may mount proc only with a pid namespace of its own (add one, or bind /proc from the host)");
+    // Supplementary groups where setgroups is denied (only its own gid is mapped).
+    writeFileSync(join(bundle, "config.json"), specText);
+    writeConfig((c) => {
+      c.process.user.additionalGids = [0];
+    });
+    one(user.bunrunc(["run", id("groups")], { cwd: bundle }), "process.user.additionalGids: setgroups is denied in a user namespace that maps only your own gid");
     // No user namespace at all.
     writeFileSync(join(bundle, "config.json"), specText);
     writeConfig((c) => {
