@@ -72,11 +72,13 @@ export class CgroupManager {
    */
   createRootless(explicitPath: boolean): void {
     const denied = (e: unknown) => ["EACCES", "EPERM", "EROFS"].includes((e as NodeJS.ErrnoException).code ?? "");
+    const named = (d: string) => new CgroupError("linux.cgroupsPath", `cannot make ${d}: permission denied (a rootless container's named cgroup must be delegated to uid ${process.geteuid!()})`);
     if (this.version === 2) {
       try {
         this.create();
       } catch (e) {
-        if (explicitPath || !denied(e)) throw e;
+        if (!denied(e)) throw e;
+        if (explicitPath) throw named(this.dir);
         delete this.paths[""];
       }
       return;
@@ -86,7 +88,8 @@ export class CgroupManager {
         mkdirSync(d, { recursive: true });
         if (ctrl === "cpuset") inheritCpuset(d, CGROUP_ROOT);
       } catch (e) {
-        if (explicitPath || !denied(e)) throw e;
+        if (!denied(e)) throw e;
+        if (explicitPath) throw named(d);
         delete this.paths[ctrl];
       }
     }

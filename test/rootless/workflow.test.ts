@@ -221,6 +221,13 @@ suite(`rootless workflow${SKIP_REASON ? ` [skipped: ${SKIP_REASON}]` : ""}`, () 
       c.linux.namespaces = c.linux.namespaces.filter((x: { type: string }) => x.type !== "pid");
     });
     one(user.bunrunc(["run", id("proc")], { cwd: bundle }), "mounts[0]: proc on /proc: a user namespace may mount proc only with a pid namespace of its own (add one, or bind /proc from the host)");
+    // A named cgroup it may not make (runc: "rootless + cgrouppath + no permission" fails too).
+    writeFileSync(join(bundle, "config.json"), specText);
+    writeConfig((c) => {
+      c.process.terminal = false;
+      c.linux.cgroupsPath = `/bunrunc-rootless-${process.pid}`;
+    });
+    one(user.bunrunc(["run", id("cgpath")], { cwd: bundle }), `linux.cgroupsPath: cannot make /sys/fs/cgroup/`);
     // Supplementary groups where setgroups is denied (only its own gid is mapped).
     writeFileSync(join(bundle, "config.json"), specText);
     writeConfig((c) => {
@@ -251,5 +258,6 @@ suite(`rootless workflow${SKIP_REASON ? ` [skipped: ${SKIP_REASON}]` : ""}`, () 
     user.give(join(bundle, "config.json"));
     expect(readdirSync(join(user.runtimeDir, "bunrunc"))).toEqual(before);
     expect(mountsUnder(user.dir)).toEqual([]);
+    expect(user.processes()).toEqual([]);
   });
 });
