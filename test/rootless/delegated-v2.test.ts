@@ -76,7 +76,7 @@ suite(`rootless in a delegated cgroup v2 subtree${skip ? ` [skipped: ${skip}]` :
     expect(existsSync(join(delegated, `oom-${process.pid}`))).toBe(false);
   });
 
-  test("the container's cgroup is made in the delegation with its limits; pause, resume, update and delete work there", () => {
+  test("the container's cgroup is made in the delegation with its limits; exec joins it; pause, resume, update and delete work there", () => {
     config(["sleep", "600"], { memory: { limit: 64 * MiB }, pids: { limit: 50 } });
     const id = `limits-${process.pid}`;
     expect(user.bunrunc(["run", "-d", id], { ...as, cwd: bundle })).toMatchObject({ code: 0, stderr: "" });
@@ -95,6 +95,9 @@ suite(`rootless in a delegated cgroup v2 subtree${skip ? ` [skipped: ${skip}]` :
     expect(readFileSync(join(dir, "memory.max"), "utf8").trim()).toBe(String(48 * MiB));
     expect(readFileSync(join(dir, "pids.max"), "utf8").trim()).toBe("40");
 
+    // An exec'd process joins the container's cgroup too (its writes stay inside the delegation).
+    const ex = user.bunrunc(["exec", id, "cat", "/proc/self/cgroup"], as);
+    expect([ex.code, ex.stdout.trim()]).toEqual([0, `0::${dir.slice("/sys/fs/cgroup".length)}`]);
     expect(JSON.parse(user.bunrunc(["ps", "--format", "json", id], as).stdout)).toEqual([state.pid]);
     expect(user.bunrunc(["delete", "-f", id], as)).toMatchObject({ code: 0, stderr: "" });
     expect(existsSync(dir)).toBe(false);
