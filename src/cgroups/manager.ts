@@ -123,7 +123,7 @@ export class CgroupManager {
       const dir = this.controllerDir(c);
       if (!dir) {
         const field = c.wants(r);
-        if (field && this.version === 1 && unprivileged() && !(c.name in this.paths) && c.name in v1Mounts()) throw noCgroup(field, c.name);
+        if (field && this.version === 1 && (ctx.rootless || unprivileged()) && !(c.name in this.paths) && c.name in v1Mounts()) throw noCgroup(field, c.name);
         if (field) throw new CgroupError(field, `the ${c.name} cgroup controller is not available on this host`);
         continue;
       }

@@ -112,15 +112,16 @@ function checkTrusted(st: Stats, path: string): void {
   }
 }
 
-/**
- * A user's state root must be its own: root's (or another user's) containers are never reached
- * through it, even where the directory could be read (root's state is root's alone).
- */
 /** runc's default when XDG_RUNTIME_DIR is unset is the system root, which a user cannot use. */
 function noXdgHint(root: string): string {
   return process.geteuid!() !== 0 && resolve(root) === SYSTEM_ROOT && !process.env.XDG_RUNTIME_DIR ? " (XDG_RUNTIME_DIR is unset: set it or pass --root)" : "";
 }
 
+/**
+ * A user's state root must be its own: root's (or another user's) containers are never reached
+ * through it, even where the directory could be read (root's state is root's alone). This one is
+ * for a root the user could not open or make: stat says whose it is.
+ */
 function refuseOthersRoot(path: string): void {
   try {
     checkOwnRoot(statSync(path), path);
