@@ -142,7 +142,13 @@ var proc_root: i32 = -1;
 
 fn procRoot() sys.Errno!i32 {
     if (proc_root >= 0) return proc_root;
-    const f = try sys.fd(sys.openTree(sys.AT_FDCWD, "/proc", sys.OPEN_TREE_CLONE | sys.O_CLOEXEC));
+    // A user may not clone a mount (EPERM) and cannot mount over the host's /proc either: the
+    // /proc it sees is the host's own, opened as it is (RESOLVE_NO_XDEV still keeps every write
+    // on this one procfs).
+    const f = sys.fd(sys.openTree(sys.AT_FDCWD, "/proc", sys.OPEN_TREE_CLONE | sys.O_CLOEXEC)) catch |e| switch (sys.last_errno) {
+        @intFromEnum(linux.E.PERM) => try sys.open("/proc", sys.O_PATH | sys.O_DIRECTORY | sys.O_CLOEXEC),
+        else => return e,
+    };
     errdefer sys.close(f);
     if (try sys.fsMagic(f) != sys.PROC_SUPER_MAGIC) return sys.fail(.XDEV);
     proc_root = f;

@@ -6,7 +6,7 @@ import { constants, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, wri
 import { dirname, join } from "node:path";
 import type { Controller } from "./controller.ts";
 import { openTasksFiles, readControl, writeControl } from "./files.ts";
-import { resolvePaths, CGROUP_ROOT, type ResolveOptions, type Version } from "./paths.ts";
+import { resolvePaths, v1Mounts, CGROUP_ROOT, type ResolveOptions, type Version } from "./paths.ts";
 import { emptyStats, type Stats } from "./stats.ts";
 import { CgroupError, FIELD, type ApplyContext, type Resources } from "./types.ts";
 import { blkio } from "./v1/blkio.ts";
@@ -29,6 +29,7 @@ import { hugetlb as hugetlbV2 } from "./v2/hugetlb.ts";
 import { io } from "./v2/io.ts";
 import { memory as memoryV2 } from "./v2/memory.ts";
 import { unified } from "./v2/unified.ts";
+import { unprivileged } from "../base/rootless.ts";
 
 /** Order matters: cpuset before anything joins, devices late, unified last (it overrides). */
 const V1: readonly Controller[] = [cpusetV1, cpuV1, cpuacct, memoryV1, pidsCtl, blkio, hugetlbV1, net_cls, net_prio, rdma, devicesV1];
@@ -59,6 +60,41 @@ export class CgroupManager {
     return this.paths[""]!;
   }
 
+  /** No directory at all: a rootless container made without a delegated cgroup. */
+  none(): boolean {
+    return Object.keys(this.paths).length === 0;
+  }
+
+  /**
+   * Rootless (runc's rules): a hierarchy whose directory we may not make (EACCES, EPERM, EROFS)
+   * is left out of `paths` (the container has no cgroup there) unless the config named its
+   * cgroupsPath, which must then be made. Resources for a left-out controller then fail in apply().
+   */
+  createRootless(explicitPath: boolean): void {
+    const denied = (e: unknown) => ["EACCES", "EPERM", "EROFS"].includes((e as NodeJS.ErrnoException).code ?? "");
+    const named = (d: string) => new CgroupError("linux.cgroupsPath", `cannot make ${d}: permission denied (a rootless container's named cgroup must be delegated to uid ${process.geteuid!()})`);
+    if (this.version === 2) {
+      try {
+        this.create();
+      } catch (e) {
+        if (!denied(e)) throw e;
+        if (explicitPath) throw named(this.dir);
+        delete this.paths[""];
+      }
+      return;
+    }
+    for (const [ctrl, d] of Object.entries(this.paths)) {
+      try {
+        mkdirSync(d, { recursive: true });
+        if (ctrl === "cpuset") inheritCpuset(d, CGROUP_ROOT);
+      } catch (e) {
+        if (!denied(e)) throw e;
+        if (explicitPath) throw named(d);
+        delete this.paths[ctrl];
+      }
+    }
+  }
+
   create(): void {
     if (this.version === 2) {
       enableControllers(dirname(this.dir));
@@ -73,6 +109,7 @@ export class CgroupManager {
 
   /** Applies `r`: everything at create, only the given fields on update. Throws CgroupError. */
   apply(r: Resources, ctx: ApplyContext = { update: false }): void {
+    if (this.none()) return this.refuseAll(r);
     if (this.version === 1 && Object.keys(r.unified ?? {}).length) {
       throw new CgroupError(`${FIELD}.unified`, "needs cgroup v2; this host uses cgroup v1");
     }
@@ -81,13 +118,25 @@ export class CgroupManager {
       if (net) throw new CgroupError(net, "cgroup v2 has no net_cls/net_prio controllers (use eBPF or tc instead)");
     }
     for (const c of this.version === 1 ? V1 : V2) {
+      // A user cannot program the device cgroup (v1 devices.*, v2 a BPF program): runc ignores it rootless.
+      if (ctx.rootless && (c === devicesV1 || c === devicesV2)) continue;
       const dir = this.controllerDir(c);
       if (!dir) {
         const field = c.wants(r);
+        if (field && this.version === 1 && (ctx.rootless || unprivileged()) && !(c.name in this.paths) && c.name in v1Mounts()) throw noCgroup(field, c.name);
         if (field) throw new CgroupError(field, `the ${c.name} cgroup controller is not available on this host`);
         continue;
       }
       c.apply(dir, r, ctx);
+    }
+  }
+
+  /** The container has no cgroup: every limit asked for is refused by name (devices excepted, as runc). */
+  private refuseAll(r: Resources): void {
+    for (const c of this.version === 1 ? V1 : V2) {
+      if (c === devicesV1 || c === devicesV2) continue;
+      const field = c.wants(r);
+      if (field) throw noCgroup(field, c.name || "unified");
     }
   }
 
@@ -138,6 +187,7 @@ export class CgroupManager {
   }
 
   private freezerDir(): string {
+    if (this.none()) throw new CgroupError("", "the container has no cgroup to freeze (made rootless without a delegated cgroup)");
     const d = this.version === 2 ? this.dir : this.paths.freezer;
     if (!d) throw new CgroupError("", "the freezer cgroup controller is not mounted on this host");
     return d;
@@ -160,7 +210,7 @@ export class CgroupManager {
   }
 
   killAll(sig: number): void {
-    if (this.version === 2 && sig === 9 && existsSync(join(this.dir, "cgroup.kill"))) {
+    if (this.version === 2 && !this.none() && sig === 9 && existsSync(join(this.dir, "cgroup.kill"))) {
       try {
         writeControl(this.dir, "cgroup.kill", "1", "cgroup.kill");
         return;
@@ -175,6 +225,7 @@ export class CgroupManager {
 
   stats(): Stats {
     const s = emptyStats();
+    if (this.none()) return s;
     for (const c of this.version === 1 ? V1 : V2) {
       const dir = this.controllerDir(c);
       if (dir && c.stats) c.stats(dir, s);
@@ -191,6 +242,11 @@ export class CgroupManager {
   destroy(): void {
     for (const d of this.dirs()) removeTree(d);
   }
+}
+
+/** A limit for a controller the container has no cgroup of (rootless, nothing delegated): runc's refusal. */
+function noCgroup(field: string, controller: string): CgroupError {
+  return new CgroupError(field, `cannot set the ${controller} limit: the container could not make or join a cgroup (rootless, and no cgroup is delegated to uid ${process.geteuid!()})`);
 }
 
 /** Turns on every available controller from the root down to `dir` so its children get them. */

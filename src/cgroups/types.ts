@@ -7,6 +7,8 @@ import type { Int, Resources } from "../config/types.ts";
 /** How a controller is being asked to apply: at create (everything) or by `update` (a delta). */
 export interface ApplyContext {
   update: boolean;
+  /** Rootless cgroups (src/base/rootless.ts): the device controller is skipped, as runc does. */
+  rootless?: boolean;
 }
 
 /**

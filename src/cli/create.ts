@@ -4,6 +4,7 @@ import type { VerbFlags } from "./verbs.ts";
 import type { Spawner } from "../lib/spawner.ts";
 import { create, type CreateOptions } from "../lib/create.ts";
 import { log } from "../log.ts";
+import { rootlessCgroups } from "../base/rootless.ts";
 
 type SharedFlags = Pick<VerbFlags<"create">, "bundle" | "pid-file" | "console-socket" | "preserve-fds" | "no-pivot" | "no-new-keyring">;
 
@@ -19,6 +20,7 @@ export function createOptions({ global, flags, args: [id] }: Pick<VerbInvocation
     noPivot: flags["no-pivot"],
     noNewKeyring: flags["no-new-keyring"],
     systemdCgroup: global.systemdCgroup,
+    rootlessCgroups: rootlessCgroups(global.rootless),
     warn: log.warn,
     debug: log.debug,
     spawner,

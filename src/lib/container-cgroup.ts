@@ -28,6 +28,11 @@ export interface CgroupOptions {
   systemd?: boolean;
   /** The calling process's /proc/PID/cgroup, read when a relative cgroupsPath is under its cgroups. */
   callerCgroups?: () => string;
+  /**
+   * Rootless cgroups (src/base/rootless.ts): a hierarchy we may not write is left out when the config
+   * named no cgroupsPath (paths then shrinks), and the device controller is skipped; runc's rules.
+   */
+  rootless?: boolean;
 }
 
 /** cgroupsPath absolute, relative to our own cgroup, or absent (the id, relative) — runc's rules. */
@@ -36,11 +41,13 @@ export function cgroupFor(id: string, cgroupsPath: string | undefined, opts: Cgr
   const resources = opts.resources ?? {};
   return {
     version: mgr.version,
+    // The manager's own record: create() may leave hierarchies out of it (rootless).
     paths: mgr.paths,
     create() {
-      mgr.create();
+      if (opts.rootless) mgr.createRootless(Boolean(cgroupsPath));
+      else mgr.create();
       try {
-        mgr.apply(resources);
+        mgr.apply(resources, { update: false, rootless: opts.rootless });
       } catch (e) {
         mgr.destroy();
         throw e;

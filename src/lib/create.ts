@@ -17,7 +17,8 @@ import { loadSpec, rootfsOf } from "./bundle.ts";
 import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
 import { runHooks } from "./hooks.ts";
-import { connectConsole, makeFifo, userNsMaps } from "./create-io.ts";
+import { connectConsole, makeFifo } from "./create-io.ts";
+import { writeUserNsMaps } from "./userns-maps.ts";
 import { makeIdmappedMounts } from "./idmap.ts";
 import { moveNetDevicesIn, moveNetDevicesOut } from "./netdev.ts";
 import { rfc3339Nano } from "../base/rfc3339.ts";
@@ -30,6 +31,8 @@ import { resourcesForState } from "./resources-record.ts";
 import { phase } from "../base/timing.ts";
 import { withContainerLock } from "../state/store.ts";
 import { writePidFile } from "../state/pid-file.ts";
+import { rootlessCgroups, unprivileged } from "../base/rootless.ts";
+import { checkRootlessConfig } from "./rootless-config.ts";
 
 export interface CreateOptions {
   id: string;
@@ -49,6 +52,8 @@ export interface CreateOptions {
   noNewKeyring?: boolean;
   /** --systemd-cgroup: linux.cgroupsPath is systemd's "slice:prefix:name". */
   systemdCgroup?: boolean;
+  /** --rootless: cgroup permission errors tolerated as runc does (default: src/base/rootless.ts's auto rule). */
+  rootlessCgroups?: boolean;
   /**
    * `run` in the foreground: the spawner becomes a subreaper (unless noSubreaper) and holds the
    * forwarded signals from before the clone (only a front does; this process catches them itself).
@@ -88,6 +93,7 @@ export async function createHeld(opts: CreateOptions): Promise<Created> {
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
   const rootfs = rootfsOf(bundle, spec);
+  if (unprivileged()) checkRootlessConfig(spec, bundle);
   phase("create.config");
   makeStateDir(opts.root, opts.id);
   const job: Job = { undo: [], fds: [] };
@@ -135,7 +141,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   // Nothing is made before the record that names it: a create killed at any instant leaves what
   // `delete --force` can find.
   const spawner = opts.spawner ?? thisProcess;
-  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups });
+  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups, rootless: opts.rootlessCgroups ?? rootlessCgroups() });
   const state = creatingRecord(opts, spec, rootfs, cg);
   if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources);
   writeState(opts.root, state);
@@ -202,7 +208,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   state.pid = child.pid;
   state.bunrunc.ownPidNs = Boolean(plan.cloneFlags & CLONE.NEWPID);
   if (userNs) {
-    userNsMaps(child, spec);
+    writeUserNsMaps(child, spec);
     ffi.syncSend(child.syncFd, 0);
   }
   const netDevices = moveNetDevicesIn(spec, child.pid);

@@ -117,7 +117,8 @@ function removeIfEmpty(paths: Record<string, string>): boolean {
 function thaw(s: ContainerState): void {
   const b = s.bunrunc;
   try {
-    if (b.cgroupVersion === 2) writeFileSync(`${b.cgroupPaths[""]}/cgroup.freeze`, "0");
-    else if (b.cgroupPaths.freezer) writeFileSync(`${b.cgroupPaths.freezer}/freezer.state`, "THAWED");
+    // A rootless container may have no cgroup at all (paths empty).
+    if (b.cgroupVersion === 2 && b.cgroupPaths[""]) writeFileSync(`${b.cgroupPaths[""]}/cgroup.freeze`, "0");
+    else if (b.cgroupVersion === 1 && b.cgroupPaths.freezer) writeFileSync(`${b.cgroupPaths.freezer}/freezer.state`, "THAWED");
   } catch {}
 }

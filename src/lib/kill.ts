@@ -6,6 +6,7 @@ import { BunruncError } from "../base/errors.ts";
 import { signalInit } from "./init-process.ts";
 import { parseSignal } from "./signals.ts";
 import { withContainerLock } from "../state/store.ts";
+import { containerPids } from "./container-pids.ts";
 
 export interface KillOptions {
   root: string;
@@ -32,6 +33,7 @@ function killHeld(opts: KillOptions): void {
   const s = refresh(opts.root, saved);
   if (opts.all) {
     const cg = loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths);
+    if (cg.none()) return killEach(containerPids(saved), s.status, sig);
     if (s.status === "stopped" && cg.pids().length === 0) throw new BunruncError("bad-state", "container not running");
     cg.killAll(sig);
     return;
@@ -39,5 +41,15 @@ function killHeld(opts: KillOptions): void {
   // containerd matches "container not running" in this error.
   if (s.status === "stopped" || !signalInit(saved.pid, saved.bunrunc.initStartTime, sig)) {
     throw new BunruncError("bad-state", "container not running");
+  }
+}
+
+/** No cgroup (rootless, nothing delegated): each process found for it, signalled by pid. */
+function killEach(pids: number[], status: string, sig: number): void {
+  if (status === "stopped" && pids.length === 0) throw new BunruncError("bad-state", "container not running");
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch {} // exited meanwhile
   }
 }

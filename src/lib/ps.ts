@@ -1,8 +1,8 @@
-// `ps`: the container's processes (host pids, from its cgroup). The table form runs the host's
+// `ps`: the container's processes (host pids, from its cgroup; src/lib/container-pids.ts when it has none). The table form runs the host's
 // `ps` with the caller's arguments (default -ef) and keeps the header and the container's rows,
 // as runc does.
-import { loadCgroup } from "./container-cgroup.ts";
 import { readState } from "./container.ts";
+import { containerPids } from "./container-pids.ts";
 import { BunruncError } from "../base/errors.ts";
 
 export interface PsOptions {
@@ -12,7 +12,7 @@ export interface PsOptions {
 
 export function ps(opts: PsOptions): number[] {
   const saved = readState(opts.root, opts.id);
-  return loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths).pids();
+  return containerPids(saved);
 }
 
 /** Host `ps <args>` filtered to `pids`, header first; the text ends with a newline. */

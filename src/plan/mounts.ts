@@ -1,6 +1,6 @@
 // config.json `mounts` -> Mount ops, in config order. Bind sources are resolved on the host side
 // now (relative to the bundle, like runc); destinations are resolved by the init inside the rootfs.
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { MS } from "./linux.ts";
 import { isBindMount, MountOptionError, parseMountOptions } from "./mount-options.ts";
@@ -195,7 +195,9 @@ function emitCgroupMount(w: PlanWriter, dest: string, flags: number, ctx: MountC
   if (cg?.version === 2 && ctx.userNs && !ctx.cgroupNs) {
     // A user namespace without its own cgroup namespace may not mount cgroup2 (EPERM): bind the
     // container's cgroup directory instead, as runc falls back to.
-    emit(w, plain(cg.paths[""]!, dest, "", MS.BIND | MS.REC | flags, ""), `mount ${cg.paths[""]} on ${dest}`);
+    // Rootless without a delegated cgroup the container has none: it sees the one it runs in, ours.
+    const dir = cg.paths[""] ?? `/sys/fs/cgroup${ownV2Cgroup()}`;
+    emit(w, plain(dir, dest, "", MS.BIND | MS.REC | flags, ""), `mount ${dir} on ${dest}`);
     return;
   }
   if (!cg || cg.version === 2) {
@@ -218,6 +220,15 @@ function emitCgroupMount(w: PlanWriter, dest: string, flags: number, ctx: MountC
     }
   }
   emit(w, plain("tmpfs", dest, "tmpfs", MS.REMOUNT | fsFlags | flags, "mode=755", MKDIR_NONE), `remount ${dest}`);
+}
+
+/** This process's cgroup v2 path ("/" when it cannot be read). */
+function ownV2Cgroup(): string {
+  try {
+    return /^0::(\/.*)$/m.exec(readFileSync("/proc/self/cgroup", "utf8"))?.[1] ?? "/";
+  } catch {
+    return "/";
+  }
 }
 
 /** /dev is the host's /dev bound in: the init must not create device nodes in it. */

@@ -23,6 +23,7 @@ import { BunruncError, notFound } from "../base/errors.ts";
 import { clip } from "../base/quote.ts";
 import { phase } from "../base/timing.ts";
 import * as ffi from "../ffi.ts";
+import { honorXdgRuntimeDir } from "../base/rootless.ts";
 
 /** runc's id rule (`^[\w+-.]+$` minus `,`, which its regexp admits by accident), and never `.`/`..`. */
 const ID_RE = /^[A-Za-z0-9_+.-]+$/;
@@ -34,11 +35,13 @@ const LOCK_POLL_MS_MAX = 20;
  */
 export const STATE_BYTES_MAX = 16 * 1024 * 1024;
 const GROUP_OTHER_WRITE = 0o022;
+const SYSTEM_ROOT = "/run/bunrunc";
 const { O_RDONLY, O_RDWR, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
+/** runc's rule (src/base/rootless.ts): `$XDG_RUNTIME_DIR/bunrunc` for a user, else `/run/bunrunc`. */
 export function defaultRoot(): string {
-  if (process.getuid?.() === 0 || !process.env.XDG_RUNTIME_DIR) return "/run/bunrunc";
-  return join(process.env.XDG_RUNTIME_DIR, "bunrunc");
+  if (!honorXdgRuntimeDir()) return SYSTEM_ROOT;
+  return join(process.env.XDG_RUNTIME_DIR!, "bunrunc");
 }
 
 /** Throws runc's error (clients match the text) unless `id` is a valid container id. */
@@ -51,10 +54,21 @@ export function containerDir(root: string, id: string): string {
   return join(root, id);
 }
 
+/** The state root, 0711 (made as needed); a user denied one names what it lacks. */
+function makeRoot(root: string): void {
+  try {
+    mkdirSync(root, { recursive: true, mode: 0o711 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EACCES") throw e;
+    refuseOthersRoot(root);
+    throw new BunruncError("system", `mkdir ${clip(root)}: permission denied${noXdgHint(root)}`);
+  }
+}
+
 /** Makes `<root>/<id>` (and root, 0711); fails if the container exists. */
 export function createContainerDir(root: string, id: string): string {
   const dir = containerDir(root, id);
-  mkdirSync(root, { recursive: true, mode: 0o711 });
+  makeRoot(root);
   const rootFd = openTrustedDir(root);
   if (rootFd === null) throw new BunruncError("system", `create: ${root} vanished after mkdir`);
   try {
@@ -99,6 +113,30 @@ function checkTrusted(st: Stats, path: string): void {
   }
 }
 
+/** runc's default when XDG_RUNTIME_DIR is unset is the system root, which a user cannot use. */
+function noXdgHint(root: string): string {
+  return process.geteuid!() !== 0 && resolve(root) === SYSTEM_ROOT && !process.env.XDG_RUNTIME_DIR ? " (XDG_RUNTIME_DIR is unset: set it or pass --root)" : "";
+}
+
+/**
+ * A user's state root must be its own: root's (or another user's) containers are never reached
+ * through it, even where the directory could be read (root's state is root's alone). This one is
+ * for a root the user could not open or make: stat says whose it is.
+ */
+function refuseOthersRoot(path: string): void {
+  try {
+    checkOwnRoot(statSync(path), path);
+  } catch (e) {
+    if (e instanceof BunruncError) throw e;
+  }
+}
+
+function checkOwnRoot(st: Stats, path: string): void {
+  const euid = process.geteuid!();
+  if (euid === 0 || st.uid === euid) return;
+  throw untrusted(path, `is owned by uid ${st.uid}; an unprivileged user's --root must be its own (uid ${euid})${noXdgHint(path)}`);
+}
+
 /**
  * Opens a directory and checks it: the root (`at` undefined: `path` is followed, symlinks and all)
  * or `name` inside the directory open as `at` (never a symlink). null when it does not exist.
@@ -111,10 +149,13 @@ function openTrustedDir(path: string, at?: { fd: number; name: string }): number
     const code = (e as NodeJS.ErrnoException).code;
     if (at && (code === "ELOOP" || (code === "ENOTDIR" && isSymlink(under(at.fd, at.name))))) throw untrusted(path, "is a symbolic link");
     if (code === "ENOENT" || code === "ENOTDIR" || code === "ENAMETOOLONG") return null;
+    if (!at && code === "EACCES") refuseOthersRoot(path);
     throw new BunruncError("system", `open ${clip(path)}: ${(e as Error).message}`);
   }
   try {
-    checkTrusted(fstatSync(fd), path);
+    const st = fstatSync(fd);
+    if (!at) checkOwnRoot(st, path);
+    checkTrusted(st, path);
   } catch (e) {
     closeSync(fd);
     throw e;
@@ -243,7 +284,7 @@ const lockFileName = (id: string) => `.${id}.lock`;
 /** Opens (making it) the container's lock file in its checked root: a plain file of ours or root's, never a link. */
 function openLockFile(root: string, id: string): number {
   validateId(id);
-  mkdirSync(root, { recursive: true, mode: 0o711 });
+  makeRoot(root);
   const rootFd = openTrustedDir(root);
   if (rootFd === null) throw new BunruncError("system", `lock container: ${clip(root)} vanished after mkdir`);
   const path = join(root, lockFileName(id));

@@ -1,5 +1,5 @@
 // The cgroup v2 tier: boots one throwaway VM whose only cgroup hierarchy is v2
-// (scripts/vm/run.sh), runs the cgroup, lifecycle, resident-server and checkpoint test files inside it — each with its own
+// (scripts/vm/run.sh), runs the cgroup, lifecycle, resident-server, checkpoint and rootless test files inside it — each with its own
 // JUnit report — and turns every file into one test here, failing with that file's output.
 // ~4 s to boot under TCG; without test/checkpoint the files run in well under 5 minutes.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -40,10 +40,16 @@ const files = (dir: string) =>
  * test/checkpoint: criu runs on the VM's Debian kernel (its `criu check` fails on newer hosts).
  */
 const HOST_ONLY = new Set(["test/lib/state-trust.test.ts", "test/server/fuzz.test.ts"]);
-const FILES = [...files("test/cgroups"), ...files("test/lib"), ...files("test/server"), ...files("test/checkpoint")].filter((f) => !HOST_ONLY.has(f));
+/**
+ * Rootless on cgroup v2 with a delegated subtree. The other rootless files stay on the host: the
+ * workflow makes ~40 calls as another user (each an emulated Bun start: 10+ minutes under TCG),
+ * and the attack and subordinate-id files need the host's /etc (shadow, subuid).
+ */
+const ROOTLESS = ["test/rootless/delegated-v2.test.ts"];
+const FILES = [...files("test/cgroups"), ...files("test/lib"), ...files("test/server"), ...files("test/checkpoint"), ...ROOTLESS].filter((f) => !HOST_ONLY.has(f));
 
-/** Relative run time in the VM: a checkpoint file takes about as long as a dozen of the others. */
-const weight = (file: string) => (file.startsWith("test/checkpoint/") ? 12 : 1);
+/** Relative run time in the VM: a checkpoint file takes about as long as a dozen of the others, the rootless one four. */
+const weight = (file: string) => (file.startsWith("test/checkpoint/") ? 12 : file.startsWith("test/rootless/") ? 4 : 1);
 
 let results = "";
 const reportName = (file: string) => `${file.split("/")[1]}-${basename(file, ".test.ts")}`;

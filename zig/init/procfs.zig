@@ -12,10 +12,23 @@ var root: i32 = -1;
 /// Called once, before any op: the mount namespace is still the runtime's.
 pub fn init() sys.Errno!void {
     std.debug.assert(root < 0);
-    const f = fresh() catch try sys.fd(sys.openTree(sys.AT_FDCWD, "/proc", sys.OPEN_TREE_CLONE));
+    const f = fresh() catch clone() catch try unprivileged();
     errdefer sys.close(f);
     if (try sys.fsMagic(f) != sys.PROC_SUPER_MAGIC) return sys.fail(.XDEV);
     root = f;
+}
+
+/// The runtime's /proc mount cloned, without whatever is mounted inside it.
+fn clone() sys.Errno!i32 {
+    return sys.fd(sys.openTree(sys.AT_FDCWD, "/proc", sys.OPEN_TREE_CLONE));
+}
+
+/// An unprivileged runtime's exec (no user namespace of its own yet) may neither make nor clone a
+/// mount, and so could not have covered the /proc it sees either: that /proc, as it is.
+/// `open` never leaves this mount (RESOLVE_NO_XDEV) and checks each file is on procfs.
+fn unprivileged() sys.Errno!i32 {
+    if (sys.last_errno != @intFromEnum(std.os.linux.E.PERM)) return error.Sys;
+    return sys.open("/proc", sys.O_PATH | sys.O_DIRECTORY);
 }
 
 /// A new procfs of the init's pid namespace, mounted nowhere.
