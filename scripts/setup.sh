@@ -19,7 +19,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-if [ ! -x node_modules/.bin/bun ] || ! node_modules/.bin/bun --version >/dev/null 2>&1; then
+if [ ! -x node_modules/.bin/bun ] || [ ! -x node_modules/.bin/tsc ] || ! node_modules/.bin/bun --version >/dev/null 2>&1; then
   npm install --no-audit --no-fund --loglevel=error
 fi
 

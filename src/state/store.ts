@@ -18,7 +18,7 @@
 // on the fd that is then used, and each name is opened relative to the checked directory's fd
 // (through /proc/self/fd: Node has no openat), so nothing can be swapped in between.
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { BunruncError, notFound } from "../base/errors.ts";
 import { clip } from "../base/quote.ts";
 import { phase } from "../base/timing.ts";
