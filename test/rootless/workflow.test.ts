@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { join } from "node:path";
 import { makeTestUser, mountsUnder, SKIP_REASON, spawnAs, userBundle, type TestUser } from "./user.ts";
 
-const CONSOLE_RECEIVER = join(import.meta.dir, "../exec/console-receiver.py");
+const CONSOLE_RECEIVER = join(import.meta.dir, "../lib/exec/console-receiver.py");
 // Each CLI call is a Bun start as another user; a busy host stretches a test to seconds.
 setDefaultTimeout(60_000);
 const suite = SKIP_REASON ? describe.skip : describe;
