@@ -1,7 +1,9 @@
 // The one FFI boundary: every symbol of zig/lib.zig, typed, in one dlopen table, behind plain
 // functions that throw FfiError (errno + text). Nothing outside this file imports bun:ffi.
+// libsystemd's sd-bus (the systemd cgroup driver's D-Bus client) is a second table at the end,
+// opened only when a container uses that driver.
 // BUNRUNC_FFI_TRACE=1 logs every call with its arguments and result to stderr.
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { CString, dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import { statSync } from "node:fs";
 import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./lib/errno.ts";
@@ -11,7 +13,7 @@ const ABI_VERSION = 9;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
-const { i32, u32, u64, u8, i16, ptr: P } = FFIType;
+const { i32, u32, u64, u8, i8, i16, ptr: P } = FFIType;
 
 const symbols = {
   bunrunc_abi_version: { args: [], returns: u32 },
@@ -457,3 +459,172 @@ export function msgSend(sock: number, bytes: Uint8Array, fds: readonly number[] 
 export function dup2(oldFd: number, newFd: number): void {
   ok(load().bunrunc_dup2(oldFd, newFd), `dup2 ${oldFd} ${newFd}`);
 }
+
+// ---- libsystemd's sd-bus, for the systemd cgroup driver (src/cgroups/systemd/bus.ts) --------
+// Loaded at run time from the host (every systemd host has libsystemd.so.0), and only by a call
+// that uses --systemd-cgroup. Only the non-variadic builders and readers: bun:ffi cannot call
+// C variadics (sd_bus_message_append, sd_bus_call_method) reliably.
+
+const sdSymbols = {
+  sd_bus_new: { args: [P], returns: i32 },
+  sd_bus_set_address: { args: [P, P], returns: i32 },
+  sd_bus_start: { args: [P], returns: i32 },
+  sd_bus_open_system: { args: [P], returns: i32 },
+  sd_bus_flush_close_unref: { args: [P], returns: P },
+  sd_bus_message_new_method_call: { args: [P, P, P, P, P, P], returns: i32 },
+  sd_bus_message_append_basic: { args: [P, i8, P], returns: i32 },
+  sd_bus_message_append_array: { args: [P, i8, P, u64], returns: i32 },
+  sd_bus_message_open_container: { args: [P, i8, P], returns: i32 },
+  sd_bus_message_close_container: { args: [P], returns: i32 },
+  sd_bus_message_enter_container: { args: [P, i8, P], returns: i32 },
+  sd_bus_message_exit_container: { args: [P], returns: i32 },
+  sd_bus_message_read_basic: { args: [P, i8, P], returns: i32 },
+  sd_bus_message_is_signal: { args: [P, P, P], returns: i32 },
+  sd_bus_message_unref: { args: [P], returns: P },
+  sd_bus_call: { args: [P, P, u64, P, P], returns: i32 },
+  sd_bus_add_match: { args: [P, P, P, P, P], returns: i32 },
+  sd_bus_process: { args: [P, P], returns: i32 },
+  sd_bus_wait: { args: [P, u64], returns: i32 },
+  sd_bus_error_free: { args: [P], returns: FFIType.void },
+} as const;
+
+type SdLib = ReturnType<typeof dlopen<typeof sdSymbols>>["symbols"];
+let sd: SdLib | undefined;
+const LIBSYSTEMD = "libsystemd.so.0";
+
+function loadSd(): SdLib {
+  if (sd) return sd;
+  try {
+    sd = dlopen(LIBSYSTEMD, sdSymbols).symbols;
+  } catch (e) {
+    throw new Error(`cannot load ${LIBSYSTEMD}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  return sd;
+}
+
+/** A D-Bus error reply (name + text), or a local failure (name "", the errno's text). */
+export class SdBusError extends Error {
+  constructor(
+    readonly errno: number,
+    readonly busName: string,
+    text: string,
+  ) {
+    super(busName ? `${busName}: ${text}` : text);
+  }
+}
+
+const handleOut = () => new BigUint64Array(1);
+const handle = (out: BigUint64Array) => Number(out[0]!);
+/** A handle (sd_bus *, sd_bus_message *) as bun:ffi takes a pointer. */
+const H = (h: number) => h as Pointer;
+const code = (c: string) => c.charCodeAt(0);
+
+function sdOk(rc: number, what: string): number {
+  if (rc < 0) throw new SdBusError(-rc, "", `${what}: ${strerror(-rc)}`);
+  return rc;
+}
+
+/** sd-bus as the driver uses it: handles are plain numbers; every failure throws SdBusError. */
+export const sdbus = {
+  /** A started connection: to `address` ("unix:path=..."), or the system bus when absent. */
+  open(address?: string): number {
+    const l = loadSd();
+    const out = handleOut();
+    if (!address) {
+      sdOk(l.sd_bus_open_system(ptr(out)), "connect to the system bus");
+      return handle(out);
+    }
+    sdOk(l.sd_bus_new(ptr(out)), "sd_bus_new");
+    const bus = handle(out);
+    try {
+      sdOk(l.sd_bus_set_address(H(bus), ptr(cstr(address))), `connect to ${address}`);
+      sdOk(l.sd_bus_start(H(bus)), `connect to ${address}`);
+    } catch (e) {
+      l.sd_bus_flush_close_unref(H(bus));
+      throw e;
+    }
+    return bus;
+  },
+  close(bus: number): void {
+    loadSd().sd_bus_flush_close_unref(H(bus));
+  },
+  methodCall(bus: number, dest: string, path: string, iface: string, member: string): number {
+    const out = handleOut();
+    sdOk(loadSd().sd_bus_message_new_method_call(H(bus), ptr(out), ptr(cstr(dest)), ptr(cstr(path)), ptr(cstr(iface)), ptr(cstr(member))), `new call ${member}`);
+    return handle(out);
+  },
+  /** One basic value: "s"/"o"/"g" strings, "b"/"i"/"u" 32-bit, "t"/"x" 64-bit, "y" a byte. */
+  appendBasic(m: number, type: string, v: string | number | bigint | boolean): void {
+    let p: ReturnType<typeof ptr>;
+    if (type === "s" || type === "o" || type === "g") p = ptr(cstr(String(v)));
+    else if (type === "t" || type === "x") p = ptr(new BigUint64Array([BigInt.asUintN(64, BigInt(v as number | bigint))]));
+    else if (type === "y") p = ptr(new Uint8Array([Number(v)]));
+    else p = ptr(new Uint32Array([Number(typeof v === "boolean" ? (v ? 1 : 0) : v) >>> 0]));
+    sdOk(loadSd().sd_bus_message_append_basic(H(m), code(type), p), `append ${type}`);
+  },
+  /** An array of fixed-size elements in one go ("ay" bytes). */
+  appendArray(m: number, type: string, bytes: Uint8Array): void {
+    sdOk(loadSd().sd_bus_message_append_array(H(m), code(type), ptr(bytes.length ? bytes : new Uint8Array(1)), bytes.length), `append a${type}`);
+  },
+  openContainer(m: number, type: string, contents: string): void {
+    sdOk(loadSd().sd_bus_message_open_container(H(m), code(type), ptr(cstr(contents))), `open ${type}${contents}`);
+  },
+  closeContainer(m: number): void {
+    sdOk(loadSd().sd_bus_message_close_container(H(m)), "close a container");
+  },
+  /** Enters a container of the reply; false at its end. */
+  enterContainer(m: number, type: string, contents: string): boolean {
+    return sdOk(loadSd().sd_bus_message_enter_container(H(m), code(type), ptr(cstr(contents))), `read ${type}${contents}`) > 0;
+  },
+  exitContainer(m: number): void {
+    sdOk(loadSd().sd_bus_message_exit_container(H(m)), "leave a container");
+  },
+  /** The next basic value of a message: strings as strings, "u" as a number. */
+  readString(m: number, type: "s" | "o"): string {
+    const out = handleOut();
+    sdOk(loadSd().sd_bus_message_read_basic(H(m), code(type), ptr(out)), `read ${type}`);
+    return new CString(H(handle(out))).toString();
+  },
+  readU32(m: number): number {
+    const out = new Uint32Array(1);
+    sdOk(loadSd().sd_bus_message_read_basic(H(m), code("u"), ptr(out)), "read u");
+    return out[0]!;
+  },
+  isSignal(m: number, iface: string, member: string): boolean {
+    return loadSd().sd_bus_message_is_signal(H(m), ptr(cstr(iface)), ptr(cstr(member))) > 0;
+  },
+  unref(m: number): void {
+    if (m) loadSd().sd_bus_message_unref(H(m));
+  },
+  /** Sends `m` (consumed) and waits for the reply; an error reply throws with its D-Bus name. */
+  call(bus: number, m: number, timeoutUs: number): number {
+    const l = loadSd();
+    const err = new BigUint64Array(3);
+    const out = handleOut();
+    try {
+      const rc = l.sd_bus_call(H(bus), H(m), BigInt(timeoutUs), ptr(err), ptr(out));
+      if (rc < 0) {
+        const name = err[0] ? new CString(H(Number(err[0]))).toString() : "";
+        const text = err[1] ? new CString(H(Number(err[1]))).toString() : strerror(-rc);
+        throw new SdBusError(-rc, name, text);
+      }
+      return handle(out);
+    } finally {
+      l.sd_bus_error_free(ptr(err));
+      l.sd_bus_message_unref(H(m));
+    }
+  },
+  /** A match rule with no callback: matching messages come back from process(). */
+  addMatch(bus: number, rule: string): void {
+    sdOk(loadSd().sd_bus_add_match(H(bus), null, ptr(cstr(rule)), null, null), "add a match");
+  },
+  /** One step of the connection: whether more is queued, and an unhandled message (or 0). */
+  process(bus: number): { more: boolean; message: number } {
+    const out = handleOut();
+    const rc = sdOk(loadSd().sd_bus_process(H(bus), ptr(out)), "read from the bus");
+    return { more: rc > 0, message: handle(out) };
+  },
+  wait(bus: number, timeoutUs: number): void {
+    sdOk(loadSd().sd_bus_wait(H(bus), BigInt(timeoutUs)), "wait on the bus");
+  },
+};
