@@ -29,11 +29,16 @@ export interface CgroupOptions {
   callerCgroups?: () => string;
   /** Warnings (device rules systemd cannot express). */
   warn?: (message: string) => void;
+  /**
+   * With systemd: false = only the path systemd would give the scope, made as cgroupfs, no unit
+   * (restore: CRIU restores the tree into an existing cgroup; a scope around it is not done yet).
+   */
+  scope?: boolean;
 }
 
 /** cgroupsPath absolute, relative to our own cgroup, or absent (the id, relative) — runc's rules. */
 export function cgroupFor(id: string, cgroupsPath: string | undefined, opts: CgroupOptions = {}): LifecycleCgroup {
-  if (opts.systemd) return systemdCgroupFor(id, cgroupsPath, opts);
+  if (opts.systemd && opts.scope !== false) return systemdCgroupFor(id, cgroupsPath, opts);
   const mgr = CgroupManager.forContainer(id, cgroupsPath, { systemd: opts.systemd, callerCgroups: opts.callerCgroups });
   const resources = (opts.resources ?? {}) as Resources;
   return {

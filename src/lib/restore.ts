@@ -86,7 +86,7 @@ export async function restore(opts: RestoreOptions): Promise<number> {
 type Resolved = RestoreOptions & { criu: string; bundle: string; imagePath: string; workPath: string };
 
 async function restoreIn(opts: Resolved, spec: ReturnType<typeof loadSpec>, rootfs: string, cleanup: (() => void)[], fds: number[]): Promise<ContainerState> {
-  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup });
+  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, scope: false });
   cg.create();
   cleanup.push(() => cg.destroy());
 
