@@ -2,6 +2,7 @@
 // its job), change its properties, stop it (and wait). Each call opens its own connection.
 import { SdBusError, SystemdBus, type Value } from "./bus.ts";
 import type { Property } from "./properties.ts";
+import { phase } from "../../timing.ts";
 
 /** How long systemd may take to finish a start or stop job (runc waits as long). */
 const JOB_TIMEOUT_MS = 30_000;
@@ -28,7 +29,9 @@ export function isBusError(e: unknown, name: string): boolean {
  * unit of that name is somebody else's and must not be touched.
  */
 export function startScope(unit: string, properties: Property[], made: () => void): void {
+  phase("systemd.before-connect");
   withBus((bus) => {
+    phase("systemd.connected");
     bus.watchJobs();
     const start = () => bus.managerPath("StartTransientUnit", [["s", unit], ["s", "replace"], ["a(sv)", asArgs(properties)], ["a(sa(sv))", []]]);
     let job: string;
@@ -44,7 +47,9 @@ export function startScope(unit: string, properties: Property[], made: () => voi
       job = start();
     }
     made();
+    phase("systemd.start-called");
     const result = bus.waitJob(job, JOB_TIMEOUT_MS);
+    phase("systemd.job-done");
     if (result !== "done") throw new Error(`systemd could not start ${unit}: its job ended "${result}"`);
   });
 }
