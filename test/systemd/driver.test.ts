@@ -11,6 +11,9 @@ import { sharesToWeight } from "../../src/cgroups/v2/cpu.ts";
 import { alive, cgroupFile, cgroupOf, skipTitle, SYSTEMD_SKIP, unitLoaded, unitProps } from "./helpers.ts";
 
 const BUNRUNC = join(REPO, "dist/bunrunc");
+/** Each call starts Bun, which takes seconds under TCG on a busy host: generous, never a timing assertion. */
+const CALL_TIMEOUT_MS = 180_000;
+const TEST_TIMEOUT_MS = 900_000;
 const MiB = 1024 * 1024;
 const made: { b: TestBundle; id: string }[] = [];
 
@@ -30,16 +33,16 @@ function bundle(args: string[], resources: Record<string, unknown>): { b: TestBu
   spec.linux!.resources = { ...(spec.linux!.resources ?? {}), ...resources } as never;
   const b = makeBundle(spec);
   made.push({ b, id });
-  const cli = (...a: string[]) => run([BUNRUNC, "--root", b.root, "--systemd-cgroup", ...a], { timeoutMs: 60_000 });
+  const cli = (...a: string[]) => run([BUNRUNC, "--root", b.root, "--systemd-cgroup", ...a], { timeoutMs: CALL_TIMEOUT_MS });
   return { b, id, unit: `bunrunc-${id}.scope`, cli };
 }
 
-const initPid = (b: TestBundle, id: string) => JSON.parse(run([BUNRUNC, "--root", b.root, "state", id]).stdout).pid as number;
+const initPid = (b: TestBundle, id: string) => JSON.parse(run([BUNRUNC, "--root", b.root, "state", id], { timeoutMs: CALL_TIMEOUT_MS }).stdout).pid as number;
 
 describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
   test("features says the systemd driver is there", () => {
-    expect(JSON.parse(run([BUNRUNC, "features"]).stdout).linux.cgroup.systemd).toBe(true);
-  });
+    expect(JSON.parse(run([BUNRUNC, "features"], { timeoutMs: CALL_TIMEOUT_MS }).stdout).linux.cgroup.systemd).toBe(true);
+  }, TEST_TIMEOUT_MS);
 
   test("run -d: the scope holds the init, with MemoryMax, TasksMax and CPUWeight from the config; update --memory changes MemoryMax; delete removes the unit", async () => {
     const c = bundle(["sleep", "1000"], { memory: { limit: 64 * MiB }, pids: { limit: 77 }, cpu: { shares: 512 } });
@@ -66,7 +69,7 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
     expect(alive(pid)).toBe(false);
     expect(unitLoaded(c.unit)).toBe(false);
     expect(existsSync(`/sys/fs/cgroup/system.slice/${c.unit}`)).toBe(false);
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("the memory limit is enforced: run exits 137 (OOM), and the unit is gone afterwards", () => {
     const c = bundle(["sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"], { memory: { limit: 16 * MiB, swap: 16 * MiB } });
@@ -74,7 +77,7 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
     expect(r.stdout).not.toContain("survived");
     expect(r.code).toBe(137);
     expect(unitLoaded(c.unit)).toBe(false);
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("systemctl daemon-reexec while the container runs: it keeps running in its scope, and delete still removes the unit", async () => {
     const c = bundle(["sleep", "1000"], { memory: { limit: 48 * MiB } });
@@ -91,7 +94,7 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
     expect(d.code).toBe(0);
     expect(alive(pid)).toBe(false);
     expect(unitLoaded(c.unit)).toBe(false);
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("pause/resume, ps, events and kill --all work on the scope's cgroup", async () => {
     const c = bundle(["sh", "-c", "sleep 1000 & sleep 1000"], {});
@@ -113,13 +116,13 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
     await waitFor("the container stopped", () => !alive(pid));
     expect(c.cli("delete", c.id).code).toBe(0);
     expect(unitLoaded(c.unit)).toBe(false);
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("the scope is systemd's, under its slice, whoever calls: never under the caller's own cgroup", () => {
     const c = bundle(["sleep", "1000"], {});
     // The caller runs in a scope of its own; the container must not land below it.
     const caller = `bunrunc-caller-${process.pid}`;
-    const r = run(["systemd-run", "--quiet", "--scope", `--unit=${caller}`, BUNRUNC, "--root", c.b.root, "--systemd-cgroup", "run", "-d", "--bundle", c.b.bundle, c.id], { timeoutMs: 60_000 });
+    const r = run(["systemd-run", "--quiet", "--scope", `--unit=${caller}`, BUNRUNC, "--root", c.b.root, "--systemd-cgroup", "run", "-d", "--bundle", c.b.bundle, c.id], { timeoutMs: CALL_TIMEOUT_MS });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const pid = initPid(c.b, c.id);
@@ -127,12 +130,12 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
     expect(c.cli("delete", "--force", c.id).code).toBe(0);
     expect(unitLoaded(c.unit)).toBe(false);
     expect(unitLoaded(`${caller}.scope`)).toBe(false);
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("a unit name taken by a live container: create fails in one line and leaves nothing", () => {
     const c = bundle(["sleep", "1000"], {});
     expect(c.cli("run", "-d", "--bundle", c.b.bundle, c.id).code).toBe(0);
-    const r = run([BUNRUNC, "--root", c.b.root, "--systemd-cgroup", "create", "--bundle", c.b.bundle, `${c.id}b`]);
+    const r = run([BUNRUNC, "--root", c.b.root, "--systemd-cgroup", "create", "--bundle", c.b.bundle, `${c.id}b`], { timeoutMs: CALL_TIMEOUT_MS });
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain(`${c.unit} already exists`);
@@ -140,6 +143,6 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
     // The first container is untouched.
     expect(run(["systemctl", "is-active", c.unit]).stdout.trim()).toBe("active");
     expect(c.cli("delete", "--force", c.id).code).toBe(0);
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
