@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { containerDevices, reduceRules } from "../../src/cgroups/devices.ts";
 import { systemdRunning } from "../../src/cgroups/paths.ts";
 import { splitSignature } from "../../src/cgroups/systemd/bus.ts";
-import { deviceProperties, INFINITY, listToMask, quotaPerSecond, resourceProperties, scopeProperties } from "../../src/cgroups/systemd/properties.ts";
+import { deviceProperties, INFINITY, listToMask, quotaPerSecond, resourceProperties, scopeProperties, updateProperties } from "../../src/cgroups/systemd/properties.ts";
 import { CgroupError } from "../../src/cgroups/types.ts";
 import { sharesToWeight } from "../../src/cgroups/v2/cpu.ts";
 import { defaultSpec, makeBundle, type TestBundle } from "../helpers/bundle.ts";
@@ -78,6 +78,15 @@ describe("systemd unit properties from linux.resources", () => {
     const warned: string[] = [];
     expect(deviceProperties(reduceRules([{ allow: true, access: "rwm" }, { allow: false, type: "c", major: 1, minor: 9, access: "rwm" }]), (m) => warned.push(m))).toEqual([["DevicePolicy", "s", "strict"], ["DeviceAllow", "a(ss)", []]]);
     expect(warned).toHaveLength(1);
+  });
+
+  test("update: what the delta sets, with the recorded limit beside a new swap and the recorded period beside a new quota", () => {
+    const recorded = { memory: { limit: 16 * MiB, swap: 16 * MiB }, cpu: { quota: 20000, period: 50000 }, devices: [{ allow: true, access: "rwm" }] };
+    const up = (delta: object) => Object.fromEntries(updateProperties(2, delta, recorded).map(([n, , v]) => [n, v]));
+    // docker's update: every other field 0; a larger memory limit alone leaves swap to the kernel.
+    expect(up({ memory: { limit: 128 * MiB, swap: 0 }, cpu: { shares: 0 } })).toEqual({ MemoryMax: BigInt(128 * MiB) });
+    expect(up({ memory: { swap: 48 * MiB } })).toEqual({ MemoryMax: BigInt(16 * MiB), MemorySwapMax: BigInt(32 * MiB) });
+    expect(up({ cpu: { quota: 25000 } })).toEqual({ CPUQuotaPeriodUSec: 50000n, CPUQuotaPerSecUSec: 500000n });
   });
 
   test("the scope's own properties: description, slice, the init's pid, delegation, accounting", () => {

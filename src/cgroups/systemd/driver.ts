@@ -8,7 +8,7 @@
 import { CgroupManager } from "../manager.ts";
 import { systemdUnit, type ResolveOptions } from "../paths.ts";
 import { CgroupError, type ApplyContext, type Resources } from "../types.ts";
-import { resourceProperties, scopeProperties, type Property } from "./properties.ts";
+import { resourceProperties, scopeProperties, updateProperties, type Property } from "./properties.ts";
 import { setScopeProperties, startScope, stopScope } from "./scope.ts";
 
 const FLAG = "--systemd-cgroup";
@@ -70,11 +70,12 @@ export class SystemdCgroup {
   }
 
   /**
-   * `update`: systemd gets the properties of the merged limits (a quota needs its period, swap
-   * the memory limit), devices left alone; then the delta is written as cgroupfs.
+   * `update`: systemd gets the properties of what the delta sets, with the recorded values a
+   * property needs beside it (swap needs the memory limit, a quota its period and the other way
+   * round); devices are left alone. Then the delta is written as cgroupfs.
    */
   update(merged: Resources, delta: Resources, ctx: ApplyContext = { update: true }): void {
-    const props = resourceProperties(this.version, { ...merged, devices: undefined }, { devices: false });
+    const props = updateProperties(this.version, delta, merged);
     try {
       setScopeProperties(this.unit, props);
     } catch (e) {
@@ -94,3 +95,4 @@ export class SystemdCgroup {
     this.stopped = true;
   }
 }
+

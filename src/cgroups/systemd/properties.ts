@@ -121,6 +121,19 @@ export function resourceProperties(version: 1 | 2, r: Resources, opts: { devices
   return out;
 }
 
+/**
+ * `update`'s properties: those of what the delta sets, with the recorded values a property
+ * needs beside it (swap needs the memory limit; a quota its period and the other way round).
+ * Devices are not updated.
+ */
+export function updateProperties(version: 1 | 2, delta: Resources, recorded: Resources): Property[] {
+  const r: Resources = { ...delta, devices: undefined };
+  if (isSet(delta.memory?.swap) && !isSet(delta.memory?.limit)) r.memory = { ...delta.memory, limit: recorded.memory?.limit };
+  const c = delta.cpu;
+  if (c && (isSet(c.quota) || isSet(c.period))) r.cpu = { ...c, quota: isSet(c.quota) ? c.quota : recorded.cpu?.quota, period: isSet(c.period) ? c.period : recorded.cpu?.period };
+  return resourceProperties(version, r, { devices: false });
+}
+
 /** The group name /proc/devices gives a major number ("char-pts"), for a whole-major rule. */
 function deviceGroup(type: "c" | "b", major: number, procDevices: string): string | undefined {
   let section = "";
