@@ -20,6 +20,8 @@ const PROPERTIES = "org.freedesktop.DBus.Properties";
 /** systemd's own socket: no broker in between; what systemctl uses as root. */
 const PRIVATE_SOCKET = "unix:path=/run/systemd/private";
 const CALL_TIMEOUT_US = 30_000_000;
+const CONNECT_ATTEMPTS = 30;
+const CONNECT_RETRY_MS = 100;
 const JOB_REMOVED_RULE = `type='signal',sender='${DEST}',path='${MANAGER_PATH}',interface='${MANAGER}',member='JobRemoved'`;
 
 /** "sa(sv)a(sa(sv))" -> ["s", "a(sv)", "a(sa(sv))"]: a signature's complete types. */
@@ -69,14 +71,24 @@ function append(m: number, sig: string, v: Value): void {
 export class SystemdBus {
   private constructor(private bus: number) {}
 
-  /** As root, systemd's private socket first (no dbus-daemon needed), then the system bus. */
+  /**
+   * As root, systemd's private socket first (no dbus-daemon needed), then the system bus. While
+   * systemd re-executes (daemon-reexec) neither answers for a moment: retried for a few seconds.
+   */
   static connect(): SystemdBus {
-    if (process.geteuid?.() === 0) {
+    for (let attempt = 1; ; attempt++) {
+      if (process.geteuid?.() === 0) {
+        try {
+          return new SystemdBus(sdbus.open(PRIVATE_SOCKET));
+        } catch {}
+      }
       try {
-        return new SystemdBus(sdbus.open(PRIVATE_SOCKET));
-      } catch {}
+        return new SystemdBus(sdbus.open());
+      } catch (e) {
+        if (attempt >= CONNECT_ATTEMPTS) throw e;
+        Bun.sleepSync(CONNECT_RETRY_MS);
+      }
     }
-    return new SystemdBus(sdbus.open());
   }
 
   close(): void {
