@@ -153,7 +153,8 @@ cmd="$*"
 printf '%s' "$cmd" > "$ctl/cmd"
 # A small blank disk, so block I/O limits have a real device (/dev/vda) to name.
 truncate -s 16M "$ctl/disk.img"
-cmdline="console=ttyS0 ${VM_QUIET-quiet} panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
+# no_timer_check: on a loaded host a TCG guest can fail the IO-APIC timer check and panic.
+cmdline="console=ttyS0 ${VM_QUIET-quiet} panic=-1 no_timer_check cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
 if [ -n "$systemd" ]; then
   [ -x /lib/systemd/systemd ] || die "no /lib/systemd/systemd on this host (the systemd VM boots the host's)"
   # The host's /etc, less what would start the host's own services, logins, timers or mounts
@@ -161,7 +162,9 @@ if [ -n "$systemd" ]; then
   cp -a /etc "$ctl/etc" 2>/dev/null || true
   rm -rf "$ctl"/etc/systemd/system/*.wants "$ctl"/etc/systemd/system/*/*.wants "$ctl/etc/fstab" "$ctl/etc/machine-id" \
     "$ctl"/etc/shadow* "$ctl"/etc/gshadow* "$ctl"/etc/ssh/ssh_host_* "$ctl/etc/ssl/private"
-  cmdline="$cmdline systemd.show_status=0"
+  # AppArmor off: the Debian kernel enables it, but the host's /usr may have no apparmor_parser
+  # (this host's own kernel has no AppArmor), and dockerd refuses to start containers then.
+  cmdline="$cmdline systemd.show_status=0 apparmor=0"
 fi
 
 run_vm() { # $1 = kvm|tcg

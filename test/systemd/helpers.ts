@@ -86,3 +86,13 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** Whether the process has a handler for signal `sig` (its SigCgt mask). */
+export function catches(pid: number, sig: number): boolean {
+  try {
+    const mask = /^SigCgt:\s+([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? "0";
+    return ((BigInt(`0x${mask}`) >> BigInt(sig - 1)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
