@@ -1,5 +1,7 @@
 // The one FFI boundary: every symbol of zig/lib.zig, typed, in one dlopen table, behind plain
 // functions that throw FfiError (errno + text). Nothing outside this file imports bun:ffi.
+// libsystemd's sd-bus (the systemd cgroup driver's D-Bus client) is a second table, in
+// src/ffi-sdbus.ts, opened through openHostLibrary only when a container uses that driver.
 // BUNRUNC_FFI_TRACE=1 logs every call with its arguments and result to stderr.
 /// <reference path="./embedded-files.d.ts" />
 import type * as BunFfi from "bun:ffi";
@@ -295,25 +297,6 @@ export function sendFd(sock: number, fd: number, name: string): void {
   ok(load().bunrunc_send_fd(sock, fd, ptr(bytes), bytes.length), "send an fd");
 }
 
-const DEVICE_STAGES = ["", "check the device rules", "open the cgroup", "query its device programs", "load the device program", "attach the device program", "detach the previous device program"];
-
-/**
- * cgroup v2 device filter (zig/cgroups/devices.zig): `rules` is 12 bytes per exception
- * {type u8, access u8, flags u8, 0, major u32, minor u32}; attaches it to the cgroup dir and
- * detaches the programs that were there before.
- */
-export function cgroupDevicesAttach(dir: string, rules: Uint8Array, defaultAllow: boolean): void {
-  const stage = new Uint32Array(1);
-  const count = rules.length / 12;
-  const rc = load().bunrunc_cg_devices_attach(ptr(cstr(dir)), ptr(rules.length ? rules : new Uint8Array(12)), count, defaultAllow ? 1 : 0, ptr(stage));
-  if (rc < 0) throw new FfiError(-rc, `${DEVICE_STAGES[stage[0]!] ?? "device filter"} (${dir})`);
-}
-
-/** How many device programs are attached to the cgroup dir. */
-export function cgroupDevicesCount(dir: string): number {
-  return ok(load().bunrunc_cg_devices_count(ptr(cstr(dir))), `query device programs of ${dir}`);
-}
-
 /** A non-blocking close-on-exec eventfd (cgroup v1 OOM notifications). */
 export function eventfd(): number {
   return ok(load().bunrunc_eventfd(), "eventfd");
@@ -391,7 +374,19 @@ export function dup2(oldFd: number, newFd: number): void {
 }
 
 /**
- * For src/ffi-server.ts and src/ffi-tty.ts only, call families kept in their own files: the same
+ * A host library's table opened through bun:ffi (loaded on first use like ours): src/ffi-sdbus.ts
+ * opens libsystemd with it, so this file stays the one that imports bun:ffi.
+ */
+function openHostLibrary<T extends Record<string, BunFfi.FFIFunction>>(name: string, table: T): ReturnType<typeof BunFfi.dlopen<T>>["symbols"] {
+  try {
+    return ffiModule().dlopen(name, table).symbols;
+  } catch (e) {
+    throw new Error(`cannot load ${name}: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+/**
+ * For src/ffi-server.ts, src/ffi-tty.ts, src/ffi-devices.ts and src/ffi-sdbus.ts only, call families kept in their own files: the same
  * one table and its checks, the same error type. Nothing else uses it.
  */
-export const boundary = { lib: load, ok, cstr, ptr };
+export const boundary = { lib: load, ok, cstr, ptr, openHostLibrary, cstring: (p: number) => new (ffiModule().CString)(p as BunFfi.Pointer).toString() };

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Boots a throwaway VM whose only cgroup hierarchy is cgroup v2 and runs one command in it.
 #
-#   scripts/vm/run.sh [--share DIR]... [--timeout SECONDS] -- COMMAND...
-#   scripts/vm/run.sh --setup          (install/cache everything, boot nothing)
+#   scripts/vm/run.sh [--systemd] [--share DIR]... [--timeout SECONDS] -- COMMAND...
+#   scripts/vm/run.sh [--systemd] --setup          (install/cache everything, boot nothing)
 #
 # The VM is a Debian kernel (from apt, unpacked, never installed) with a busybox initramfs. The
 # host's /usr is shared read-only (so bun, busybox, ps... run unchanged) and each --share DIR
 # read-write at the same path. COMMAND runs with /bin/sh -c from the first share; its output
 # streams to our stdout and its exit status is ours (255 when the VM gave none).
+# --systemd boots systemd (the host's, from the shared /usr) as PID 1 instead of a busybox init:
+# cgroup v2 only, journald and the system D-Bus running, a copy of the host's /etc without its
+# enabled units; COMMAND runs as the oneshot unit vm-command.service (scripts/vm/systemd-init.sh).
 # Cached under .toolchain/vm (idempotent). KVM is used when /dev/kvm works, else TCG.
 # Env: VM_MEM (MiB, 1024), VM_SMP (2), VM_ACCEL (kvm|tcg, auto).
 set -euo pipefail
@@ -62,11 +65,11 @@ fetch_kernel() {
   echo "$kv" > "$CACHE/kversion"
 }
 
-# Named after what goes into it (init.sh, the module list), so worktrees sharing the cache each
-# boot their own and never rebuild one another's.
+# Named after what goes into it (the init script, the module list), so worktrees sharing the
+# cache each boot their own and never rebuild one another's.
 initrd_path() {
   local h
-  h=$({ cat "$REPO/scripts/vm/init.sh"; echo "${MODULES[*]} ${ETC_DIRS[*]}"; } | sha256sum | cut -c1-16)
+  h=$({ cat "$INIT_SCRIPT"; echo "${MODULES[*]} ${ETC_DIRS[*]}"; } | sha256sum | cut -c1-16)
   echo "$CACHE/initrd-$h.img"
 }
 
@@ -84,7 +87,7 @@ build_initramfs() {
   done | awk '!seen[$0]++' > "$ir/bb/mod/order.full"
   while read -r f; do cp "$f" "$ir/bb/mod/"; basename "$f"; done < "$ir/bb/mod/order.full" > "$ir/bb/mod/order"
   rm "$ir/bb/mod/order.full"
-  cp "$REPO/scripts/vm/init.sh" "$ir/init"
+  cp "$INIT_SCRIPT" "$ir/init"
   chmod +x "$ir/init"
   (cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$INITRD.tmp.$$"
   mv "$INITRD.tmp.$$" "$INITRD"
@@ -121,16 +124,25 @@ kvm_works() {
 
 shares=()
 timeout_s=1500
+INIT_SCRIPT=$REPO/scripts/vm/init.sh
+systemd=
+only_setup=
 while [ $# -gt 0 ]; do
   case $1 in
-    --setup) setup; exit 0 ;;
+    --setup) only_setup=1; shift ;;
+    --systemd) systemd=1; INIT_SCRIPT=$REPO/scripts/vm/systemd-init.sh; shift ;;
     --share) shares+=("$(realpath "$2")"); shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --) shift; break ;;
     *) break ;;
   esac
 done
-[ $# -gt 0 ] || die "usage: $0 [--share DIR]... [--timeout S] -- COMMAND..."
+if [ -n "$only_setup" ]; then
+  setup
+  if [ -n "$systemd" ] && [ ! -x /lib/systemd/systemd ]; then die "no /lib/systemd/systemd on this host (the systemd VM boots the host's)"; fi
+  exit 0
+fi
+[ $# -gt 0 ] || die "usage: $0 [--systemd] [--share DIR]... [--timeout S] -- COMMAND..."
 [ ${#shares[@]} -gt 0 ] || shares=("$REPO")
 setup
 
@@ -141,6 +153,19 @@ cmd="$*"
 printf '%s' "$cmd" > "$ctl/cmd"
 # A small blank disk, so block I/O limits have a real device (/dev/vda) to name.
 truncate -s 16M "$ctl/disk.img"
+# no_timer_check: on a loaded host a TCG guest can fail the IO-APIC timer check and panic.
+cmdline="console=ttyS0 ${VM_QUIET-quiet} panic=-1 no_timer_check cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
+if [ -n "$systemd" ]; then
+  [ -x /lib/systemd/systemd ] || die "no /lib/systemd/systemd on this host (the systemd VM boots the host's)"
+  # The host's /etc, less what would start the host's own services, logins, timers or mounts
+  # there, and less its secrets (nothing in the VM logs in or serves TLS).
+  cp -a /etc "$ctl/etc" 2>/dev/null || true
+  rm -rf "$ctl"/etc/systemd/system/*.wants "$ctl"/etc/systemd/system/*/*.wants "$ctl/etc/fstab" "$ctl/etc/machine-id" \
+    "$ctl"/etc/shadow* "$ctl"/etc/gshadow* "$ctl"/etc/ssh/ssh_host_* "$ctl/etc/ssl/private"
+  # AppArmor off: the Debian kernel enables it, but the host's /usr may have no apparmor_parser
+  # (this host's own kernel has no AppArmor), and dockerd refuses to start containers then.
+  cmdline="$cmdline systemd.show_status=0 apparmor=0"
+fi
 
 run_vm() { # $1 = kvm|tcg
   local acc virtfs=() i=0
@@ -153,7 +178,7 @@ run_vm() { # $1 = kvm|tcg
   timeout "$timeout_s" qemu-system-x86_64 "${acc[@]}" -m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" \
     -nodefaults -no-user-config -display none -monitor none -no-reboot \
     -kernel "$CACHE/vmlinux" -initrd "$INITRD" -serial "file:$ctl/console.log" \
-    -append "console=ttyS0 ${VM_QUIET-quiet} panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1" \
+    -append "$cmdline" \
     -virtfs "local,path=/usr,mount_tag=hostusr,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$ctl,mount_tag=ctl,security_model=none" "${virtfs[@]}" \
     -drive "file=$ctl/disk.img,if=virtio,format=raw,cache=unsafe" \

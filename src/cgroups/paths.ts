@@ -72,11 +72,17 @@ export function systemdRunning(): boolean {
   return existsSync("/run/systemd/system");
 }
 
+/** systemd runs and its manager can be reached: its private socket (root) or the system bus. */
+export function systemdReachable(): boolean {
+  return systemdRunning() && (existsSync("/run/systemd/private") || existsSync("/run/dbus/system_bus_socket"));
+}
+
 /**
- * The systemd driver's "slice:prefix:name" -> the cgroup path systemd would give the scope.
- * Where systemd does not run, there is no one to create the scope: a clear error, like runc's.
+ * The systemd driver's "slice:prefix:name" -> the slice and the scope unit (runc's defaults:
+ * system.slice, and "runc:ID" without a cgroupsPath). Where systemd does not run, there is no
+ * one to create the scope: a clear error, like runc's.
  */
-export function systemdPath(id: string, cgroupsPath: string | undefined): string {
+export function systemdUnit(id: string, cgroupsPath: string | undefined): { slice: string; unit: string } {
   if (!systemdRunning()) {
     throw new CgroupError("--systemd-cgroup", "systemd is not running on this host (no /run/systemd/system), so the systemd cgroup driver cannot be used; run without --systemd-cgroup");
   }
@@ -85,8 +91,16 @@ export function systemdPath(id: string, cgroupsPath: string | undefined): string
     throw new CgroupError("linux.cgroupsPath", `expected "slice:prefix:name" for systemd cgroups, got ${quote(cgroupsPath)}`);
   }
   const [slice, prefix, name] = parts as [string, string, string];
+  if (!name || name.includes("/")) throw new CgroupError("linux.cgroupsPath", `invalid systemd unit name ${quote(name)} in ${quote(cgroupsPath)}`);
   const unit = name.endsWith(".slice") ? name : `${prefix ? `${prefix}-` : ""}${name}.scope`;
-  return join(expandSlice(slice || "system.slice"), unit);
+  expandSlice(slice || "system.slice");
+  return { slice: slice || "system.slice", unit };
+}
+
+/** The cgroup path systemd gives the scope: the slice's nesting, then the unit. */
+export function systemdPath(id: string, cgroupsPath: string | undefined): string {
+  const { slice, unit } = systemdUnit(id, cgroupsPath);
+  return join(expandSlice(slice), unit);
 }
 
 export interface ResolveOptions {

@@ -5,6 +5,7 @@ import { CgroupManager } from "../cgroups/manager.ts";
 import * as ffi from "../ffi.ts";
 import type { SpawnRequest, Spawner } from "./spawner.ts";
 import type { Resources } from "../config/types.ts";
+import type { SystemdCgroup } from "../cgroups/systemd/driver.ts";
 
 export interface LifecycleCgroup {
   version: 1 | 2;
@@ -19,6 +20,8 @@ export interface LifecycleCgroup {
   killAll(sig: number): void;
   destroy(): void;
   exists(): boolean;
+  /** --systemd-cgroup: the scope unit systemd keeps the cgroup as (recorded in the state). */
+  systemdUnit?: string;
 }
 
 export interface CgroupOptions {
@@ -33,10 +36,18 @@ export interface CgroupOptions {
    * named no cgroupsPath (paths then shrinks), and the device controller is skipped; runc's rules.
    */
   rootless?: boolean;
+  /** Warnings (device rules systemd cannot express). */
+  warn?: (message: string) => void;
+  /**
+   * With systemd: false = only the path systemd would give the scope, made as cgroupfs, no unit
+   * (restore: CRIU restores the tree into an existing cgroup; a scope around it is not done yet).
+   */
+  scope?: boolean;
 }
 
 /** cgroupsPath absolute, relative to our own cgroup, or absent (the id, relative) — runc's rules. */
 export function cgroupFor(id: string, cgroupsPath: string | undefined, opts: CgroupOptions = {}): LifecycleCgroup {
+  if (opts.systemd && opts.scope !== false) return systemdCgroupFor(id, cgroupsPath, opts);
   const mgr = CgroupManager.forContainer(id, cgroupsPath, { systemd: opts.systemd, callerCgroups: opts.callerCgroups });
   const resources = opts.resources ?? {};
   return {
@@ -87,6 +98,48 @@ export function spawnInCgroup(spawner: Spawner, request: SpawnRequest, cg: Lifec
     if (!(e instanceof ffi.FfiError)) throw e;
     return { child: spawner.spawn(request), joined: false };
   }
+}
+
+/**
+ * --systemd-cgroup: nothing exists before the init does (systemd makes the scope around its
+ * pid, at the init's first stop: addProcess); create() only computes the unit's properties, so
+ * bad limits fail before anything is made. Loaded only for this driver.
+ */
+function systemdCgroupFor(id: string, cgroupsPath: string | undefined, opts: CgroupOptions): LifecycleCgroup {
+  const { SystemdCgroup: Driver } = require("../cgroups/systemd/driver.ts") as typeof import("../cgroups/systemd/driver.ts");
+  const sd: SystemdCgroup = Driver.forContainer(id, cgroupsPath, { callerCgroups: opts.callerCgroups });
+  const mgr = sd.mgr;
+  const resources = (opts.resources ?? {}) as Resources;
+  let props: ReturnType<SystemdCgroup["properties"]> | undefined;
+  // Until systemd has made the unit for us, its name and cgroup may be another container's:
+  // nothing of them is listed, signalled or removed.
+  return {
+    version: mgr.version,
+    paths: mgr.paths,
+    systemdUnit: sd.unit,
+    create() {
+      props = sd.properties(resources, opts.warn);
+    },
+    addProcess: (pid) => sd.start(pid, id, resources, props ?? sd.properties(resources, opts.warn)),
+    openJoinFds: () => null,
+    openDirFd: () => null,
+    pids: () => (sd.owned ? mgr.pids() : []),
+    killAll: (sig) => {
+      if (sd.owned) mgr.killAll(sig);
+    },
+    destroy() {
+      if (!sd.owned) return;
+      sd.stop();
+      mgr.destroy();
+    },
+    exists: () => sd.owned && mgr.exists(),
+  };
+}
+
+/** An existing container's systemd scope (its state names the unit), for update and delete. */
+export function loadSystemdCgroup(unit: string, version: 1 | 2, paths: Record<string, string>): SystemdCgroup {
+  const { SystemdCgroup: Driver } = require("../cgroups/systemd/driver.ts") as typeof import("../cgroups/systemd/driver.ts");
+  return Driver.load(unit, new CgroupManager(version, paths));
 }
 
 const SIGKILL = 9;

@@ -17,6 +17,8 @@ export interface Internal {
   /** Cgroup paths as the manager reported them (controller -> dir; v2: {"": dir}). */
   cgroupPaths: Record<string, string>;
   cgroupVersion: 1 | 2;
+  /** --systemd-cgroup: the transient scope systemd keeps the cgroup as; `update` and `delete` go through it. */
+  systemdUnit?: string;
   hooks?: SpecHooks;
   /** The container has its own pid namespace: killing the init kills everything. */
   ownPidNs: boolean;

@@ -141,7 +141,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   // Nothing is made before the record that names it: a create killed at any instant leaves what
   // `delete --force` can find.
   const spawner = opts.spawner ?? thisProcess;
-  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups, rootless: opts.rootlessCgroups ?? rootlessCgroups() });
+  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups, rootless: opts.rootlessCgroups ?? rootlessCgroups(), warn: opts.warn });
   const state = creatingRecord(opts, spec, rootfs, cg);
   if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources);
   writeState(opts.root, state);
@@ -369,7 +369,12 @@ async function answerWait(tag: number, state: ContainerState, spec: Spec, cg: Li
   if (tag === WaitTag.Setup) {
     try {
       cg?.addProcess(state.pid);
+      // Recorded once systemd made the unit for us (a name in use stays another's); until the
+      // next record a crash here ends the init, and systemd drops the emptied scope by itself.
+      if (cg?.systemdUnit) state.bunrunc.systemdUnit = cg.systemdUnit;
     } catch (e) {
+      // The systemd driver's failures name the unit and the flag already.
+      if (cg?.systemdUnit) throw new BunruncError("system", `create: ${(e as Error).message}`);
       throw new BunruncError("system", `create: add pid ${state.pid} to cgroup ${Object.values(cg!.paths)[0]}: ${(e as Error).message}`);
     }
     return;

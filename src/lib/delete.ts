@@ -74,6 +74,10 @@ export async function deleteHeld(opts: DeleteOptions): Promise<void> {
       throw new BunruncError("system", `delete: container ${opts.id}: ${(e as Error).message}`);
     }
   }
+  // The systemd driver: the scope goes through systemd (which removes its cgroup); a scope that
+  // emptied when the init died may be gone already.
+  if (saved.bunrunc.systemdUnit) stopScope(opts.id, saved);
+  phase("delete.scope-stopped");
   // Processes outside the init's pid namespace (or still dying) keep the cgroup busy: the careful
   // path kills them and retries. The state stays while a directory does: it is all that names it.
   if (!removeIfEmpty(saved.bunrunc.cgroupPaths) && !(await removeCgroup(cgroupOf(saved)))) {
@@ -89,6 +93,16 @@ export async function deleteHeld(opts: DeleteOptions): Promise<void> {
 function cgroupOf(saved: ContainerState): CgroupManager {
   const { loadCgroup } = require("./container-cgroup.ts") as typeof import("./container-cgroup.ts");
   return loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths);
+}
+
+function stopScope(id: string, saved: ContainerState): void {
+  const { loadSystemdCgroup } = require("./container-cgroup.ts") as typeof import("./container-cgroup.ts");
+  const b = saved.bunrunc;
+  try {
+    loadSystemdCgroup(b.systemdUnit!, b.cgroupVersion, b.cgroupPaths).stop();
+  } catch (e) {
+    throw new BunruncError("system", `delete: container ${id}: ${(e as Error).message}`);
+  }
 }
 
 async function removeCgroup(cg: CgroupManager): Promise<boolean> {

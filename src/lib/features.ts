@@ -9,16 +9,17 @@ import pkg from "../../package.json" with { type: "json" };
 import { CAPABILITIES, NAMESPACE_FLAGS } from "../plan/linux.ts";
 import { parseMountOptions } from "../plan/mount-options.ts";
 import { MPOL_FLAGS, MPOL_MODES } from "../plan/process-ops.ts";
+import { systemdReachable } from "../cgroups/paths.ts";
 
 export const SUPPORT = {
   /** All six lifecycle hooks run (src/lib/hooks.ts, src/plan/compile.ts). */
   hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
   /**
    * Cgroup drivers (src/cgroups): v1 and v2 with every linux.resources field, rdma included.
-   * systemd: no D-Bus driver (--systemd-cgroup maps "slice:prefix:name" to a cgroupfs path
-   * where systemd runs, and fails where it does not), so it is not claimed.
+   * systemd: the D-Bus driver (src/cgroups/systemd), claimed where a systemd can be reached
+   * (features() asks the host); elsewhere --systemd-cgroup fails in one line. No user instance.
    */
-  cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+  cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
   /**
    * linux.seccomp, compiled by src/seccomp and loaded by the init; SCMP_ACT_NOTIFY hands the
    * listener to listenerPath at create and at exec.
@@ -102,7 +103,7 @@ export function features(): Features {
     linux: {
       namespaces: Object.keys(NAMESPACE_FLAGS),
       capabilities: [...CAPABILITIES],
-      cgroup: { ...s.cgroup },
+      cgroup: { ...s.cgroup, systemd: s.cgroup.systemd && systemdReachable() },
       seccomp,
       apparmor: { enabled: s.apparmor },
       selinux: { enabled: s.selinux },

@@ -97,7 +97,7 @@ async function restoreHeld(opts: Resolved, spec: ReturnType<typeof loadSpec>, ro
 }
 
 async function restoreIn(opts: Resolved, spec: ReturnType<typeof loadSpec>, rootfs: string, cleanup: (() => void)[], fds: number[]): Promise<ContainerState> {
-  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup });
+  const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, scope: false });
   cg.create();
   cleanup.push(() => cg.destroy());
 

@@ -6,7 +6,7 @@ import { readDocument } from "../config/limits.ts";
 import { CgroupError, kernelMemoryWarning } from "../cgroups/types.ts";
 import type { Resources } from "../config/types.ts";
 import { parseResourcesJson } from "../config/load.ts";
-import { loadCgroup } from "./container-cgroup.ts";
+import { loadCgroup, loadSystemdCgroup } from "./container-cgroup.ts";
 import { readState, refresh, writeState } from "./container.ts";
 import { mergeResources, resourcesForState } from "./resources-record.ts";
 import { BunruncError } from "../base/errors.ts";
@@ -31,14 +31,18 @@ function updateHeld(opts: UpdateOptions): void {
   if (refresh(opts.root, saved).status === "stopped") throw new BunruncError("bad-state", "container not running");
   const kmem = kernelMemoryWarning(opts.resources);
   if (kmem) opts.warn?.(kmem);
+  const merged = mergeResources(saved.bunrunc.resources as Resources | undefined, opts.resources);
+  const { cgroupVersion: version, cgroupPaths: paths, systemdUnit } = saved.bunrunc;
   try {
-    loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths).apply(opts.resources, { update: true });
+    // The systemd driver: systemd's unit properties first, then the same cgroupfs writes.
+    if (systemdUnit) loadSystemdCgroup(systemdUnit, version, paths).update(merged, opts.resources);
+    else loadCgroup(version, paths).apply(opts.resources, { update: true });
   } catch (e) {
     if (e instanceof CgroupError) throw new BunruncError("system", `update: ${e.message}`);
     throw e;
   }
   // As runc's state after an update: the limits the container now runs with.
-  saved.bunrunc.resources = resourcesForState(mergeResources(saved.bunrunc.resources as Resources | undefined, opts.resources));
+  saved.bunrunc.resources = resourcesForState(merged);
   writeState(opts.root, saved);
 }
 

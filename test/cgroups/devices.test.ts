@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { bpfRules, containerDevices, reduceRules, v1String } from "../../src/cgroups/devices.ts";
 import { CgroupError } from "../../src/cgroups/types.ts";
 import { devices as devicesV2 } from "../../src/cgroups/v2/devices.ts";
-import { cgroupDevicesCount } from "../../src/ffi.ts";
+import { cgroupDevicesCount } from "../../src/ffi-devices.ts";
 import { uniqueId } from "../helpers/bundle.ts";
 import { isRoot, version } from "./helpers.ts";
 

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cgroupDevicesCount } from "../../src/ffi.ts";
+import { cgroupDevicesCount } from "../../src/ffi-devices.ts";
 import type { CgroupManager } from "../../src/cgroups/manager.ts";
 import { CgroupError, kernelMemoryWarning, type Resources } from "../../src/cgroups/types.ts";
 import { memory as memoryV1 } from "../../src/cgroups/v1/memory.ts";

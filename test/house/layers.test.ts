@@ -13,7 +13,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["config"], // runtime-spec documents: JSON, schemas, the Spec type, limits
   ["plan"], // Spec -> plan ops and their wire format
   ["ffi.ts"], // the bun:ffi boundary: the one dlopen table
-  ["ffi-server.ts", "ffi-tty.ts"], // call families through it (the server's transport, terminals)
+  ["ffi-server.ts", "ffi-tty.ts", "ffi-devices.ts", "ffi-sdbus.ts"], // call families through it (the server's transport, terminals, v2 device filter, libsystemd)
   ["state", "cgroups", "seccomp"], // state dir, cgroup files, seccomp compile: each alone
   ["lib"], // the library verbs (the public Bun API)
   ["log.ts"], // the --log contract

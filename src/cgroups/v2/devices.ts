@@ -1,6 +1,6 @@
 // v2 devices: no control files; an eBPF BPF_CGROUP_DEVICE program built and attached by the Zig
 // library (zig/cgroups/devices.zig), replacing the one before. `update` leaves it alone (runc too).
-import { cgroupDevicesAttach } from "../../ffi.ts";
+import { cgroupDevicesAttach } from "../../ffi-devices.ts";
 import type { Controller } from "../controller.ts";
 import { bpfRules, containerDevices } from "../devices.ts";
 import { CgroupError, FIELD, type ApplyContext, type Resources } from "../types.ts";

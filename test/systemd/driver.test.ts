@@ -1,0 +1,149 @@
+// The systemd cgroup driver (--systemd-cgroup), on a host where systemd is PID 1: the container's
+// cgroup is a transient scope started over D-Bus, with the config's limits as unit properties;
+// `update` changes them through systemd, `delete` stops the unit, and a daemon-reexec in between
+// changes nothing. Runs in the systemd VM tier (test/vm-systemd); skipped elsewhere, saying why.
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { defaultSpec, makeBundle, type TestBundle } from "../helpers/bundle.ts";
+import { REPO, run, waitFor } from "../e2e/rig.ts";
+import { sharesToWeight } from "../../src/cgroups/v2/cpu.ts";
+import { alive, cgroupFile, cgroupOf, skipTitle, SYSTEMD_SKIP, unitLoaded, unitProps } from "./helpers.ts";
+
+const BUNRUNC = join(REPO, "dist/bunrunc");
+/** Each call starts Bun, which takes seconds under TCG on a busy host: generous, never a timing assertion. */
+const CALL_TIMEOUT_MS = 180_000;
+const TEST_TIMEOUT_MS = 900_000;
+const MiB = 1024 * 1024;
+const made: { b: TestBundle; id: string }[] = [];
+
+// What a failed test left: its container and its unit (each call starts Bun, slow under TCG).
+afterAll(() => {
+  for (const { b, id } of made) {
+    if (existsSync(join(b.root, id))) run([BUNRUNC, "--root", b.root, "delete", "--force", id], { timeoutMs: CALL_TIMEOUT_MS });
+    if (unitLoaded(`bunrunc-${id}.scope`)) run(["systemctl", "stop", `bunrunc-${id}.scope`]);
+    b.cleanup();
+  }
+}, TEST_TIMEOUT_MS);
+
+/** A bundle whose config puts the container in system.slice:bunrunc:ID with these limits. */
+function bundle(args: string[], resources: Record<string, unknown>): { b: TestBundle; id: string; unit: string; cli: (...a: string[]) => ReturnType<typeof run> } {
+  const id = `sdd${process.pid}x${made.length}`;
+  const spec = defaultSpec(args);
+  spec.linux!.cgroupsPath = `system.slice:bunrunc:${id}`;
+  spec.linux!.resources = { ...(spec.linux!.resources ?? {}), ...resources } as never;
+  const b = makeBundle(spec);
+  made.push({ b, id });
+  const cli = (...a: string[]) => run([BUNRUNC, "--root", b.root, "--systemd-cgroup", ...a], { timeoutMs: CALL_TIMEOUT_MS });
+  return { b, id, unit: `bunrunc-${id}.scope`, cli };
+}
+
+const initPid = (b: TestBundle, id: string) => JSON.parse(run([BUNRUNC, "--root", b.root, "state", id], { timeoutMs: CALL_TIMEOUT_MS }).stdout).pid as number;
+
+describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
+  test("features says the systemd driver is there", () => {
+    expect(JSON.parse(run([BUNRUNC, "features"], { timeoutMs: CALL_TIMEOUT_MS }).stdout).linux.cgroup.systemd).toBe(true);
+  }, TEST_TIMEOUT_MS);
+
+  test("run -d: the scope holds the init, with MemoryMax, TasksMax and CPUWeight from the config; update --memory changes MemoryMax; delete removes the unit", async () => {
+    const c = bundle(["sleep", "1000"], { memory: { limit: 64 * MiB }, pids: { limit: 77 }, cpu: { shares: 512 } });
+    const r = c.cli("run", "-d", "--bundle", c.b.bundle, c.id);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const pid = initPid(c.b, c.id);
+    const props = unitProps(c.unit, ["LoadState", "ActiveState", "ControlGroup", "MemoryMax", "TasksMax", "CPUWeight", "Delegate", "Slice"]);
+    expect(props).toEqual({ LoadState: "loaded", ActiveState: "active", ControlGroup: `/system.slice/${c.unit}`, MemoryMax: String(64 * MiB), TasksMax: "77", CPUWeight: String(sharesToWeight(512n)), Delegate: "yes", Slice: "system.slice" });
+    expect(cgroupOf(pid)).toBe(`/system.slice/${c.unit}`);
+    expect(cgroupFile(`/system.slice/${c.unit}`, "cgroup.procs").split("\n")).toContain(String(pid));
+    expect(cgroupFile(`/system.slice/${c.unit}`, "memory.max")).toBe(String(64 * MiB));
+    expect(cgroupFile(`/system.slice/${c.unit}`, "pids.max")).toBe("77");
+
+    const u = c.cli("update", "--memory", "128M", c.id);
+    expect(u.stderr).toBe("");
+    expect(u.code).toBe(0);
+    expect(unitProps(c.unit, ["MemoryMax"]).MemoryMax).toBe(String(128 * MiB));
+    expect(cgroupFile(`/system.slice/${c.unit}`, "memory.max")).toBe(String(128 * MiB));
+
+    const d = c.cli("delete", "--force", c.id);
+    expect(d.stderr).toBe("");
+    expect(d.code).toBe(0);
+    expect(alive(pid)).toBe(false);
+    expect(unitLoaded(c.unit)).toBe(false);
+    expect(existsSync(`/sys/fs/cgroup/system.slice/${c.unit}`)).toBe(false);
+  }, TEST_TIMEOUT_MS);
+
+  test("the memory limit is enforced: run exits 137 (OOM), and the unit is gone afterwards", () => {
+    const c = bundle(["sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"], { memory: { limit: 16 * MiB, swap: 16 * MiB } });
+    const r = c.cli("run", "--bundle", c.b.bundle, c.id);
+    expect(r.stdout).not.toContain("survived");
+    expect(r.code).toBe(137);
+    expect(unitLoaded(c.unit)).toBe(false);
+  }, TEST_TIMEOUT_MS);
+
+  test("systemctl daemon-reexec while the container runs: it keeps running in its scope, and delete still removes the unit", async () => {
+    const c = bundle(["sleep", "1000"], { memory: { limit: 48 * MiB } });
+    expect(c.cli("run", "-d", "--bundle", c.b.bundle, c.id).code).toBe(0);
+    const pid = initPid(c.b, c.id);
+    expect(run(["systemctl", "daemon-reexec"], { timeoutMs: 120_000 }).code).toBe(0);
+    await waitFor("systemd back after the reexec", () => run(["systemctl", "is-active", c.unit]).stdout.trim() === "active", 60_000);
+    expect(alive(pid)).toBe(true);
+    expect(cgroupOf(pid)).toBe(`/system.slice/${c.unit}`);
+    expect(unitProps(c.unit, ["MemoryMax"]).MemoryMax).toBe(String(48 * MiB));
+    expect(JSON.parse(c.cli("state", c.id).stdout).status).toBe("running");
+    const d = c.cli("delete", "--force", c.id);
+    expect(d.stderr).toBe("");
+    expect(d.code).toBe(0);
+    expect(alive(pid)).toBe(false);
+    expect(unitLoaded(c.unit)).toBe(false);
+  }, TEST_TIMEOUT_MS);
+
+  test("pause/resume, ps, events and kill --all work on the scope's cgroup", async () => {
+    const c = bundle(["sh", "-c", "sleep 1000 & sleep 1000"], {});
+    expect(c.cli("run", "-d", "--bundle", c.b.bundle, c.id).code).toBe(0);
+    const pid = initPid(c.b, c.id);
+    await waitFor("both processes", () => cgroupFile(`/system.slice/${c.unit}`, "cgroup.procs").split("\n").length >= 2);
+    const ps = c.cli("ps", "--format", "json", c.id);
+    expect(ps.code).toBe(0);
+    expect((JSON.parse(ps.stdout) as number[]).length).toBe(2);
+    expect(c.cli("pause", c.id).code).toBe(0);
+    expect(cgroupFile(`/system.slice/${c.unit}`, "cgroup.freeze")).toBe("1");
+    expect(JSON.parse(c.cli("state", c.id).stdout).status).toBe("paused");
+    expect(c.cli("resume", c.id).code).toBe(0);
+    expect(cgroupFile(`/system.slice/${c.unit}`, "cgroup.freeze")).toBe("0");
+    const ev = c.cli("events", "--stats", c.id);
+    expect(ev.code).toBe(0);
+    expect(JSON.parse(ev.stdout).data.pids.current).toBe(2);
+    expect(c.cli("kill", "--all", c.id, "KILL").code).toBe(0);
+    await waitFor("the container stopped", () => !alive(pid));
+    expect(c.cli("delete", c.id).code).toBe(0);
+    expect(unitLoaded(c.unit)).toBe(false);
+  }, TEST_TIMEOUT_MS);
+
+  test("the scope is systemd's, under its slice, whoever calls: never under the caller's own cgroup", () => {
+    const c = bundle(["sleep", "1000"], {});
+    // The caller runs in a scope of its own; the container must not land below it.
+    const caller = `bunrunc-caller-${process.pid}`;
+    const r = run(["systemd-run", "--quiet", "--scope", `--unit=${caller}`, BUNRUNC, "--root", c.b.root, "--systemd-cgroup", "run", "-d", "--bundle", c.b.bundle, c.id], { timeoutMs: CALL_TIMEOUT_MS });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const pid = initPid(c.b, c.id);
+    expect(cgroupOf(pid)).toBe(`/system.slice/${c.unit}`);
+    expect(c.cli("delete", "--force", c.id).code).toBe(0);
+    expect(unitLoaded(c.unit)).toBe(false);
+    expect(unitLoaded(`${caller}.scope`)).toBe(false);
+  }, TEST_TIMEOUT_MS);
+
+  test("a unit name taken by a live container: create fails in one line and leaves nothing", () => {
+    const c = bundle(["sleep", "1000"], {});
+    expect(c.cli("run", "-d", "--bundle", c.b.bundle, c.id).code).toBe(0);
+    const r = run([BUNRUNC, "--root", c.b.root, "--systemd-cgroup", "create", "--bundle", c.b.bundle, `${c.id}b`], { timeoutMs: CALL_TIMEOUT_MS });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain(`${c.unit} already exists`);
+    expect(existsSync(join(c.b.root, `${c.id}b`))).toBe(false);
+    // The first container is untouched.
+    expect(run(["systemctl", "is-active", c.unit]).stdout.trim()).toBe("active");
+    expect(c.cli("delete", "--force", c.id).code).toBe(0);
+  }, TEST_TIMEOUT_MS);
+});
+
