@@ -178,6 +178,10 @@ pub fn startServer(path: [:0]const u8, core: [:0]const u8) void {
     // Without kernel-attested identities no front would trust it; a restricted front would make
     // a server nobody fully privileged may use.
     if (linux.geteuid() != 0 or !ipc.peerPidfdSupported() or !unrestricted()) return;
+    // Only in the host's mount namespace (PID 1's): one made elsewhere (a private /run, say)
+    // would outlive the call where no caller outside that namespace can reach it, and keep the
+    // namespace and its mounts alive; runc starts nothing that outlives a call.
+    if (!sameNamespace(1, "mnt")) return;
     _ = linux.mkdirat(sys.AT_FDCWD, proto.server_dir, 0);
     closeDirToAll();
     if (!dirIsPrivate()) return;

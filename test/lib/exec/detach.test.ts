@@ -106,5 +106,6 @@ describe.skipIf(!canRunContainers)(`detached exec${SKIP}`, () => {
     expect(out.conmon.ok).toBe(true);
     expect(out.ociLog).toBe("");
     expect(out.delete).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(out.leftovers).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // Run by detach.test.ts inside `unshare -m --propagation private`: podman never passes --root,
 // so its exec lines are replayed byte for byte against the default root, with a private tmpfs
 // over /run so the host's /run/bunrunc is never touched. Prints one JSON object of what it saw.
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultSpec, makeBundle } from "../../helpers/bundle.ts";
 import { receiver, runDetached } from "./helpers.ts";
@@ -51,5 +51,22 @@ try {
 } finally {
   out.delete = runtime(["delete", "--force", id]);
   b.cleanup();
+  out.leftovers = othersInThisMountNamespace();
+}
+
+/**
+ * Processes besides us in this private mount namespace once everything is deleted: none may be
+ * left (a resident server started here would live on, out of every other caller's reach).
+ */
+function othersInThisMountNamespace(): string[] {
+  const ours = readlinkSync("/proc/self/ns/mnt");
+  const left: string[] = [];
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/mnt`) === ours) left.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim()}`);
+    } catch {} // gone, or a zombie (no namespaces left to hold)
+  }
+  return left;
 }
 console.log(JSON.stringify(out));
