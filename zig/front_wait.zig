@@ -108,7 +108,9 @@ pub fn noteCloned(pid: i32) void {
 /// came back to us (an exec's process, after its intermediate), so a failed call leaves no
 /// zombie in the container or on the caller, as a failed runc call leaves none. Never blocks:
 /// a process the kill has not ended yet is left to the caller's reaper. A call that succeeded
-/// reaps nothing: an init that exited already is the caller's (a shim reads its status).
+/// reaps nothing: an init that exited already is the caller's (a shim reads its status). (A
+/// foreground run's non-zero code also comes as Exit, after waitFor reaped its process: then
+/// there is nothing left to reap but orphans, which waitFor reaps too.)
 pub fn reapFailedCall() void {
     for (cloned[0..cloned_count]) |pid| {
         var info: linux.siginfo_t = undefined;
