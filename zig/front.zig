@@ -263,6 +263,7 @@ fn serve(first_sock: i32) noreturn {
             @intFromEnum(proto.Op.exit) => {
                 closeAll(received);
                 const exit = records.fixed(proto.Exit, message) catch |e| protocolError(records.describe(e));
+                if (exit.code != 0) wait.reapFailedCall();
                 linux.exit_group(exit.code & 0xff);
             },
             @intFromEnum(proto.Op.spawn) => {
@@ -335,7 +336,7 @@ fn spawnInit(first_sock: i32, message: []const u8, received: []i32) i32 {
         return sock;
     }
 
-    if (s.subreaper != 0) _ = linux.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (s.subreaper != 0) wait.subreaper = linux.E.init(linux.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == .SUCCESS;
     // A caller that ignores SIGCHLD would have the init reaped by the kernel, status lost.
     wait.defaultSigchld();
     if (s.hold_signals != 0) wait.holdSignals();
@@ -359,6 +360,7 @@ fn spawnInit(first_sock: i32, message: []const u8, received: []i32) i32 {
         replySpawned(sock, .{ .rc = failedRc(), .step = result.step, .pid = -1 }, &.{});
         return sock;
     }
+    wait.noteCloned(result.pid);
     replySpawned(sock, .{ .rc = 0, .step = 0, .pid = result.pid }, &.{ result.pidfd, result.sync_fd });
     // The server holds its own copies now. The init is our child: we wait with wait4.
     sys.close(result.sync_fd);

@@ -87,6 +87,38 @@ pub fn waitFor(pid: i32) u8 {
     }
 }
 
+/// The processes this front cloned for the call (spawn.zig), so a failed call can reap them.
+/// A call clones one (create, run, exec); a few more fit, more are left to the caller's reaper.
+const cloned_max = 4;
+var cloned: [cloned_max]i32 = undefined;
+var cloned_count: usize = 0;
+/// A Spawn asked us to be a child subreaper: an exec's process comes back to us once its
+/// intermediate exits.
+pub var subreaper = false;
+
+pub fn noteCloned(pid: i32) void {
+    std.debug.assert(pid > 0);
+    if (cloned_count == cloned_max) return;
+    cloned[cloned_count] = pid;
+    cloned_count += 1;
+}
+
+/// The call failed (a non-zero Exit): the server has killed what we cloned and seen it exit
+/// (src/lib/init-handshake.ts), but only we can reap it. Reap it, and as a subreaper whatever
+/// came back to us (an exec's process, after its intermediate), so a failed call leaves no
+/// zombie in the container or on the caller, as a failed runc call leaves none. Never blocks:
+/// a process the kill has not ended yet is left to the caller's reaper. A call that succeeded
+/// reaps nothing: an init that exited already is the caller's (a shim reads its status). (A
+/// foreground run's non-zero code also comes as Exit, after waitFor reaped its process: then
+/// there is nothing left to reap but orphans, which waitFor reaps too.)
+pub fn reapFailedCall() void {
+    for (cloned[0..cloned_count]) |pid| {
+        var info: linux.siginfo_t = undefined;
+        _ = linux.waitid(.PID, pid, &info, linux.W.EXITED | linux.W.NOHANG);
+    }
+    if (subreaper) _ = reap(0); // no pid of interest: every exited child
+}
+
 /// Reaps every child that has exited; the exit code if `pid` was one of them.
 fn reap(pid: i32) ?u8 {
     while (true) {

@@ -178,6 +178,10 @@ pub fn startServer(path: [:0]const u8, core: [:0]const u8) void {
     // Without kernel-attested identities no front would trust it; a restricted front would make
     // a server nobody fully privileged may use.
     if (linux.geteuid() != 0 or !ipc.peerPidfdSupported() or !unrestricted()) return;
+    // Only in the host's mount namespace: one made elsewhere (a private /run, say) would outlive
+    // the call where no caller outside that namespace can reach it, and keep the namespace and
+    // its mounts alive; runc starts nothing that outlives a call.
+    if (!inHostMountNamespace()) return;
     _ = linux.mkdirat(sys.AT_FDCWD, proto.server_dir, 0);
     closeDirToAll();
     if (!dirIsPrivate()) return;
@@ -214,6 +218,20 @@ pub fn startServer(path: [:0]const u8, core: [:0]const u8) void {
     const child: i32 = @intCast(rc);
     var status: u32 = 0;
     _ = sys.retry(linux.wait4, .{ child, &status, 0, null }) catch {};
+}
+
+/// The inode the kernel gives the initial mount namespace (include/linux/proc_ns.h, Linux 6.18+;
+/// before, it is one of the dynamic ones, all at or above 0xF0000000).
+const init_mnt_ns_ino: u64 = 0xEFFF_FFF8;
+
+/// Whether we are in the host's mount namespace: the initial one, or PID 1's (a container's
+/// init, or any init on a kernel before 6.18). A /proc/1 we may not inspect (PID 1 holds
+/// capabilities we lack) counts as another namespace: no server rather than a stray one.
+fn inHostMountNamespace() bool {
+    var ours: linux.Stat = undefined;
+    if (linux.E.init(linux.fstatat(sys.AT_FDCWD, "/proc/self/ns/mnt", &ours, 0)) != .SUCCESS) return false;
+    if (ours.ino == init_mnt_ns_ino) return true;
+    return sameNamespace(1, "mnt");
 }
 
 /// A directory of ours left with other modes (an older bunrunc made it 0700) is closed to all

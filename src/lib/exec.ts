@@ -206,7 +206,16 @@ async function walk(spawner: Spawner, child: InitChild, plan: ExecPlan, cgroupDi
   const openProcess = () => {
     pidfd = ffi.pidfdOpen(pid);
     const fd = pidfd;
-    undo.push(() => killAndReap(spawner, fd));
+    undo.push(() => {
+      // Until the intermediate (which exits right after FORKED) is gone, the process is its child:
+      // killed then, it would come back to us (subreaper) only after our wait, and outlive us as
+      // a zombie in the container. So: kill it, collect the intermediate, then reap it.
+      try {
+        ffi.pidfdSendSignal(fd, 9);
+      } catch {} // exited already
+      spawner.waitExited(child.pidfd);
+      killAndReap(spawner, fd);
+    });
     ffi.syncSend(child.syncFd, 0);
   };
   await walkInit(

@@ -12,12 +12,15 @@ export type CliPath = "source" | "direct" | "served";
 export const CLI_PATH: CliPath = (() => {
   const p = process.env.BUNRUNC_TEST_PATH ?? "source";
   if (p !== "source" && p !== "direct" && p !== "served") throw new Error(`BUNRUNC_TEST_PATH: ${JSON.stringify(p)} is not source, direct or served`);
-  // Spawned children inherit this process's environment: that is how `direct` reaches the front.
+  // For the library calls in this process too. Children do not see it: Bun.spawn without `env`
+  // passes the environment Bun started with, not process.env's changes (bunruncArgv says it).
   if (p === "direct") process.env.BUNRUNC_SERVER = "off";
   return p;
 })();
 
-/** The argv prefix that runs bunrunc on CLI_PATH. */
+/** The argv prefix that runs bunrunc on CLI_PATH (`direct`: env(1) execs the front with the server off). */
 export function bunruncArgv(): string[] {
-  return CLI_PATH === "source" ? [process.execPath, join(REPO, "src/main.ts")] : [join(REPO, "dist/bunrunc")];
+  if (CLI_PATH === "source") return [process.execPath, join(REPO, "src/main.ts")];
+  const front = join(REPO, "dist/bunrunc");
+  return CLI_PATH === "direct" ? ["env", "BUNRUNC_SERVER=off", front] : [front];
 }

@@ -3,14 +3,48 @@
 // (the resident server runs the call), so every path a user meets passes the same tests.
 // See test/helpers/cli-path.ts.
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { canRunFront, FRONT_SKIP, pathSkip, pathTest, PATHS } from "../helpers/front.ts";
+import { canRunFront, FRONT_SKIP, pathSkip, pathTest, PATHS, SERVED } from "../helpers/front.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 const SUITES = ["test/cli", "test/lib/exec"];
 const SUITE_TIMEOUT_MS = 600_000;
+const CALLS = 20;
+
+/** `--debug` lines of CALLS calls made as the suites make them on `path` (cli-path.ts's argv, in a process started with BUNRUNC_TEST_PATH). */
+function debugLinesOn(path: string): string {
+  const root = mkdtempSync(join(tmpdir(), "bunrunc-paths-"));
+  try {
+    const script = `import { bunruncArgv } from ${JSON.stringify(join(REPO, "test/helpers/cli-path.ts"))};
+for (let i = 0; i < ${CALLS}; i++) {
+  const r = Bun.spawnSync([...bunruncArgv(), "--debug", "--root", ${JSON.stringify(root)}, "state", "nothing-here"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const err = r.stderr.toString();
+  console.log(err.split("\\n")[0]);
+  if (err.includes(${JSON.stringify(SERVED)})) break;
+  Bun.sleepSync(50);
+}`;
+    const env: Record<string, string | undefined> = { ...process.env, BUNRUNC_TEST_PATH: path };
+    delete env.BUNRUNC_SERVER;
+    return Bun.spawnSync([process.execPath, "-e", script], { cwd: REPO, env, stdout: "pipe", stderr: "pipe" }).stdout.toString();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
 
 describe.skipIf(!canRunFront)(`container suites on every path${FRONT_SKIP}`, () => {
+  // The suites' own processes would pass on any path: this says each path is the one it names.
+  test("the direct path is never served", () => {
+    const lines = debugLinesOn("direct");
+    expect(lines.trim().split("\n").length).toBe(CALLS);
+    expect(lines).not.toContain(SERVED);
+  });
+
+  pathTest("served")(`the served path is served once its server is up${pathSkip("served")}`, () => {
+    expect(debugLinesOn("served")).toContain(SERVED);
+  });
+
   for (const path of PATHS) {
     for (const suite of SUITES) {
       pathTest(path)(`${suite} on the ${path} path${pathSkip(path)}`, () => {

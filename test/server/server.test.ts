@@ -169,6 +169,17 @@ describe.skipIf(!canRun)(`the front and the resident server${SKIP}`, () => {
     expect(r.code).toBe(5);
   });
 
+  test("a front in a mount namespace of its own, with a /run of its own, starts no server there", () => {
+    const b = bundle(["true"]);
+    // Twice: a server the first call started would be listening for the second.
+    const script = `mount -t tmpfs -o mode=755 tmpfs /run && for i in 1 2; do "$0" --debug --root "$1" state nothing-here 2>&1; done; ls -a /run`;
+    const r = Bun.spawnSync(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, FRONT, b.root], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const out = r.stdout.toString();
+    expect(out.match(/container does not exist/g)?.length).toBe(2);
+    expect(out).not.toContain(SERVED);
+    expect(out).not.toContain("bunrunc-core");
+  });
+
   test.skipIf(cgroupVersion() !== 1)("a relative cgroupsPath is under the caller's cgroup, not the server's", () => {
     const pidsMount = v1Mounts().pids!;
     const parent = join(pidsMount, uniqueId("srv-parent"));

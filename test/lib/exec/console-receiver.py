@@ -14,8 +14,11 @@ import json, os, re, select, socket, sys, time
 
 def receive(path):
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
+    # The caller waits for SOCKET_PATH to exist: it appears only once we listen (bound under
+    # another name first), so a connect never meets a bound socket that refuses it.
+    srv.bind(path + ".binding")
     srv.listen(1)
+    os.rename(path + ".binding", path)
     srv.settimeout(30)
     conn, _ = srv.accept()
     msg, fds, _, _ = socket.recv_fds(conn, 4096, 1)
