@@ -5,9 +5,12 @@ import type * as v from "valibot";
 import type { Int } from "./kinds.ts";
 import type { Config, Hook, Mount, Process } from "./schema.ts";
 import type { Device, IdMapping as IdMappingSchema, Linux, Seccomp } from "./schema-linux.ts";
-import type { BlockIO, Cpu, DeviceRule as DeviceRuleSchema, Memory, Resources, ThrottleDevice as ThrottleSchema, WeightDevice as WeightSchema } from "./schema-resources.ts";
+import type { BlockIO, Cpu, DeviceRule as DeviceRuleSchema, Memory, Resources as ResourcesSchema, ThrottleDevice as ThrottleSchema, WeightDevice as WeightSchema } from "./schema-resources.ts";
 
-export type { Int, Resources, Seccomp };
+export type { Int, Seccomp };
+
+/** A config's linux.resources (also `update`'s --r/resources.json), validated. */
+export type Resources = v.InferOutput<typeof ResourcesSchema>;
 
 /** A validated config.json. */
 export type Spec = Config;
