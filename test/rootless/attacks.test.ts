@@ -8,7 +8,7 @@ import { join } from "node:path";
 import * as bunrunc from "../../src/lib/index.ts";
 import { defaultSpec, makeBundle, type TestBundle } from "../helpers/bundle.ts";
 import { peerPidfds, serverUp, socketPath } from "../server/helpers.ts";
-import { makeTestUser, mountsUnder, SKIP_REASON, userBundle, type TestUser } from "./user.ts";
+import { makeTestUser, mountsUnder, SKIP_REASON, userBundle, userFront, type TestUser } from "./user.ts";
 
 setDefaultTimeout(60_000);
 const suite = SKIP_REASON ? describe.skip : describe;
@@ -146,7 +146,7 @@ suite(`rootless attacks${SKIP_REASON ? ` [skipped: ${SKIP_REASON}]` : ""}`, () =
     const trace = join(user.home, "trace");
     // Root of a user namespace the user made (as rootless podman runs its runtime) is no root either.
     const traced = (asUser: boolean, prefix: string[] = []) => {
-      const r = Bun.spawnSync(["strace", "-f", "-qq", "-e", "trace=connect", "-o", trace, ...(asUser ? ["-u", user.name] : []), ...prefix, join(import.meta.dir, "../../dist/bunrunc"), "--root", asUser ? join(user.home, "traced-root") : rootOwned.root, "list"], { env: user.env(), cwd: user.home, stdout: "pipe", stderr: "pipe" });
+      const r = Bun.spawnSync(["strace", "-f", "-qq", "-e", "trace=connect", "-o", trace, ...(asUser ? ["-u", user.name] : []), ...prefix, asUser ? userFront() : join(import.meta.dir, "../../dist/bunrunc"), "--root", asUser ? join(user.home, "traced-root") : rootOwned.root, "list"], { env: user.env(), cwd: user.home, stdout: "pipe", stderr: "pipe" });
       expect(r.exitCode).toBe(0);
       return readFileSync(trace, "utf8").split("\n").filter((l) => l.includes("/run/bunrunc-core/"));
     };

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildImageArchive, IMAGE_TAG } from "../../scripts/e2e/image.ts";
 import { ensurePackages, runtimes, writePodmanConfig, type Runtime } from "../e2e/rig.ts";
-import { makeTestUser, mountsUnder, SKIP_REASON, type Result, type TestUser } from "./user.ts";
+import { makeTestUser, mountsUnder, SKIP_REASON, userFront, type Result, type TestUser } from "./user.ts";
 
 setDefaultTimeout(180_000);
 
@@ -32,7 +32,7 @@ let conf = "";
 let podmanEnv: Record<string, string> = {};
 
 function podman(rt: Runtime, args: string[]): Result {
-  return user.run(["podman", "--runtime", rt.path, ...args], { env: podmanEnv });
+  return user.run(["podman", "--runtime", rt.name === "bunrunc" ? userFront() : rt.path, ...args], { env: podmanEnv });
 }
 
 describe.skipIf(skip !== "")(`rootless podman${skip ? ` (skipped: ${skip})` : ""}`, () => {

@@ -2,7 +2,7 @@
 // its home and runtime dir in a temp dir, and removed with everything it ran (userdel also drops
 // its /etc/subuid and /etc/subgid lines). Commands run as it through setpriv, with a login's
 // environment (HOME, USER, XDG_RUNTIME_DIR, PATH) and nothing of root's.
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { busyboxRootfs } from "../helpers/bundle.ts";
@@ -19,6 +19,29 @@ const built = (() => {
     return false;
   }
 })();
+
+let userBin: string | undefined;
+
+/**
+ * dist/bunrunc (and its core beside it) where the test user can run it: the checkout may sit
+ * under a directory only root may enter (a CI clone in /root or in a 0700 temp dir), so the user
+ * runs a copy in a 0755 temp dir, removed when the test process exits. A copy is another binary
+ * to the front (its server socket is named by the core's identity): a user's front that tried to
+ * reach a server would still show a connect under /run/bunrunc-core/.
+ */
+export function userFront(): string {
+  if (!userBin) {
+    const dir = mkdtempSync(join(tmpdir(), "bunrunc-rootless-bin-"));
+    chmodSync(dir, 0o755);
+    for (const name of ["bunrunc", "bunrunc-core"]) {
+      copyFileSync(join(REPO, "dist", name), join(dir, name));
+      chmodSync(join(dir, name), 0o755);
+    }
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    userBin = join(dir, "bunrunc");
+  }
+  return userBin;
+}
 
 /** Why these tests cannot run here ("" when they can): root makes the user, the user runs dist/. */
 export const SKIP_REASON = process.getuid?.() !== 0 ? "needs root (to make a test user)" : !have("useradd") || !have("setpriv") ? "needs useradd and setpriv" : !built ? "needs dist/bunrunc (bash scripts/build.sh)" : "";
@@ -127,7 +150,7 @@ export function makeTestUser(opts: { subIds?: boolean } = {}): TestUser {
         rmSync(err, { force: true });
       }
     },
-    bunrunc: (args, o = {}) => user.run([FRONT, ...args], o),
+    bunrunc: (args, o = {}) => user.run([userFront(), ...args], o),
     give(path) {
       Bun.spawnSync(["chown", "-R", "-h", `${uid}:${gid}`, path]);
     },
