@@ -50,11 +50,14 @@ describe.skipIf(!canRunFront)(`container suites on every path${FRONT_SKIP}`, () 
       pathTest(path)(`${suite} on the ${path} path${pathSkip(path)}`, () => {
         const env: Record<string, string | undefined> = { ...process.env, BUNRUNC_TEST_PATH: path };
         delete env.BUNRUNC_SERVER;
-        const r = Bun.spawnSync([process.execPath, "test", suite], { cwd: REPO, env, stdout: "pipe", stderr: "pipe", timeout: SUITE_TIMEOUT_MS });
+        // 30 s a test or hook, as the exec suites' own slow files take: a test that kills a caller
+        // leaves its exec'd process to the host's PID 1, which may reap late, and the afterAll
+        // delete then waits (10 s at most) for the container's init to go.
+        const r = Bun.spawnSync([process.execPath, "test", "--timeout", "30000", suite], { cwd: REPO, env, stdout: "pipe", stderr: "pipe", timeout: SUITE_TIMEOUT_MS });
         const out = r.stderr.toString() + r.stdout.toString();
         const passed = Number(/^\s*(\d+) pass$/m.exec(out)?.[1] ?? 0);
         const failed = Number(/^\s*(\d+) fail$/m.exec(out)?.[1] ?? -1);
-        if (r.exitCode !== 0 || failed !== 0) console.error(out.split("\n").filter((l) => /\(fail\)|error:|Expected|Received/.test(l)).slice(0, 40).join("\n"));
+        if (r.exitCode !== 0 || failed !== 0) console.error(out.split("\n").filter((l) => /\(fail\)|error:|Expected|Received|timed out|^test\//.test(l)).slice(0, 60).join("\n"));
         expect({ exit: r.exitCode, failed }).toEqual({ exit: 0, failed: 0 });
         expect(passed).toBeGreaterThan(10);
       }, SUITE_TIMEOUT_MS + 10_000);
