@@ -74,7 +74,7 @@ pub fn main() noreturn {
     // Servers are root's only: a user's calls run directly (nothing to gain from a server of
     // their own until rootless containers need one), and so do those of root in a user
     // namespace (rootless podman calls us as its namespace's root): privilege it does not have.
-    if (serverDisabled() or linux.geteuid() != 0 or !initialUserNs()) execCore();
+    if (serverDisabled() or linux.geteuid() != 0 or !server_link.initialUserNs()) execCore();
 
     // Before any fd is opened: which of 0..2 the caller left open. Nothing of ours may ever sit
     // at 0..2, where the container would inherit it as stdio.
@@ -114,21 +114,6 @@ fn resolveCore() void {
 fn serverDisabled() bool {
     const value = getenv("BUNRUNC_SERVER") orelse return false;
     return std.mem.eql(u8, value, "off") or std.mem.eql(u8, value, "0");
-}
-
-/// Whether we run in the initial user namespace: its uid_map is the identity over every id
-/// ("0 0 4294967295"). Unreadable counts as not.
-fn initialUserNs() bool {
-    const f = sys.open("/proc/self/uid_map", sys.O_RDONLY) catch return false;
-    defer sys.close(f);
-    var map_buf: [128]u8 = undefined;
-    const n = sys.check(linux.read(f, &map_buf, map_buf.len)) catch return false;
-    var fields = std.mem.tokenizeAny(u8, map_buf[0..n], " \t\n");
-    for ([_][]const u8{ "0", "0", "4294967295" }) |want| {
-        const got = fields.next() orelse return false;
-        if (!std.mem.eql(u8, got, want)) return false;
-    }
-    return fields.next() == null;
 }
 
 fn getenv(key: []const u8) ?[]const u8 {

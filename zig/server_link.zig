@@ -273,3 +273,18 @@ fn becomeServer(lock: i32, core: [:0]const u8, argv: [*:null]const ?[*:0]const u
     _ = linux.execve(core, argv, envp);
     linux.exit_group(127);
 }
+
+/// Whether we run in the initial user namespace: its uid_map is the identity over every id
+/// ("0 0 4294967295"). Unreadable counts as not.
+pub fn initialUserNs() bool {
+    const f = sys.open("/proc/self/uid_map", sys.O_RDONLY) catch return false;
+    defer sys.close(f);
+    var map_buf: [128]u8 = undefined;
+    const n = sys.check(linux.read(f, &map_buf, map_buf.len)) catch return false;
+    var fields = std.mem.tokenizeAny(u8, map_buf[0..n], " \t\n");
+    for ([_][]const u8{ "0", "0", "4294967295" }) |want| {
+        const got = fields.next() orelse return false;
+        if (!std.mem.eql(u8, got, want)) return false;
+    }
+    return fields.next() == null;
+}

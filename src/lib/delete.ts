@@ -76,8 +76,10 @@ export async function deleteHeld(opts: DeleteOptions): Promise<void> {
   }
   // The systemd driver: the scope goes through systemd (which removes its cgroup); a scope that
   // emptied when the init died may be gone already.
-  if (saved.bunrunc.systemdUnit) stopScope(opts.id, saved);
-  phase("delete.scope-stopped");
+  if (saved.bunrunc.systemdUnit) {
+    stopScope(opts.id, saved);
+    phase("delete.scope-stopped");
+  }
   // Processes outside the init's pid namespace (or still dying) keep the cgroup busy: the careful
   // path kills them and retries. The state stays while a directory does: it is all that names it.
   if (!removeIfEmpty(saved.bunrunc.cgroupPaths) && !(await removeCgroup(cgroupOf(saved)))) {
