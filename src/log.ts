@@ -10,7 +10,7 @@
 // consola is the logger (the project's fixed package set names it): its level filter and its
 // reporter hook, with the reporter below writing the runc contract. It is loaded on the first
 // message, so a verb that logs nothing (the create/start hot path) never pays for it.
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, writeSync } from "node:fs";
 import type { ConsolaInstance, LogObject } from "consola/core";
 import { goQuote } from "./base/quote.ts";
 import { rfc3339Nano } from "./base/rfc3339.ts";
@@ -29,6 +29,16 @@ let config: LogConfig = { file: "", format: "text", debug: false };
 let fileFd: number | undefined;
 let consola: ConsolaInstance | undefined;
 
+let regularFilesOnly = false;
+
+/**
+ * The resident server's rule: a --log that is not a regular file when opened fails the call
+ * instead of blocking the server (a FIFO swapped in after admission checked the path).
+ */
+export function requireRegularLogFiles(): void {
+  regularFilesOnly = true;
+}
+
 /**
  * Applies the global flags. The log file is opened now (O_APPEND, 0644, as runc does) so a bad
  * --log path fails before the verb runs.
@@ -38,12 +48,41 @@ export function configureLog(next: LogConfig): void {
   fileFd = undefined;
   config = { ...next };
   if (consola) consola.level = consolaLevel();
-  if (config.file) fileFd = openSync(config.file, "a", 0o644);
+  if (config.file) fileFd = openLog(config.file);
 }
 
-/** The settings in effect (the resident server puts a parked call's back when it resumes it). */
-export function logConfig(): LogConfig {
-  return { ...config };
+function openLog(file: string): number {
+  if (!regularFilesOnly) return openSync(file, "a", 0o644);
+  const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOFOLLOW, 0o644);
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    config = { ...config, file: "" };
+    throw new Error(`--log ${file}: not a regular file`);
+  }
+  return fd;
+}
+
+/** The log in effect, open file included: what the resident server keeps while a call is parked. */
+export interface LogHandle {
+  config: LogConfig;
+  fd: number | undefined;
+}
+
+/** Takes the log away (back to stderr, defaults) without closing its file: attachLog puts it back. */
+export function detachLog(): LogHandle {
+  const handle = { config: { ...config }, fd: fileFd };
+  fileFd = undefined;
+  config = { file: "", format: "text", debug: false };
+  if (consola) consola.level = consolaLevel();
+  return handle;
+}
+
+/** Puts a detached log back, the same open file: nothing is reopened by its path. */
+export function attachLog(handle: LogHandle): void {
+  if (fileFd !== undefined) closeSync(fileFd);
+  config = { ...handle.config };
+  fileFd = handle.fd;
+  if (consola) consola.level = consolaLevel();
 }
 
 /** Where log lines go now (for tests and for deciding whether a failure also goes to stderr). */

@@ -108,8 +108,9 @@ export async function dispatch(argv: string[], argv0: string = invokedAs(), spaw
 }
 
 /** A handed-back run's second half (its `finish`, with the process's exit code), logged like the call. */
-export async function finishHandback(argv: string[], finish: (code: number) => Promise<number>, code: number): Promise<number> {
-  if (!setUpLog(argv)) return 1;
+export async function finishHandback(argv: string[], finish: (code: number) => Promise<number>, code: number, logOpen = false): Promise<number> {
+  // logOpen: the resident server kept the call's log open from its start (never reopened by path).
+  if (!logOpen && !setUpLog(argv)) return 1;
   try {
     return await finish(code);
   } catch (e) {

@@ -21,13 +21,15 @@ import * as transport from "../ffi-server.ts";
 import { isHandback, type Handback } from "../lib/spawner.ts";
 import { frontSpawner } from "./front-spawner.ts";
 import { dispatch, finishHandback } from "../cli/dispatch.ts";
-import { configureLog, logConfig, type LogConfig } from "../log.ts";
+import { attachLog, configureLog, detachLog, requireRegularLogFiles, type LogHandle } from "../log.ts";
 import { setHookPark } from "../lib/hooks.ts";
 import { LockBusy, setLockWaitMsMax } from "../state/store.ts";
 import { admitCaller, contextOf, provesAccess, served, stillAdmitted, stillAlive, unrestricted, type Admitted } from "./admission.ts";
 import { joinOwnCgroups, leaveOwnCgroups } from "./own-cgroup.ts";
+import { begun, refuse, sendOrIgnore, STDIO } from "./go.ts";
 import { phase } from "../base/timing.ts";
 import { beginRecord, queuedRecord, decodeAnswer, decodeRequest, exitRecord, fallbackRecord, Op, waitRecord, type Request } from "./proto.ts";
+
 
 const IDLE_MS = Number(process.env.BUNRUNC_SERVE_IDLE_MS) || 30_000;
 /** A call's argv and environment; a larger one is sent to the direct path by the front. */
@@ -36,9 +38,6 @@ const REQUEST_MAX = 4 << 20;
 const READ_REQUEST_MS_MAX = 2_000;
 /** Connections not yet read, at most; past it the oldest are closed. */
 const PENDING_MAX = 256;
-/** A front answers Begin at once; one that does not is told Fallback and left. */
-const GO_WAIT_MS = 200;
-const STDIO = [0, 1, 2];
 
 interface Call {
   conn: number;
@@ -53,7 +52,9 @@ interface Call {
   cwd?: number;
   /** Parked: the environment and log settings it had (hooks.ts setHookPark). */
   env?: NodeJS.ProcessEnv;
-  log?: LogConfig;
+  log?: LogHandle;
+  /** takeOnCaller put a kept log back: the call does not open --log again. */
+  logAttached?: boolean;
 }
 
 type Outcome = { ok: true; result: number | Handback } | { ok: false; error: unknown };
@@ -88,11 +89,14 @@ export async function serve(path: string): Promise<never> {
   delete process.env.BUNRUNC_SERVE_NOFILE;
   // Locks other bunrunc processes hold send the call back to its front rather than wait here.
   setLockWaitMsMax(0);
+  requireRegularLogFiles();
   joinOwnCgroups();
   const own = contextOf("self").context;
   const devnull = openSync("/dev/null", "r+");
   const ownEnv = { ...process.env };
-  const server = new Server(listener, own, devnull, ownEnv);
+  const ownUmask = process.umask(0o022);
+  process.umask(ownUmask);
+  const server = new Server(listener, own, devnull, ownEnv, ownUmask);
   await server.run();
   try {
     if (lstatSync(path).ino === socketIno) unlinkSync(path);
@@ -133,6 +137,8 @@ class Server {
     private readonly own: string,
     private readonly devnull: number,
     private readonly ownEnv: NodeJS.ProcessEnv,
+    /** What the server runs with between calls (each call gets its caller's). */
+    private readonly ownUmask: number,
   ) {
     setHookPark((pid, timeoutMs) => this.parkAtHook(pid, timeoutMs));
   }
@@ -176,10 +182,36 @@ class Server {
       const call = resumed ? undefined : this.queue.shift();
       // The queue moves: every front still waiting hears so (and keeps waiting, zig/front.zig).
       if (call) for (const queued of this.queue) if (queued.finish === undefined) sendOrIgnore(queued.conn, queuedRecord());
-      if (resumed) await this.resume(resumed);
-      else if (call) await this.runCall(call);
+      if (resumed) await this.safely(resumed.call, () => this.resume(resumed));
+      else if (call) await this.safely(call, () => this.runCall(call));
       if (resumed || call) this.lastActive = Date.now();
     }
+  }
+
+  /**
+   * Runs one step of a call; whatever it throws (a caller's cwd or stdio gone bad, a dup2 failing)
+   * ends that call alone, exit 1 to its front, with the server's own context put back.
+   */
+  private async safely(call: Call, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch {
+      this.current = undefined;
+      this.ownContext();
+      if (call.log?.fd !== undefined) ffi.close(call.log.fd);
+      call.log = undefined;
+      sendOrIgnore(call.conn, exitRecord(1));
+      finish(call);
+    }
+  }
+
+  /** The server's own stdio (/dev/null), log, environment, umask and cwd. */
+  private ownContext(): void {
+    for (const fd of STDIO) ffi.dup2(this.devnull, fd);
+    configureLog({ file: "", format: "text", debug: false });
+    replaceEnv(this.ownEnv);
+    process.umask(this.ownUmask);
+    process.chdir("/");
   }
 
   private pollTimeout(sinceActive: number): number {
@@ -253,7 +285,7 @@ class Server {
     if (!restore) return finish(call);
     phase("serve.caller-taken");
     const argv = call.req.argv.slice(1);
-    const work = (resuming ? finishHandback(argv, call.finish!, call.status!) : dispatch(argv, basename(call.req.argv[0]!), frontSpawner(call.conn, call.who))).then(
+    const work = (resuming ? finishHandback(argv, call.finish!, call.status!, call.logAttached) : dispatch(argv, basename(call.req.argv[0]!), frontSpawner(call.conn, call.who))).then(
       (result): Outcome => ({ ok: true, result }),
       (error): Outcome => ({ ok: false, error }),
     );
@@ -277,12 +309,14 @@ class Server {
     this.current = undefined;
     if (!("ok" in next)) {
       call.env = { ...process.env };
-      call.log = logConfig();
+      call.log = detachLog();
       restore();
       this.parked.push({ ...next, call, work, resuming });
       return;
     }
     phase("serve.dispatched");
+    // A run's finish (its delete, once the front sends the status) logs to the same open file.
+    const log = detachLog();
     restore();
     if (!next.ok) {
       // A lock another process holds comes here before the call did anything: the front runs it.
@@ -301,7 +335,7 @@ class Server {
     } catch {
       return finish(call);
     }
-    if (result.finish) this.waiting.push({ ...call, finish: result.finish, env: undefined, log: undefined });
+    if (result.finish) this.waiting.push({ ...call, finish: result.finish, env: undefined, log });
     else finish(call);
   }
 
@@ -312,16 +346,20 @@ class Server {
       call.cwd ??= openSync(`/proc/${who.pid}/cwd`, constants.O_RDONLY | constants.O_DIRECTORY);
       process.chdir(`/proc/self/fd/${call.cwd}`);
     } catch {
+      dropLog(call);
       return null;
     }
     if (!stillAlive(who.pidfd)) {
       process.chdir("/");
+      dropLog(call);
       return null;
     }
     const umask = process.umask(who.umask);
     replaceEnv(call.env ?? req.env);
     STDIO.forEach((fd, i) => ffi.dup2(stdio[i]!, fd));
-    if (call.log) configureLog(call.log);
+    call.logAttached = call.log !== undefined;
+    if (call.log) attachLog(call.log);
+    call.log = undefined;
     return () => {
       // stdio first: a caller reading our stdout to EOF must not wait on the server's copy.
       for (const fd of STDIO) ffi.dup2(this.devnull, fd);
@@ -333,44 +371,18 @@ class Server {
   }
 }
 
-/**
- * Begin, then the front's Go with its stdio and its proof of access: it is still there and has
- * committed to this server running the call. null: no Go in time or no proof (the front, or
- * whoever holds its connection, runs the call itself).
- */
-function begun(conn: number): number[] | null {
-  try {
-    transport.msgSend(conn, beginRecord());
-    const msg = transport.msgRecv(conn, GO_WAIT_MS, 64);
-    const fds = msg?.fds ?? [];
-    // Go carries the caller's stdio and its proof that it may inspect this server.
-    if (msg && decodeAnswer(msg.bytes)?.op === Op.go && fds.length === STDIO.length + 1 && provesAccess(fds[STDIO.length]!)) {
-      ffi.close(fds[STDIO.length]!);
-      return fds.slice(0, STDIO.length);
-    }
-    fds.forEach((fd) => ffi.close(fd));
-  } catch {}
-  // No Go in time: tell it to run the call itself, in case its Go is on the way.
-  sendOrIgnore(conn, fallbackRecord());
-  return null;
-}
-
-function refuse(conn: number): void {
-  sendOrIgnore(conn, fallbackRecord());
-  ffi.close(conn);
+/** A parked call's log file, closed: its caller is gone, the call finishes in the server's context. */
+function dropLog(call: Call): void {
+  if (call.log?.fd !== undefined) ffi.close(call.log.fd);
+  call.log = undefined;
 }
 
 function finish(call: Call): void {
+  dropLog(call);
   if (call.cwd !== undefined) closeSync(call.cwd);
   call.stdio.forEach((fd) => ffi.close(fd));
   ffi.close(call.who.pidfd);
   ffi.close(call.conn);
-}
-
-function sendOrIgnore(conn: number, record: Uint8Array): void {
-  try {
-    transport.msgSend(conn, record);
-  } catch {} // the front is gone
 }
 
 function replaceEnv(env: NodeJS.ProcessEnv): void {

@@ -146,7 +146,7 @@ suite(`rootless attacks${SKIP_REASON ? ` [skipped: ${SKIP_REASON}]` : ""}`, () =
     const trace = join(user.home, "trace");
     // Root of a user namespace the user made (as rootless podman runs its runtime) is no root either.
     const traced = (asUser: boolean, prefix: string[] = []) => {
-      const r = Bun.spawnSync(["strace", "-f", "-qq", "-e", "trace=connect", "-o", trace, ...(asUser ? ["-u", user.name] : []), ...prefix, asUser ? userFront() : join(import.meta.dir, "../../dist/bunrunc"), "--root", asUser ? join(user.home, "traced-root") : rootOwned.root, "list"], { env: user.env(), cwd: user.home, stdout: "pipe", stderr: "pipe" });
+      const r = Bun.spawnSync(["strace", "-f", "-qq", "-e", "trace=connect", "-o", trace, ...(asUser ? ["-u", user.name] : []), ...prefix, asUser ? userFront(user) : join(import.meta.dir, "../../dist/bunrunc"), "--root", asUser ? join(user.home, "traced-root") : rootOwned.root, "list"], { env: user.env(), cwd: user.home, stdout: "pipe", stderr: "pipe" });
       expect(r.exitCode).toBe(0);
       return readFileSync(trace, "utf8").split("\n").filter((l) => l.includes("/run/bunrunc-core/"));
     };

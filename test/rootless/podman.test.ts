@@ -32,7 +32,7 @@ let conf = "";
 let podmanEnv: Record<string, string> = {};
 
 function podman(rt: Runtime, args: string[]): Result {
-  return user.run(["podman", "--runtime", rt.name === "bunrunc" ? userFront() : rt.path, ...args], { env: podmanEnv });
+  return user.run(["podman", "--runtime", rt.name === "bunrunc" ? userFront(user) : rt.path, ...args], { env: podmanEnv });
 }
 
 describe.skipIf(skip !== "")(`rootless podman${skip ? ` (skipped: ${skip})` : ""}`, () => {

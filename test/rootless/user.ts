@@ -20,27 +20,23 @@ const built = (() => {
   }
 })();
 
-let userBin: string | undefined;
-
 /**
- * dist/bunrunc (and its core beside it) where the test user can run it: the checkout may sit
- * under a directory only root may enter (a CI clone in /root or in a 0700 temp dir), so the user
- * runs a copy in a 0755 temp dir, removed when the test process exits. A copy is another binary
- * to the front (its server socket is named by the core's identity): a user's front that tried to
- * reach a server would still show a connect under /run/bunrunc-core/.
+ * dist/bunrunc (and its core beside it) where `user` can run it: the checkout may sit under a
+ * directory only root may enter (a CI clone in /root or in a 0700 temp dir), so the user runs a
+ * copy in its own 0755 test dir, removed with the user. A copy is another binary to the front
+ * (its server socket is named by the core's identity): a user's front that tried to reach a
+ * server would still show a connect under /run/bunrunc-core/.
  */
-export function userFront(): string {
-  if (!userBin) {
-    const dir = mkdtempSync(join(tmpdir(), "bunrunc-rootless-bin-"));
-    chmodSync(dir, 0o755);
+export function userFront(user: Pick<TestUser, "dir">): string {
+  const bin = join(user.dir, "bin");
+  if (!existsSync(join(bin, "bunrunc"))) {
+    mkdirSync(bin, { mode: 0o755 });
     for (const name of ["bunrunc", "bunrunc-core"]) {
-      copyFileSync(join(REPO, "dist", name), join(dir, name));
-      chmodSync(join(dir, name), 0o755);
+      copyFileSync(join(REPO, "dist", name), join(bin, name));
+      chmodSync(join(bin, name), 0o755);
     }
-    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-    userBin = join(dir, "bunrunc");
   }
-  return userBin;
+  return join(bin, "bunrunc");
 }
 
 /** Why these tests cannot run here ("" when they can): root makes the user, the user runs dist/. */
@@ -150,7 +146,7 @@ export function makeTestUser(opts: { subIds?: boolean } = {}): TestUser {
         rmSync(err, { force: true });
       }
     },
-    bunrunc: (args, o = {}) => user.run([userFront(), ...args], o),
+    bunrunc: (args, o = {}) => user.run([userFront(user), ...args], o),
     give(path) {
       Bun.spawnSync(["chown", "-R", "-h", `${uid}:${gid}`, path]);
     },

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { uniqueId } from "../helpers/bundle.ts";
-import { canRun, direct, front, scrubTime, serverUp, SERVED, SKIP } from "./helpers.ts";
+import { canRun, direct, front, scrubTime, serverPids, serverUp, SERVED, SKIP } from "./helpers.ts";
 import { bundle, cleanupBundles } from "./helpers.ts";
 
 afterAll(() => cleanupBundles());
@@ -68,6 +68,28 @@ describe.skipIf(!canRun)(`containers with hooks, served${SKIP}`, () => {
     // stdin, stdout, stderr and ls's own directory fd: nothing of the server's (or the caller's) leaks in.
     expect(pre.trimEnd().split("\n").at(-1)).toBe("0 1 2 3");
     expect(readdirSync(b.root).filter((n) => !n.startsWith("@") && !n.startsWith("."))).toEqual([]);
+  });
+
+  test("a hook that swaps its call's --log for a FIFO while the call is parked: the call keeps its open log, the server serves on", () => {
+    // The server parks the call while the hook runs, then puts its log back: the same open file,
+    // never reopened by path (a FIFO there would block the whole server; a path that fails to
+    // open would end it).
+    const b = bundle(["true"]);
+    const log = join(b.dir, "log.json");
+    const swap = `rm -f ${log} && mkfifo ${log}`;
+    const spec = JSON.parse(readFileSync(join(b.bundle, "config.json"), "utf8"));
+    spec.hooks = { prestart: [{ path: "/bin/sh", args: ["sh", "-c", swap] }] };
+    writeFileSync(join(b.bundle, "config.json"), JSON.stringify(spec));
+    serverUp(b.root);
+    const before = serverPids();
+    writeFileSync(log, "");
+    const r = front(["--debug", "--root", b.root, "--log", log, "--log-format", "json", "run", "--bundle", b.bundle, uniqueId("fifo")]);
+    expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 0, stderr: "" });
+    // The next call, from another caller, is served by the same server.
+    const next = front(["--debug", "--root", b.root, "state", "nothing-here"]);
+    expect(next.stderr.split("\n")[0]).toContain(SERVED);
+    expect(serverPids()).toEqual(before);
+    rmSync(log, { force: true });
   });
 
   test("a failing or timed-out create hook: the same message and exit code served and direct, nothing left behind", () => {
