@@ -9,8 +9,13 @@ import { isAlive, procStat } from "./init-process.ts";
 export function containerPids(saved: ContainerState): number[] {
   const cg = loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths);
   if (!cg.none()) return cg.pids();
-  if (!saved.pid || !isAlive(saved.pid, saved.bunrunc.initStartTime)) return [];
-  return saved.bunrunc.ownPidNs ? inPidNsOf(saved.pid) : withDescendants(saved.pid);
+  const init = saved.pid;
+  const alive = () => Boolean(init) && isAlive(init, saved.bunrunc.initStartTime);
+  if (!alive()) return [];
+  const pids = saved.bunrunc.ownPidNs ? inPidNsOf(init) : withDescendants(init);
+  // The init still the one recorded after the walk: had its pid been reused meanwhile, the
+  // namespace or the tree read would be another process's (the caller's own, at worst).
+  return alive() ? pids : [];
 }
 
 /** Live processes (a zombie has left its cgroup too, so a cgroup's list never has one). */
@@ -27,7 +32,9 @@ function allPids(): number[] {
 /** Every process whose pid namespace is the init's (exec'd ones included: they are not its children). */
 function inPidNsOf(init: number): number[] {
   const ns = pidNs(init);
-  if (!ns) return [];
+  // A container with a pid namespace of its own never shares ours: if it reads as ours, the pid
+  // is no longer its init's.
+  if (!ns || ns === pidNs(process.pid)) return [];
   return allPids().filter((p) => pidNs(p) === ns).sort((a, b) => a - b);
 }
 
