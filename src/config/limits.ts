@@ -8,7 +8,7 @@
 // annotations; seccomp goes in compiled); real configs are 10-100 KB (podman's with its seccomp
 // profile ~60 KB, CRI's with pod annotations well under 1 MiB). So 8 MiB refuses nothing real,
 // and bounds what one call parses (JSON.parse of 8 MiB peaks at a few tens of MB).
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { PLAN_STRING_BYTES_MAX } from "../base/plan-bounds.ts";
 import { ConfigProblem } from "./issues.ts";
 
@@ -39,10 +39,21 @@ const READ_CHUNK = 64 * 1024;
  * DOCUMENT_BYTES_MAX: a regular file by its size, anything else (a pipe) after max + 1 bytes.
  * Throws DocumentTooLarge, or the open/read error as Node gives it.
  */
+let regularFilesOnly = false;
+
+/**
+ * The resident server's rule: a document it reads (config.json, process.json) must be a regular
+ * file when opened — a FIFO swapped in after admission read the path would hold the server.
+ */
+export function requireRegularDocuments(): void {
+  regularFilesOnly = true;
+}
+
 export function readDocument(path: string | 0): string {
-  const fd = path === 0 ? 0 : openSync(path, "r");
+  const fd = path === 0 ? 0 : openSync(path, regularFilesOnly ? constants.O_RDONLY | constants.O_NONBLOCK : constants.O_RDONLY);
   try {
     const st = fstatSync(fd);
+    if (regularFilesOnly && !st.isFile()) throw new Error(`${path === 0 ? "stdin" : path}: not a regular file`);
     if (st.isFile() && st.size > DOCUMENT_BYTES_MAX) throw new DocumentTooLarge(st.size);
     let buf = Buffer.allocUnsafe(Math.min(DOCUMENT_BYTES_MAX + 1, st.isFile() ? st.size + 1 : READ_CHUNK));
     let len = 0;

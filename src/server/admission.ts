@@ -181,6 +181,9 @@ export function served(argv: string[], cwd: string): boolean {
   }
   if (inv.kind !== "verb" || !SERVED.has(inv.verb)) return false;
   const { flags, global } = inv;
+  // The systemd driver waits on systemd (its connection, a job: seconds at worst): never in the
+  // server, where it would hold up every other caller. Engines pass the flag on every call.
+  if (global.systemdCgroup) return false;
   // A log the server would open must be a plain file (or not yet exist): a FIFO would hold it.
   if (global.log && !plainOrAbsent(resolve(cwd, global.log))) return false;
   if (inv.verb === "run" || inv.verb === "create") {

@@ -24,6 +24,7 @@ import { dispatch, finishHandback } from "../cli/dispatch.ts";
 import { attachLog, configureLog, detachLog, requireRegularLogFiles, type LogHandle } from "../log.ts";
 import { setHookPark } from "../lib/hooks.ts";
 import { LockBusy, setLockWaitMsMax } from "../state/store.ts";
+import { requireRegularDocuments } from "../config/limits.ts";
 import { admitCaller, contextOf, provesAccess, served, stillAdmitted, stillAlive, unrestricted, type Admitted } from "./admission.ts";
 import { joinOwnCgroups, leaveOwnCgroups } from "./own-cgroup.ts";
 import { begun, refuse, sendOrIgnore, STDIO } from "./go.ts";
@@ -90,6 +91,7 @@ export async function serve(path: string): Promise<never> {
   // Locks other bunrunc processes hold send the call back to its front rather than wait here.
   setLockWaitMsMax(0);
   requireRegularLogFiles();
+  requireRegularDocuments();
   joinOwnCgroups();
   const own = contextOf("self").context;
   const devnull = openSync("/dev/null", "r+");

@@ -13,6 +13,15 @@ import { bundle, cleanupBundles } from "./helpers.ts";
 afterAll(() => cleanupBundles());
 
 describe.skipIf(!canRun)(`which path a call takes${SKIP}`, () => {
+  test("--systemd-cgroup calls are never served (the driver waits on systemd; the server would hold everyone up)", () => {
+    const b = bundle(["true"]);
+    serverUp(b.root);
+    expect(front(["--debug", "--root", b.root, "state", "nothing-here"]).stderr.split("\n")[0]).toContain(SERVED);
+    const r = front(["--debug", "--systemd-cgroup", "--root", b.root, "state", "nothing-here"]);
+    expect(r.stderr).toContain("level=debug");
+    expect(r.stderr).not.toContain(SERVED);
+  });
+
   test("cold: with no server running, the call runs directly and starts the server the next call uses", () => {
     const b = bundle(["true"]);
     stopServers();
