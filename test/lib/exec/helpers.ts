@@ -1,7 +1,7 @@
 // exec/terminal tests: a long-running container to exec into, the CLI run as a user runs it, and
 // the Python helpers that play a person at a terminal (pty-driver.py) and a console-socket
 // receiver such as conmon or containerd's shim (console-receiver.py).
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as ffiModule from "../../../src/ffi.ts";
@@ -50,6 +50,7 @@ export async function startContainer(edit: (spec: Spec) => void = () => {}, opts
       pid: s.pid,
       argv: (...args) => [...bunruncArgv(), "--root", b.root, ...args],
       async remove() {
+        reapOrphans();
         for (const c of bunrunc.list({ root: b.root })) await bunrunc.delete({ root: b.root, id: c.id, force: true }).catch(() => {});
         b.cleanup();
       },
@@ -57,6 +58,34 @@ export async function startContainer(edit: (spec: Spec) => void = () => {}, opts
   } catch (e) {
     b.cleanup();
     throw e;
+  }
+}
+
+/**
+ * This process is a child subreaper, as the engines' shim and conmon are: a test that kills a
+ * bunrunc caller leaves its exec'd processes to us, not to the host's PID 1 (which may reap late
+ * or never: a pid namespace's init then cannot finish and delete waits out its bound). Their
+ * zombies are reaped before a container is removed (by pidfd; Bun's own children are reaped by
+ * Bun as they exit, and none is running then).
+ */
+if (canRunContainers) ffiModule.setChildSubreaper();
+
+export function reapOrphans(): void {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] !== "Z" || Number(fields[1]) !== process.pid) continue;
+    try {
+      const pidfd = ffiModule.pidfdOpen(Number(entry));
+      ffiModule.waitPidfd(pidfd, true);
+      ffiModule.close(pidfd);
+    } catch {} // reaped meanwhile
   }
 }
 
