@@ -207,17 +207,37 @@ pub fn startServer(path: [:0]const u8, core: [:0]const u8) void {
     const argv = [_:null]?[*:0]const u8{"bunrunc-core"};
     const envp = [_:null]?[*:0]const u8{ serve_env, lock_env, nofile_env, server_path_env };
 
+    // This process goes on to exec bunrunc-core for the call: a pidfd of it tells the server
+    // when that call is over (close-on-exec: the call does not hold it).
+    const starter: i32 = if (sys.fd(linux.pidfd_open(linux.getpid(), 0))) |f| raise(f) orelse -1 else |_| -1;
+    defer if (starter >= 0) sys.close(starter);
+
     const rc = linux.fork();
     if (linux.E.init(rc) != .SUCCESS) return;
     if (rc == 0) {
         _ = linux.setsid();
         const grandchild = linux.fork();
         if (grandchild != 0) linux.exit_group(0);
-        becomeServer(lock, core, &argv, &envp);
+        becomeServer(lock, starter, core, &argv, &envp);
     }
     const child: i32 = @intCast(rc);
     var status: u32 = 0;
     _ = sys.retry(linux.wait4, .{ child, &status, 0, null }) catch {};
+}
+
+/// How long the server's start waits for the call that started it, at most: a foreground `run`
+/// of a long-lived container must not keep every later call on the direct path.
+const starter_wait_ms_max = 100;
+
+/// The server's start (Bun's, its modules, its cgroup joins) would compete with the first call,
+/// which runs directly meanwhile and pays a Bun start of its own: on a 2-core host that call took
+/// ~3 ms longer beside it, and starting the server at nice 19 did not help (bench/README.md). So
+/// the server starts once that call has exited, or after starter_wait_ms_max. No pidfd: at once.
+fn waitForStarter(starter: i32) void {
+    if (starter < 0) return;
+    var pfd = [_]linux.pollfd{.{ .fd = starter, .events = linux.POLL.IN, .revents = 0 }};
+    _ = sys.retry(linux.poll, .{ &pfd, 1, starter_wait_ms_max }) catch {};
+    sys.close(starter);
 }
 
 /// The inode the kernel gives the initial mount namespace (include/linux/proc_ns.h, Linux 6.18+;
@@ -255,7 +275,8 @@ fn raise(f: i32) ?i32 {
     return moved;
 }
 
-fn becomeServer(lock: i32, core: [:0]const u8, argv: [*:null]const ?[*:0]const u8, envp: [*:null]const ?[*:0]const u8) noreturn {
+fn becomeServer(lock: i32, starter: i32, core: [:0]const u8, argv: [*:null]const ?[*:0]const u8, envp: [*:null]const ?[*:0]const u8) noreturn {
+    std.debug.assert(lock > 2 and lock != starter);
     const nul = sys.fd(sys.openat(sys.AT_FDCWD, "/dev/null", sys.O_RDWR, 0)) catch linux.exit_group(127);
     for (0..3) |i| {
         const target: i32 = @intCast(i);
@@ -265,13 +286,25 @@ fn becomeServer(lock: i32, core: [:0]const u8, argv: [*:null]const ?[*:0]const u
     if (nul > 2) sys.close(nul) else _ = linux.fcntl(nul, linux.F.SETFD, 0);
     _ = linux.chdir("/");
     // The server lives on: no fd of the caller's (a pipe an engine waits on for EOF, a
-    // --preserve-fds fd) may stay open in it. Only the lock is passed on.
-    _ = sys.closeRange(3, std.math.maxInt(u32), sys.CLOSE_RANGE_CLOEXEC);
-    _ = linux.fcntl(lock, linux.F.SETFD, 0);
+    // --preserve-fds fd) may stay open in it, nor while it waits for the call to end. Only the
+    // lock is passed on.
+    closeAllBut(lock, starter);
     // Nothing the first caller blocked or ignored applies to every later call.
     sys.resetSignals();
+    waitForStarter(starter);
+    _ = linux.fcntl(lock, linux.F.SETFD, 0);
     _ = linux.execve(core, argv, envp);
     linux.exit_group(127);
+}
+
+/// Closes every fd from 3 up except `a` and `b` (b may be -1).
+fn closeAllBut(a: i32, b: i32) void {
+    const max = std.math.maxInt(u32);
+    const low: u32 = @intCast(if (b > 2) @min(a, b) else a);
+    const high: u32 = @intCast(if (b > 2) @max(a, b) else a);
+    if (low > 3) _ = sys.closeRange(3, low - 1, 0);
+    if (high > low + 1) _ = sys.closeRange(low + 1, high - 1, 0);
+    _ = sys.closeRange(high + 1, max, 0);
 }
 
 /// Whether we run in the initial user namespace: its uid_map is the identity over every id

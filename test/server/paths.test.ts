@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { uniqueId } from "../helpers/bundle.ts";
-import { canRun, CORE, direct, front, serverPids, serverUp, SERVED, SKIP, stopServers, waitFor } from "./helpers.ts";
+import { canRun, CORE, direct, FRONT, front, serverPids, serverUp, SERVED, SKIP, stopServers, waitFor } from "./helpers.ts";
 import { bundle, cleanupBundles } from "./helpers.ts";
 
 afterAll(() => cleanupBundles());
@@ -36,6 +36,22 @@ describe.skipIf(!canRun)(`which path a call takes${SKIP}`, () => {
     const next = front(["--debug", "--root", b.root, "run", "-b", b.bundle, uniqueId("warm")]);
     expect(next.code).toBe(0);
     expect(next.stderr.split("\n")[0]).toContain(`${SERVED}, pid ${serverPids()[0]}`);
+  });
+
+  test("cold, a first call that outlives the server's wait for it (a foreground run): the server starts while the call still runs", async () => {
+    // The server's start waits for the call that started it, 100 ms at most (zig/server_link.zig).
+    const b = bundle(["sleep", "60"]);
+    stopServers();
+    const id = uniqueId("long");
+    const call = Bun.spawn([FRONT, "--root", b.root, "run", "-b", b.bundle, id], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    try {
+      waitFor(() => serverPids().length === 1);
+      expect(call.exitCode).toBeNull();
+    } finally {
+      front(["--root", b.root, "kill", id, "KILL"]);
+      await call.exited;
+    }
+    expect(front(["--root", b.root, "state", id]).code).not.toBe(0); // run removed it
   });
 
   test("cold, from a caller whose open-files soft limit is below its hard one (a login shell's): the server it starts serves its next call", () => {
