@@ -26,6 +26,7 @@ import { openInit } from "./init-process.ts";
 import { EXEC_VOICE, killAndReap, spawnInit, unknownTag, walkInit, type InitChild } from "./init-handshake.ts";
 import { receiveMaster } from "./tty.ts";
 import { clip } from "../base/quote.ts";
+import { phase } from "../base/timing.ts";
 
 export interface ExecOptions extends ProcessOverrides {
   root: string;
@@ -73,12 +74,14 @@ export async function execFor(opts: ExecOptions): Promise<number | Handback> {
   const spawner = opts.spawner ?? thisProcess;
   const saved = readState(opts.root, opts.id);
   checkStatus(refresh(opts.root, saved), opts);
+  phase("exec.state-read");
   const spec = loadSpec(saved.bundle);
   const proc = execProcess(spec.process, opts);
   checkTerminal(Boolean(proc.terminal), opts);
   const cgroupDirs = execCgroupDirs(saved.bunrunc, opts.cgroup ?? []);
   const seccomp = compileSeccompIfAny(spec, opts.root);
   const listener = seccomp?.listener ? listenerOf(spec, saved) : undefined;
+  phase("exec.config");
 
   const fds: number[] = [];
   const undo: (() => void)[] = [];
@@ -111,6 +114,7 @@ export async function execFor(opts: ExecOptions): Promise<number | Handback> {
       compileExecPlan({ id: saved.id, process: proc, linux: spec.linux, namespaces, initPidfdFd: keepBelow, consoleSocketFd, keepFds: opts.preserveFds, seccomp, newKeyring: true, selinuxEnabled, rootFd }),
     );
     for (const cap of plan.unknownCapabilities) opts.warn?.(`process.capabilities: unknown capability ${cap} ignored`);
+    phase("exec.plan");
 
     // In the foreground the process (a grandchild once the intermediate exits) must come back to us.
     // A spawner whose caller waits itself (a front) holds the signals there.
@@ -124,6 +128,7 @@ export async function execFor(opts: ExecOptions): Promise<number | Handback> {
     const joinFds = saved.bunrunc.cgroupVersion === 1 ? openTasksFiles(cgroupDirs) : null;
     if (joinFds) fds.push(...joinFds);
     const child = spawnInit(spawner, { plan: plan.bytes, cloneFlags: 0, keepFdsBelow: keepBelow, extraFds, cgroupJoinFds: joinFds ?? undefined, subreaper: foreground, holdSignals: foreground }, fds, undo);
+    phase("exec.spawn");
     const pidfd = await walk(spawner, child, plan, joinFds ? [] : cgroupDirs, opts.ignorePaused ? -1 : SYNC_TIMEOUT_MS, undo, listener);
     if (plan.forks) {
       // The intermediate exits right after FORKED; once it is reaped the process is reparented.
@@ -131,6 +136,7 @@ export async function execFor(opts: ExecOptions): Promise<number | Handback> {
       ffi.close(child.pidfd);
     }
     undo.length = 0;
+    phase("exec.walked");
     return await afterStart(opts, spawner, pidfd.fd, pidfd.pid, ownEnd, fg);
   } catch (e) {
     for (const u of undo.reverse()) u();
