@@ -108,6 +108,22 @@ describe(`which calls the front runs alone${SKIP}${STRACE_SKIP}`, () => {
     expect(execs([...root, "delete", "--force", id])).toEqual({ core: true, code: 0 });
   });
 
+  const haveFlock = Bun.spawnSync(["sh", "-c", "command -v flock"]).exitCode === 0;
+  (haveFlock ? ts : test.skip)(`a container lock held elsewhere: bunrunc-core waits for it and starts the container${haveFlock ? "" : " [skipped: flock(1) is not installed]"}`, () => {
+    const rig = rigOf();
+    const id = rig.make("created");
+    const lock = join(rig.root, `.${id}.lock`);
+    // Held long enough for the front to find it busy, short enough for the core's wait to end.
+    const holder = Bun.spawn(["flock", "-x", lock, "sleep", "2"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    try {
+      for (let i = 0; i < 400 && Bun.spawnSync(["flock", "-n", lock, "true"]).exitCode === 0; i++) Bun.sleepSync(5);
+      expect(execs(["--root", rig.root, "start", id])).toEqual({ core: true, code: 0 });
+      expect(rig.status(id)).toBe("running");
+    } finally {
+      holder.kill(9);
+    }
+  });
+
   ts("a container with a poststop hook gets no record: its delete is bunrunc-core's, and the hook runs", () => {
     const rig = rigOf();
     const mark = join(rig.b.dir, "poststop-ran");
