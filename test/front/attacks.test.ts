@@ -107,29 +107,42 @@ describe(`a forged record never makes the front signal its victim${SKIP}`, () =>
 });
 
 describe(`state another user could have written goes to bunrunc-core's refusal${SKIP}`, () => {
-  /** A created container, `spoil` applied; then start on the front and on bunrunc-core. */
-  const refused = (spoil: (rig: Rig, id: string) => void) => {
+  type Spoil = (rig: Rig, id: string) => void;
+  /** A created container, `spoil` applied; start on the front and on bunrunc-core; then `mend` (so cleanup can delete it). */
+  const refused = (spoil: Spoil, mend: Spoil) => {
     const rig = new Rig();
     rigs.push(rig);
     const id = rig.make("created");
     spoil(rig, id);
-    const fast = call(["--root", rig.root, "start", id]);
-    const core = call(["--root", rig.root, "start", id], false);
-    const norm = (r: { code: number; stdout: string; stderr: string }) => ({ ...r, stderr: r.stderr.replace(/time="[^"]*"/g, 'time="T"') });
-    return { fast: norm(fast), core: norm(core), fifo: existsSync(join(rig.root, id, "exec.fifo")) };
+    try {
+      const fast = call(["--root", rig.root, "start", id]);
+      const core = call(["--root", rig.root, "start", id], false);
+      const norm = (r: { code: number; stdout: string; stderr: string }) => ({ ...r, stderr: r.stderr.replace(/time="[^"]*"/g, 'time="T"') });
+      return { fast: norm(fast), core: norm(core), fifo: existsSync(join(rig.root, id, "exec.fifo")) };
+    } finally {
+      mend(rig, id);
+    }
   };
-  const cases: [string, (rig: Rig, id: string) => void, RegExp][] = [
-    ["the container dir is a symlink", (rig, id) => {
-      const moved = join(rig.b.dir, "moved");
-      renameSync(join(rig.root, id), moved);
-      symlinkSync(moved, join(rig.root, id));
-    }, /is a symbolic link/],
-    ["the root is group-writable", (rig) => chmodSync(rig.root, 0o775), /writable by group/],
-    ["the container dir is writable by others", (rig, id) => chmodSync(join(rig.root, id), 0o713), /writable by others/],
+  const moved = (rig: Rig) => join(rig.b.dir, "moved");
+  const cases: [string, Spoil, Spoil, RegExp][] = [
+    [
+      "the container dir is a symlink",
+      (rig, id) => {
+        renameSync(join(rig.root, id), moved(rig));
+        symlinkSync(moved(rig), join(rig.root, id));
+      },
+      (rig, id) => {
+        unlinkSync(join(rig.root, id));
+        renameSync(moved(rig), join(rig.root, id));
+      },
+      /is a symbolic link/,
+    ],
+    ["the root is group-writable", (rig) => chmodSync(rig.root, 0o775), (rig) => chmodSync(rig.root, 0o755), /writable by group/],
+    ["the container dir is writable by others", (rig, id) => chmodSync(join(rig.root, id), 0o713), (rig, id) => chmodSync(join(rig.root, id), 0o711), /writable by others/],
   ];
-  for (const [name, spoil, why] of cases) {
+  for (const [name, spoil, mend, why] of cases) {
     t(`${name}: refused, the container not started`, () => {
-      const r = refused(spoil);
+      const r = refused(spoil, mend);
       expect(r.fast.code).toBe(1);
       expect(r.fast.stderr).toMatch(why);
       // The front's refusal is bunrunc-core's, word for word.
