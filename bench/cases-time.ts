@@ -51,7 +51,7 @@ export function versionStartup(ctx: Ctx): CaseResult {
 /** Which bunrunc a case measures: served by the warm resident server, or direct (server off). */
 export type Path = "served" | "direct";
 
-const DIRECT_NOTE = "direct: BUNRUNC_SERVER=off, every call execs bunrunc-core (Bun's start), as for a caller in another mount namespace";
+const DIRECT_NOTE = "direct: BUNRUNC_SERVER=off, as for a caller in another mount namespace: create and run exec bunrunc-core (Bun's start); start and delete of a plain container run in the front itself (zig/front_verbs.zig)";
 
 /** The runtimes of a case on `path`: bunrunc served or direct, and the rest as they are. */
 const runtimesFor = (ctx: Ctx, path: Path): Runtime[] => (path === "served" ? ctx.runtimes : ctx.directRuntimes);

@@ -24,6 +24,7 @@ const spawn = @import("spawn.zig");
 const server_link = @import("server_link.zig");
 const records = @import("front_records.zig");
 const wait = @import("front_wait.zig");
+const fast = @import("front_verbs.zig");
 
 // The caller's SIGPIPE disposition is passed on to bunrunc-core untouched (our own writes use
 // MSG_NOSIGNAL or go to stderr).
@@ -70,6 +71,8 @@ const F_DUPFD_CLOEXEC: i32 = 1030;
 const PR_SET_CHILD_SUBREAPER: i32 = 36;
 
 pub fn main() noreturn {
+    // start, state, kill and delete of a plain container: no Bun, no server (front_verbs.zig).
+    fast.maybeRun();
     resolveCore();
     // Servers are root's only: a user's calls run directly (nothing to gain from a server of
     // their own until rootless containers need one), and so do those of root in a user

@@ -28,6 +28,7 @@ import { CREATE_VOICE, spawnInit, unknownTag, walkInit, type InitChild } from ".
 import { thisProcess, type Spawner } from "./spawner.ts";
 import { detachRootfsMount, mountIdsAt, newRootfsMount, realRootfs } from "./rootfs-mount.ts";
 import { resourcesForState } from "./resources-record.ts";
+import { recordFastVerbs } from "./fast-verbs.ts";
 import { phase } from "../base/timing.ts";
 import { withContainerLock } from "../state/store.ts";
 import { writePidFile } from "../state/pid-file.ts";
@@ -227,6 +228,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   state.status = "created";
   delete state.bunrunc.creator;
   writeState(opts.root, state);
+  recordFastVerbs(opts.root, state);
   if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
   phase("create.state-written");
   tellRecorded(child.syncFd);

@@ -1,7 +1,7 @@
 // `start`: one byte into the exec fifo releases the init (it runs the startContainer hooks and
 // execs the process); the fifo is removed, so the status reads running; then poststart hooks.
 import { closeSync, constants, openSync, unlinkSync, writeSync } from "node:fs";
-import { fifoPath, hookState, readState, refresh, writeState } from "./container.ts";
+import { fifoPath, hookState, readState, refresh } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
 import { runHooksWarn } from "./hooks.ts";
 import { phase } from "../base/timing.ts";
@@ -53,9 +53,8 @@ export async function startHeld(opts: StartOptions): Promise<void> {
     closeSync(fd);
   }
   phase("start.fifo-written");
+  // Gone, the fifo says running (liveStatus): state.json keeps "created", as no reader looks at a
+  // saved status other than "creating", and the front's start (zig/front_verbs.zig) writes none.
   unlinkSync(fifo);
-  const running = { ...saved, status: "running" as const };
-  writeState(opts.root, running);
-  phase("start.state-written");
-  for (const w of await runHooksWarn("poststart", saved.bunrunc.hooks?.poststart, hookState(running))) opts.warn?.(w);
+  for (const w of await runHooksWarn("poststart", saved.bunrunc.hooks?.poststart, hookState(saved, "running"))) opts.warn?.(w);
 }

@@ -24,7 +24,7 @@ test.skipIf(!canRun)(`BUNRUNC_TIMING=1 marks each phase of run, in order, on std
   const lines = r.stderr.trim().split("\n");
   for (const l of lines) expect(l).toMatch(/^phase [a-z.+-]+ \d+\.\d\d \d+\.\d\d$/);
   const names = lines.map((l) => l.split(" ")[1]);
-  expect(names).toEqual(["js-start", "main", "verb-loaded", "create.config", "create.record", "create.state-dir+fifo", "create.cgroup", "create.plan", "create.spawn", "create.init-walked", "create.state-written", "start.state-read", "start.fifo-written", "start.state-written", "run.started", "run.exited", "delete.state-read", "delete.killed+reaped", "delete.cgroup-removed", "delete.state-removed", "exit"]);
+  expect(names).toEqual(["js-start", "main", "verb-loaded", "create.config", "create.record", "create.state-dir+fifo", "create.cgroup", "create.plan", "create.spawn", "create.init-walked", "create.state-written", "start.state-read", "start.fifo-written", "run.started", "run.exited", "delete.state-read", "delete.killed+reaped", "delete.cgroup-removed", "delete.state-removed", "exit"]);
   const since = lines.map((l) => Number(l.split(" ")[3]));
   expect(since).toEqual([...since].sort((a, b) => a - b));
 });
