@@ -10,7 +10,7 @@ import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./base/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 10;
+const ABI_VERSION = 11;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
@@ -74,6 +74,7 @@ const symbols = {
   bunrunc_set_cloexec: { args: [i32], returns: i32 },
   bunrunc_proc_write: { args: [i32, i32, P, P, u32], returns: i32 },
   bunrunc_dup2: { args: [i32, i32], returns: i32 },
+  bunrunc_memfd_create: { args: [P], returns: i32 },
   bunrunc_set_nofile_soft: { args: [u64], returns: i32 },
   bunrunc_idmapped_tree: { args: [P, u32, P, u32, P, u32, P], returns: i32 },
   bunrunc_netdev_move: { args: [i32, P, u32, i32, P, u32, P], returns: i32 },
@@ -295,6 +296,11 @@ export function recvFd(sock: number, timeoutMs: number): { fd: number; name: str
 export function sendFd(sock: number, fd: number, name: string): void {
   const bytes = Buffer.from(name);
   ok(load().bunrunc_send_fd(sock, fd, ptr(bytes), bytes.length), "send an fd");
+}
+
+/** An anonymous read-write close-on-exec memory file named `name` (only /proc shows the name). */
+export function memfdCreate(name: string): number {
+  return ok(load().bunrunc_memfd_create(ptr(cstr(name))), "memfd_create");
 }
 
 /** A non-blocking close-on-exec eventfd (cgroup v1 OOM notifications). */

@@ -2,13 +2,12 @@
 // and createContainer at the init's WaitParent(hooks) stop, poststart after start, poststop on
 // delete. startContainer hooks run inside the container (src/plan/compile.ts). Each hook gets the
 // state JSON on stdin, exactly its own env, args[0] as argv0, and SIGKILL when its timeout expires.
-// Its stdin and stderr are unlinked files, not pipes: nothing has to be written or drained while
+// Its stdin and stderr are memory files (memfd), not pipes: nothing has to be written or drained while
 // it runs, so a caller may leave it running unattended — the resident server runs other calls
 // meanwhile (setHookPark, src/server/serve.ts), and a hook writing more than a pipe holds never
 // blocks on a reader that is busy elsewhere.
-import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import * as ffi from "../ffi.ts";
 import { BunruncError } from "../base/errors.ts";
 import type { SpecHook, SpecHooks } from "../config/types.ts";
 
@@ -17,8 +16,6 @@ export type HookKind = keyof SpecHooks;
 const STDERR_SHOWN_MAX = 200;
 /** The end of a hook's stderr that is read for the message (its last line is shown). */
 const STDERR_READ_MAX = 64 * 1024;
-/** Linux O_TMPFILE (with O_DIRECTORY), which node's constants do not name. */
-const O_TMPFILE = 0o20200000;
 
 /**
  * Called once a hook runs, before it is waited for: resolves when its caller may wait for it.
@@ -32,22 +29,18 @@ export function setHookPark(p: HookPark): void {
   park = p;
 }
 
-/** An unlinked read-write file (O_TMPFILE where the filesystem has it, else a name removed at once). */
-function scratchFile(): number {
-  const dir = tmpdir();
-  try {
-    return openSync(dir, O_TMPFILE | constants.O_RDWR, 0o600);
-  } catch {
-    const path = join(dir, `.bunrunc-hook-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
-    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
-    unlinkSync(path);
-    return fd;
-  }
+/**
+ * An anonymous read-write memory file: never a file in a directory. The resident server runs hooks
+ * as root for any caller, whose TMPDIR could name a FIFO (its open would hold the server), a
+ * symlink or a directory it cannot write; a memfd depends on none of them.
+ */
+function scratchFile(name: string): number {
+  return ffi.memfdCreate(`bunrunc-hook-${name}`);
 }
 
 /** A file holding `text`, for a hook's stdin (read from its start: the hook gets its own open of it). */
 function stdinFile(text: string): number {
-  const fd = scratchFile();
+  const fd = scratchFile("stdin");
   const bytes = Buffer.from(text);
   for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off, off);
   // A new open file description at offset 0: the hook's reads do not move ours, and it reads from the start.
@@ -75,7 +68,7 @@ async function runOne(kind: HookKind, index: number, hook: SpecHook, stdin: stri
   const timeoutMs = hook.timeout === undefined ? 0 : Number(hook.timeout) * 1000;
   const what = `error running ${kind} hook #${index} (${hook.path})`;
   const input = stdinFile(stdin);
-  const errors = scratchFile();
+  const errors = scratchFile("stderr");
   try {
     let proc;
     try {
