@@ -18,11 +18,20 @@ const STDERR_SHOWN_MAX = 200;
 const STDERR_READ_MAX = 64 * 1024;
 
 /**
+ * Past its timeout and SIGKILL, a hook still running is given up on after this much longer: a task
+ * in D state or frozen in a cgroup v1 freezer does not die until it runs again, and waiting for it
+ * would hold its caller (in the resident server: every caller) for as long. Its call fails as timed
+ * out; Bun reaps the process (our child) whenever it does end. A second: a killed process that can
+ * run exits within milliseconds, so only one that cannot waits this long.
+ */
+const HOOK_KILL_WAIT_MS = 1000;
+
+/**
  * Called once a hook runs, before it is waited for: resolves when its caller may wait for it.
  * The default waits at once; the resident server parks the call there and serves others until the
- * hook's process exits or its timeout passes.
+ * hook's process exits or `giveUpAt` (Date.now() time; Infinity: no timeout) passes.
  */
-export type HookPark = (pid: number, timeoutMs: number) => Promise<void>;
+export type HookPark = (pid: number, giveUpAt: number) => Promise<void>;
 let park: HookPark = () => Promise.resolve();
 
 export function setHookPark(p: HookPark): void {
@@ -63,6 +72,18 @@ function tail(fd: number): string {
   return buf.subarray(0, got).toString("utf8");
 }
 
+/** The hook's exit code, or null when it has not exited by `giveUpAt`. */
+async function exitedBy(proc: Bun.Subprocess, giveUpAt: number): Promise<number | null> {
+  if (giveUpAt === Infinity) return proc.exited;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), Math.max(0, giveUpAt - Date.now()))));
+  try {
+    return await Promise.race([proc.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function runOne(kind: HookKind, index: number, hook: SpecHook, stdin: string): Promise<void> {
   const args = hook.args?.length ? hook.args : [hook.path];
   const timeoutMs = hook.timeout === undefined ? 0 : Number(hook.timeout) * 1000;
@@ -84,11 +105,18 @@ async function runOne(kind: HookKind, index: number, hook: SpecHook, stdin: stri
     } catch (e) {
       throw new BunruncError("system", `${what}: ${(e as Error).message}`);
     }
-    await park(proc.pid, timeoutMs);
-    const code = await proc.exited;
+    const giveUpAt = timeoutMs > 0 ? Date.now() + timeoutMs + HOOK_KILL_WAIT_MS : Infinity;
+    await park(proc.pid, giveUpAt);
+    const code = await exitedBy(proc, giveUpAt);
     if (code === 0) return;
+    if (code === null) {
+      // Killed at its timeout yet still there: left to end on its own, not waited for.
+      proc.kill("SIGKILL");
+      proc.unref();
+    }
     const detail = tail(errors).trim().split("\n").at(-1)?.slice(0, STDERR_SHOWN_MAX);
-    const why = proc.signalCode === "SIGKILL" && timeoutMs > 0 ? `timed out after ${hook.timeout}s` : proc.signalCode ? `killed by ${proc.signalCode}` : `exit status ${code}`;
+    const timedOut = code === null || (proc.signalCode === "SIGKILL" && timeoutMs > 0);
+    const why = timedOut ? `timed out after ${hook.timeout}s` : proc.signalCode ? `killed by ${proc.signalCode}` : `exit status ${code}`;
     throw new BunruncError("system", `${what}: ${why}${detail ? `, stderr: ${detail}` : ""}`);
   } finally {
     closeSync(input);

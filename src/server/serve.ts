@@ -28,6 +28,7 @@ import { requireRegularDocuments } from "../config/limits.ts";
 import { admitCaller, contextOf, provesAccess, served, stillAdmitted, stillAlive, unrestricted, type Admitted } from "./admission.ts";
 import { joinOwnCgroups, leaveOwnCgroups } from "./own-cgroup.ts";
 import { begun, refuse, sendOrIgnore, STDIO } from "./go.ts";
+import { GivenUpHooks } from "./given-up-hooks.ts";
 import { phase } from "../base/timing.ts";
 import { beginRecord, queuedRecord, decodeAnswer, decodeRequest, exitRecord, fallbackRecord, Op, waitRecord, type Request } from "./proto.ts";
 
@@ -70,7 +71,7 @@ interface Parked {
   resume: () => void;
 }
 
-/** Past a hook's timeout its call resumes this much later (Bun's own timer kills the hook by then). */
+/** Past the time hooks.ts gives a hook up its call resumes this much later (its own timer has fired by then). */
 const PARK_GRACE_MS = 50;
 
 export async function serve(path: string): Promise<never> {
@@ -130,6 +131,8 @@ class Server {
   /** Calls parked at a hook, and those whose hook ended (resumed before new calls begin). */
   private parked: Parked[] = [];
   private resumable: Parked[] = [];
+  /** Hooks given up past their timeout, still to be reaped. */
+  private givenUp = new GivenUpHooks();
   /** The call running now, and how it parks. */
   private current: { park: (p: Omit<Parked, "call" | "work" | "resuming">) => void } | undefined;
   private lastActive = Date.now();
@@ -142,11 +145,11 @@ class Server {
     /** What the server runs with between calls (each call gets its caller's). */
     private readonly ownUmask: number,
   ) {
-    setHookPark((pid, timeoutMs) => this.parkAtHook(pid, timeoutMs));
+    setHookPark((pid, giveUpAt) => this.parkAtHook(pid, giveUpAt));
   }
 
-  /** hooks.ts asks: the running call parks until the hook's process `pid` exits (or its timeout passes). */
-  private parkAtHook(pid: number, timeoutMs: number): Promise<void> {
+  /** hooks.ts asks: the running call parks until the hook's process `pid` exits (or hooks.ts gives it up, `giveUpAt`). */
+  private parkAtHook(pid: number, giveUpAt: number): Promise<void> {
     const current = this.current;
     if (!current) return Promise.resolve();
     let pidfd: number;
@@ -155,17 +158,18 @@ class Server {
     } catch {
       return Promise.resolve(); // already reaped: nothing to wait for
     }
-    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs + PARK_GRACE_MS : Infinity;
+    // Resumed no earlier than hooks.ts gives the hook up: the call then never waits on it in drive().
+    const deadline = giveUpAt + PARK_GRACE_MS;
     return new Promise((resume) => current.park({ pidfd, deadline, resume }));
   }
 
   async run(): Promise<void> {
     for (;;) {
       this.dropSilent(Date.now());
-      const idle = !this.pending.length && !this.queue.length && !this.waiting.length && !this.parked.length && !this.resumable.length;
+      const idle = !this.pending.length && !this.queue.length && !this.waiting.length && !this.parked.length && !this.resumable.length && !this.givenUp.fds.length;
       const sinceActive = Date.now() - this.lastActive;
       if (idle && sinceActive >= IDLE_MS) return;
-      const fds = [this.listener, ...this.pending.map((p) => p.conn), ...this.waiting.map((w) => w.conn), ...this.parked.map((p) => p.pidfd)];
+      const fds = [this.listener, ...this.pending.map((p) => p.conn), ...this.waiting.map((w) => w.conn), ...this.parked.map((p) => p.pidfd), ...this.givenUp.fds];
       const ready = transport.pollMany(fds, this.queue.length || this.resumable.length ? 0 : this.pollTimeout(sinceActive));
       const pending = this.pending;
       const waiting = this.waiting;
@@ -176,6 +180,7 @@ class Server {
       this.waiting = waiting.filter((_, i) => !ready[1 + pending.length + i]);
       this.parked = parked.filter((_, i) => !hookEnded(i));
       this.resumable.push(...parked.filter((_, i) => hookEnded(i)));
+      await this.givenUp.reap(ready.slice(1 + pending.length + waiting.length + parked.length));
       if (ready[0]) this.acceptAll();
       pending.forEach((p, i) => ready[1 + i] && this.readRequest(p.conn));
       waiting.forEach((w, i) => ready[1 + pending.length + i] && this.readStatus(w));
@@ -220,6 +225,8 @@ class Server {
     const hooks = Math.min(2 ** 31 - 1, ...this.parked.map((p) => p.deadline - Date.now()));
     if (this.pending.length) return Math.max(0, Math.min(hooks, READ_REQUEST_MS_MAX - (Date.now() - this.pending[0]!.since)));
     if (this.parked.length) return Math.max(0, hooks);
+    // Only given-up hooks left: the server stays (their parent) and waits for their exits or a call.
+    if (this.givenUp.fds.length && sinceActive >= IDLE_MS) return -1;
     return Math.max(0, IDLE_MS - sinceActive);
   }
 
@@ -296,7 +303,9 @@ class Server {
 
   /** A parked call whose hook ended: back in its caller's context, on from where it parked. */
   private async resume(p: Parked): Promise<void> {
-    ffi.close(p.pidfd);
+    // A hook still running at its deadline is given up by hooks.ts; the server reaps it later.
+    if (stillAlive(p.pidfd)) this.givenUp.add(p.pidfd);
+    else ffi.close(p.pidfd);
     // Its caller gone, the call still finishes (it holds a lock, an init waits), in the server's own context.
     const restore = this.takeOnCaller(p.call) ?? (() => {});
     p.resume();

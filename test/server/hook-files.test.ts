@@ -42,4 +42,58 @@ describe.skipIf(!canRun)(`a hook's files and its end, served${SKIP}`, () => {
     expect(readFileSync(join(places, "file"), "utf8")).toBe("");
     expect(front(["--debug", "--root", b.root, "state", "nothing-here"]).stderr.split("\n")[0]).toContain(SERVED);
   });
+
+  test.skipIf(!haveFreezer)(
+    `a hook past its timeout that SIGKILL cannot end (frozen in a cgroup v1 freezer) fails its call without waiting for it; others are served meanwhile; the server reaps it once thawed${haveFreezer ? "" : " [skipped: no cgroup v1 freezer]"}`,
+    async () => {
+      const cg = join(FREEZER, uniqueId("bunrunc-test-frozen-hook"));
+      mkdirSync(cg);
+      const b = bundle(["true"]);
+      const pidFile = join(b.dir, "hook-pid");
+      const spec = JSON.parse(readFileSync(join(b.bundle, "config.json"), "utf8"));
+      // The hook moves itself into the test's freezer cgroup; the test freezes it there.
+      spec.hooks = { prestart: [{ path: "/bin/sh", args: ["sh", "-c", `echo $$ > ${cg}/cgroup.procs && echo $$ > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile} && exec sleep 60`], timeout: 3 }] };
+      writeFileSync(join(b.bundle, "config.json"), JSON.stringify(spec));
+      const other = bundle(["true"]);
+      serverUp(b.root);
+      const id = uniqueId("frz");
+      const create = Bun.spawn([join(CORE, "../bunrunc"), "--debug", "--root", b.root, "create", "-b", b.bundle, id], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+      let hookPid = 0;
+      try {
+        waitFor(() => existsSync(pidFile), 30_000);
+        hookPid = Number(readFileSync(pidFile, "utf8").trim());
+        writeFileSync(join(cg, "freezer.state"), "FROZEN");
+        waitFor(() => readFileSync(join(cg, "freezer.state"), "utf8").trim() === "FROZEN");
+        // Past its timeout the hook gets SIGKILL, which a frozen task does not act on until thawed.
+        // Without the bound the call (and the whole server) waits for the thaw: the 40 s here is
+        // only how long the test waits before calling that a failure.
+        const ended = await Promise.race([create.exited, Bun.sleep(40_000).then(() => "still waiting" as const)]);
+        expect(ended).toBe(1);
+        const lines = (await new Response(create.stderr).text()).trim().split("\n");
+        expect(lines[0]).toContain(SERVED);
+        expect(lines.at(-1)).toContain("error running prestart hook #0 (/bin/sh): timed out after 3s");
+        // The hook is still there, frozen, and still the server's child.
+        expect(readFileSync(join(cg, "freezer.state"), "utf8").trim()).toBe("FROZEN");
+        expect(readFileSync(join(cg, "cgroup.procs"), "utf8").trim().split("\n")).toContain(String(hookPid));
+        expect(serverPids()).toContain(ppidOf(hookPid));
+        // Another caller's whole run is served while it stays frozen.
+        const r = front(["--debug", "--root", other.root, "run", "-b", other.bundle, uniqueId("frz-other")]);
+        expect(r.code).toBe(0);
+        expect(r.stderr.split("\n")[0]).toContain(SERVED);
+        expect(front(["--root", b.root, "state", id]).code).toBe(1); // the failed create left nothing
+        writeFileSync(join(cg, "freezer.state"), "THAWED");
+        // Thawed, the SIGKILL lands; the server reaps its child (no zombie left at that pid).
+        waitFor(() => !existsSync(`/proc/${hookPid}`), 30_000);
+      } finally {
+        writeFileSync(join(cg, "freezer.state"), "THAWED");
+        create.kill(9);
+        await create.exited;
+        try {
+          waitFor(() => readFileSync(join(cg, "cgroup.procs"), "utf8").trim() === "");
+        } finally {
+          rmdirSync(cg);
+        }
+      }
+    },
+  );
 });
