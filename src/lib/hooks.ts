@@ -106,7 +106,12 @@ async function runOne(kind: HookKind, index: number, hook: SpecHook, stdin: stri
       throw new BunruncError("system", `${what}: ${(e as Error).message}`);
     }
     const giveUpAt = timeoutMs > 0 ? Date.now() + timeoutMs + HOOK_KILL_WAIT_MS : Infinity;
-    await park(proc.pid, giveUpAt);
+    try {
+      await park(proc.pid, giveUpAt);
+    } catch (e) {
+      proc.kill("SIGKILL");
+      throw new BunruncError("system", `${what}: ${(e as Error).message}`);
+    }
     const code = await exitedBy(proc, giveUpAt);
     if (code === 0) return;
     if (code === null) {

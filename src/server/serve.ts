@@ -29,6 +29,7 @@ import { admitCaller, contextOf, provesAccess, served, stillAdmitted, stillAlive
 import { joinOwnCgroups, leaveOwnCgroups } from "./own-cgroup.ts";
 import { begun, refuse, sendOrIgnore, STDIO } from "./go.ts";
 import { GivenUpHooks } from "./given-up-hooks.ts";
+import { PARKED_MAX, runsDirectly, WAITING_MAX } from "./before-begin.ts";
 import { phase } from "../base/timing.ts";
 import { beginRecord, queuedRecord, decodeAnswer, decodeRequest, exitRecord, fallbackRecord, Op, waitRecord, type Request } from "./proto.ts";
 
@@ -152,6 +153,8 @@ class Server {
   private parkAtHook(pid: number, giveUpAt: number): Promise<void> {
     const current = this.current;
     if (!current) return Promise.resolve();
+    // Checked before Begin (before-begin.ts); a call whose config gained a hook since has its hook killed here.
+    if (this.parked.length + this.resumable.length >= PARKED_MAX) return Promise.reject(new Error(`the resident server already holds ${PARKED_MAX} calls parked at hooks`));
     let pidfd: number;
     try {
       pidfd = ffi.pidfdOpen(pid);
@@ -281,6 +284,11 @@ class Server {
   private async runCall(call: Call): Promise<void> {
     const resuming = call.finish !== undefined && call.status !== undefined;
     if (!resuming) {
+      const held = { parkedFull: this.parked.length + this.resumable.length >= PARKED_MAX, waitingFull: this.waiting.length >= WAITING_MAX };
+      if (runsDirectly(call.req.argv.slice(1), `/proc/${call.who.pid}/cwd`, call.req.env, held)) {
+        sendOrIgnore(call.conn, fallbackRecord());
+        return finish(call);
+      }
       const stdio = begun(call.conn);
       if (!stdio) return finish(call);
       call.stdio = stdio;

@@ -1,0 +1,83 @@
+// What the resident server holds and what it sends back before Begin (src/server/before-begin.ts):
+// calls parked at hooks up to PARKED_MAX, the one past it run directly by its front while other
+// callers are still served. Real containers, real hooks,
+// the server found by its executable; which path a call took is read from --debug's first line
+// and the hook's parentage, as test/server/paths.test.ts reads them.
+import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { uniqueId } from "../helpers/bundle.ts";
+import { PARKED_MAX } from "../../src/server/before-begin.ts";
+import { canRun, CORE, front, SERVED, serverPids, serverUp, SKIP, waitFor } from "./helpers.ts";
+import { bundle, cleanupBundles } from "./helpers.ts";
+
+setDefaultTimeout(240_000);
+afterAll(() => cleanupBundles());
+
+const FRONT = join(CORE, "../bunrunc");
+
+function fdCount(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+function softNofile(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/limits`, "latin1").split("\n").find((l) => l.startsWith("Max open files"))!;
+  return Number(line.split(/\s{2,}/)[1]);
+}
+
+describe.skipIf(!canRun)(`calls the server holds, and those it sends back before Begin${SKIP}`, () => {
+  test(`${PARKED_MAX} hooks that do not end are parked; one more such call runs directly; another caller's run is still served; the server's fds stay bounded`, async () => {
+    const slow = bundle(["true"]);
+    const release = join(slow.dir, "release");
+    const spec = JSON.parse(readFileSync(join(slow.bundle, "config.json"), "utf8"));
+    // Each hook writes the pid of the process that started it, then waits for the test's release (60 s at most).
+    const mark = join(slow.dir, "started");
+    spec.hooks = { prestart: [{ path: "/bin/sh", args: ["sh", "-c", `echo $PPID > ${mark}.$ID_TAG.tmp; mv ${mark}.$ID_TAG.tmp ${mark}.$ID_TAG; i=0; while [ ! -e ${release} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done`], env: [] }] };
+    const other = bundle(["true"]);
+    serverUp(slow.root);
+    const ids: string[] = [];
+    const creates: ReturnType<typeof Bun.spawn>[] = [];
+    const logs: string[] = [];
+    try {
+      for (let i = 0; i <= PARKED_MAX; i++) {
+        // One config per call: the hook's tag says which call it belongs to.
+        spec.hooks.prestart[0].env = [`ID_TAG=${i}`, "PATH=/usr/bin:/bin"];
+        writeFileSync(join(slow.bundle, "config.json"), JSON.stringify(spec));
+        const id = uniqueId(`held${i}`);
+        const log = join(slow.dir, `create.${i}.log`);
+        ids.push(id);
+        logs.push(log);
+        creates.push(Bun.spawn([FRONT, "--debug", "--log", log, "--root", slow.root, "create", "-b", slow.bundle, id], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }));
+        waitFor(() => existsSync(`${mark}.${i}`), 60_000);
+      }
+      const parentOf = (i: number) => Number(readFileSync(`${mark}.${i}`, "utf8").trim());
+      // The server that served them (an older build's may still be up): its pid is in the first line.
+      const server = Number(new RegExp(`${SERVED}, pid (\\d+)`).exec(readFileSync(logs[0]!, "utf8"))![1]);
+      expect(serverPids()).toContain(server);
+      // The first PARKED_MAX: served, each hook the server's child.
+      for (let i = 0; i < PARKED_MAX; i++) {
+        expect(readFileSync(logs[i]!, "utf8").split("\n")[0]).toContain(SERVED);
+        expect(parentOf(i)).toBe(server);
+      }
+      // The one past the cap: sent back before Begin, run directly (its hook the child of the
+      // bunrunc-core its front exec'd: the same pid).
+      expect(readFileSync(logs[PARKED_MAX]!, "utf8")).toContain("level=debug");
+      expect(readFileSync(logs[PARKED_MAX]!, "utf8")).not.toContain(SERVED);
+      expect(parentOf(PARKED_MAX)).toBe(creates[PARKED_MAX]!.pid);
+      const fdsAtCap = fdCount(server);
+      // Another caller's whole run, served, while every hook still waits.
+      const r = front(["--debug", "--root", other.root, "run", "-b", other.bundle, uniqueId("held-other")]);
+      expect(r.code).toBe(0);
+      expect(r.stderr.split("\n")[0]).toContain(SERVED);
+      expect(existsSync(release)).toBe(false);
+      expect(fdCount(server)).toBeLessThanOrEqual(fdsAtCap);
+      expect(fdsAtCap).toBeLessThan(softNofile(server));
+      writeFileSync(release, "");
+      for (const c of creates) expect(await c.exited).toBe(0);
+    } finally {
+      writeFileSync(release, "");
+      for (const c of creates) c.kill(9);
+      for (const id of ids) front(["--root", slow.root, "delete", "-f", id]);
+    }
+  });
+});
