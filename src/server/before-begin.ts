@@ -29,13 +29,14 @@ export const PARKED_MAX = 16;
  */
 export const WAITING_MAX = 16;
 
-/** The verbs that run a container's hooks from its state (poststart, poststop). */
-const ON_CONTAINER = new Set(["start", "delete"]);
+/** The verbs that act on an existing container the server serves (state only reads it). */
+const ON_CONTAINER = new Set(["start", "delete", "kill", "exec"]);
 
 /**
- * Whether the call goes back to its front instead of being begun: (1) the server holds PARKED_MAX
- * parked calls and this one could park at a hook, (2) it holds WAITING_MAX waiting runs and this
- * one is a foreground run. Paths resolve in the
+ * Whether the call goes back to its front instead of being begun: (1) its container is kept by
+ * systemd (the driver would wait on systemd in the server; a call typed without --systemd-cgroup
+ * reaches here), (2) the server holds PARKED_MAX parked calls and this one could park at a hook,
+ * (3) it holds WAITING_MAX waiting runs and this one is a foreground run. Paths resolve in the
  * caller's working directory `cwd` (/proc/PID/cwd) and its environment `env`.
  */
 export function runsDirectly(argv: string[], cwd: string, env: Record<string, string>, held: { parkedFull: boolean; waitingFull: boolean }): boolean {
@@ -53,10 +54,11 @@ export function runsDirectly(argv: string[], cwd: string, env: Record<string, st
     const config = readJson(join(resolve(cwd, (flags.bundle as string) || "."), "config.json")) as { hooks?: SpecHooks } | null;
     return config === null || hasHooks(config.hooks);
   }
-  if (!ON_CONTAINER.has(verb) || !held.parkedFull) return false;
+  if (!ON_CONTAINER.has(verb)) return false;
   const state = stateOf(argv, cwd, env, inv.args[0]!);
   if (!state) return false; // no container (or untrusted state): the call says so, holding no one
-  return held.parkedFull && hasHooks(state.bunrunc?.hooks);
+  if (state.bunrunc?.systemdUnit) return true;
+  return held.parkedFull && (verb === "start" || verb === "delete") && hasHooks(state.bunrunc?.hooks);
 }
 
 /** The container's state.json as the call would read it (store.ts: trusted, a regular file, bounded); null if none. */

@@ -1,6 +1,6 @@
 // What the resident server holds and what it sends back before Begin (src/server/before-begin.ts):
 // calls parked at hooks up to PARKED_MAX, the one past it run directly by its front while other
-// callers are still served. Real containers, real hooks,
+// callers are still served; a container kept by systemd never served. Real containers, real hooks,
 // the server found by its executable; which path a call took is read from --debug's first line
 // and the hook's parentage, as test/server/paths.test.ts reads them.
 import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
@@ -78,6 +78,35 @@ describe.skipIf(!canRun)(`calls the server holds, and those it sends back before
       writeFileSync(release, "");
       for (const c of creates) c.kill(9);
       for (const id of ids) front(["--root", slow.root, "delete", "-f", id]);
+    }
+  });
+
+  test("a call on a container whose state names a systemd unit, typed without --systemd-cgroup, is sent back to its front before Begin", () => {
+    // The container is made normally (cgroupfs); the test then writes into its state what a
+    // --systemd-cgroup create records (as root may), and takes it out again before deleting it.
+    const b = bundle(["sleep", "100"]);
+    serverUp(b.root);
+    const id = uniqueId("sdunit");
+    expect(front(["--root", b.root, "create", "-b", b.bundle, id], { detaches: true }).code).toBe(0);
+    const statePath = join(b.root, id, "state.json");
+    const saved = readFileSync(statePath, "utf8");
+    try {
+      const killCont = () => front(["--debug", "--root", b.root, "kill", id, "CONT"]);
+      const plain = killCont();
+      expect(plain.code).toBe(0);
+      expect(plain.stderr.split("\n")[0]).toContain(SERVED);
+      const state = JSON.parse(saved);
+      state.bunrunc.systemdUnit = `bunrunc-test-${id}.scope`;
+      writeFileSync(statePath, JSON.stringify(state));
+      const unit = killCont();
+      expect(unit.code).toBe(0);
+      expect(unit.stderr).toContain("level=debug");
+      expect(unit.stderr).not.toContain(SERVED);
+      // state only reads it: still served.
+      expect(front(["--debug", "--root", b.root, "state", id]).stderr.split("\n")[0]).toContain(SERVED);
+    } finally {
+      writeFileSync(statePath, saved);
+      front(["--root", b.root, "delete", "-f", id]);
     }
   });
 });
