@@ -395,13 +395,5 @@ function openHostLibrary<T extends Record<string, BunFfi.FFIFunction>>(name: str
  * For src/ffi-server.ts, src/ffi-tty.ts, src/ffi-devices.ts and src/ffi-sdbus.ts only, call families kept in their own files: the same
  * one table and its checks, the same error type. Nothing else uses it.
  */
-export const boundary = {
-  lib: load,
-  ok,
-  cstr,
-  ptr,
-  openHostLibrary,
-  cstring: (p: number) => new (ffiModule().CString)(p as BunFfi.Pointer).toString(),
-  /** `len` bytes at the native address `p`, as a view (copy it before the memory is freed). */
-  bytesAt: (p: number, len: number) => ffiModule().toArrayBuffer(p as BunFfi.Pointer, 0, len),
-};
+/** For the call families (ffi-*.ts); bytesAt: `len` bytes at a native address, a view to copy before it is freed. */
+export const boundary = { lib: load, ok, cstr, ptr, openHostLibrary, cstring: (p: number) => new (ffiModule().CString)(p as BunFfi.Pointer).toString(), bytesAt: (p: number, len: number) => ffiModule().toArrayBuffer(p as BunFfi.Pointer, 0, len) };

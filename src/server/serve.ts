@@ -14,14 +14,14 @@
 // admit_ms_max) — so one stuck call holds up the queue behind it by that bound at most, a
 // container lock another process holds sends the call back to the front before it did anything,
 // and a foreground run's wait happens in the front. It leaves after IDLE_MS without a call.
-import { closeSync, constants, fstatSync, lstatSync, openSync, statSync, unlinkSync } from "node:fs";
+import { constants, fstatSync, lstatSync, openSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import * as ffi from "../ffi.ts";
 import * as transport from "../ffi-server.ts";
 import { isHandback, type Handback } from "../lib/spawner.ts";
 import { frontSpawner } from "./front-spawner.ts";
 import { dispatch, finishHandback } from "../cli/dispatch.ts";
-import { attachLog, configureLog, detachLog, requireRegularLogFiles, type LogHandle } from "../log.ts";
+import { attachLog, configureLog, detachLog, requireRegularLogFiles } from "../log.ts";
 import { setHookPark } from "../lib/hooks.ts";
 import { LockBusy, setLockWaitMsMax } from "../state/store.ts";
 import { requireRegularDocuments } from "../config/limits.ts";
@@ -29,6 +29,7 @@ import { admitCaller, contextOf, provesAccess, served, stillAdmitted, stillAlive
 import { joinOwnCgroups, leaveOwnCgroups } from "./own-cgroup.ts";
 import { begun, refuse, sendOrIgnore, STDIO } from "./go.ts";
 import { GivenUpHooks } from "./given-up-hooks.ts";
+import { dropLog, finish, replaceEnv, type Call } from "./call.ts";
 import { PARKED_MAX, runsDirectly, WAITING_MAX } from "./before-begin.ts";
 import { phase } from "../base/timing.ts";
 import { beginRecord, queuedRecord, decodeAnswer, decodeRequest, exitRecord, fallbackRecord, Op, waitRecord, type Request } from "./proto.ts";
@@ -41,24 +42,6 @@ const REQUEST_MAX = 4 << 20;
 const READ_REQUEST_MS_MAX = 2_000;
 /** Connections not yet read, at most; past it the oldest are closed. */
 const PENDING_MAX = 256;
-
-interface Call {
-  conn: number;
-  req: Request;
-  stdio: number[];
-  who: Admitted;
-  /** A handed-back run's second half, waiting for the process's exit code (the front's Status). */
-  finish?: (code: number) => Promise<number>;
-  /** That exit code, once the Status came. */
-  status?: number;
-  /** The caller's working directory, opened at the call's first take-on (a resumed call returns to it). */
-  cwd?: number;
-  /** Parked: the environment and log settings it had (hooks.ts setHookPark). */
-  env?: NodeJS.ProcessEnv;
-  log?: LogHandle;
-  /** takeOnCaller put a kept log back: the call does not open --log again. */
-  logAttached?: boolean;
-}
 
 type Outcome = { ok: true; result: number | Handback } | { ok: false; error: unknown };
 
@@ -388,23 +371,4 @@ class Server {
       process.chdir("/");
     };
   }
-}
-
-/** A parked call's log file, closed: its caller is gone, the call finishes in the server's context. */
-function dropLog(call: Call): void {
-  if (call.log?.fd !== undefined) ffi.close(call.log.fd);
-  call.log = undefined;
-}
-
-function finish(call: Call): void {
-  dropLog(call);
-  if (call.cwd !== undefined) closeSync(call.cwd);
-  call.stdio.forEach((fd) => ffi.close(fd));
-  ffi.close(call.who.pidfd);
-  ffi.close(call.conn);
-}
-
-function replaceEnv(env: NodeJS.ProcessEnv): void {
-  for (const key of Object.keys(process.env)) delete process.env[key];
-  Object.assign(process.env, env);
 }
