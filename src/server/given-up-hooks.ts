@@ -8,6 +8,13 @@
 import { readFileSync } from "node:fs";
 import * as ffi from "../ffi.ts";
 
+/**
+ * Given-up hooks whose pidfds are polled at most. Each came from a call that timed out on a hook
+ * SIGKILL could not end: a handful is already a host in trouble; 64 keeps the poll set (at most
+ * 1024 fds: the listener, PENDING_MAX, PARKED_MAX, WAITING_MAX and these) well inside its bound.
+ */
+const GIVEN_UP_POLLED_MAX = 64;
+
 /** How long one turn of Bun's loop is given to reap an exited hook before the poll goes on. */
 const REAP_TURN_MS = 1;
 
@@ -15,6 +22,9 @@ export class GivenUpHooks {
   private pidfds: number[] = [];
 
   add(pidfd: number): void {
+    // Past the cap the oldest is no longer polled (Bun still reaps it at a later turn of its loop,
+    // after any call): the poll's fd set stays bounded (zig/lib.zig bunrunc_poll_many).
+    if (this.pidfds.length >= GIVEN_UP_POLLED_MAX) ffi.close(this.pidfds.shift()!);
     this.pidfds.push(pidfd);
   }
 
