@@ -4,7 +4,7 @@
 import { boundary } from "./ffi.ts";
 import { strerror } from "./base/errno.ts";
 
-const { cstr, ptr, openHostLibrary, cstring } = boundary;
+const { cstr, ptr, openHostLibrary, cstring, bytesAt } = boundary;
 
 // Loaded at run time from the host (every systemd host has libsystemd.so.0), and only by a call
 // that uses --systemd-cgroup. Only the non-variadic builders and readers: bun:ffi cannot call
@@ -23,6 +23,7 @@ const sdSymbols = {
   sd_bus_message_enter_container: { args: ["ptr", "i8", "ptr"], returns: "i32" },
   sd_bus_message_exit_container: { args: ["ptr"], returns: "i32" },
   sd_bus_message_read_basic: { args: ["ptr", "i8", "ptr"], returns: "i32" },
+  sd_bus_message_read_array: { args: ["ptr", "i8", "ptr", "ptr"], returns: "i32" },
   sd_bus_message_is_signal: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
   sd_bus_message_unref: { args: ["ptr"], returns: "ptr" },
   sd_bus_call: { args: ["ptr", "ptr", "u64", "ptr", "ptr"], returns: "i32" },
@@ -117,6 +118,15 @@ export const sdbus = {
     const out = handleOut();
     sdOk(sdLib().sd_bus_message_read_basic(H(m), code(type), ptr(out)), `read ${type}`);
     return cstring(handle(out));
+  },
+  /** The next array of fixed-size elements of a message ("ay": bytes), copied out. */
+  readBytes(m: number): Uint8Array {
+    const at = handleOut();
+    const size = new BigUint64Array(1);
+    sdOk(sdLib().sd_bus_message_read_array(H(m), code("y"), ptr(at), ptr(size)), "read ay");
+    const n = Number(size[0]!);
+    if (n === 0) return new Uint8Array(0);
+    return new Uint8Array(bytesAt(handle(at), n).slice(0));
   },
   readU32(m: number): number {
     const out = new Uint32Array(1);

@@ -10,7 +10,7 @@ import libPath from "../zig-out/lib/libbunrunc.so" with { type: "file" };
 import { strerror } from "./base/errno.ts";
 import { PLAN_VERSION } from "./plan/wire.ts";
 
-const ABI_VERSION = 10;
+const ABI_VERSION = 11;
 const MSG_SIZE = 512;
 const SPAWN_RESULT_SIZE = 16;
 
@@ -74,6 +74,7 @@ const symbols = {
   bunrunc_set_cloexec: { args: [i32], returns: i32 },
   bunrunc_proc_write: { args: [i32, i32, P, P, u32], returns: i32 },
   bunrunc_dup2: { args: [i32, i32], returns: i32 },
+  bunrunc_memfd_create: { args: [P], returns: i32 },
   bunrunc_set_nofile_soft: { args: [u64], returns: i32 },
   bunrunc_idmapped_tree: { args: [P, u32, P, u32, P, u32, P], returns: i32 },
   bunrunc_netdev_move: { args: [i32, P, u32, i32, P, u32, P], returns: i32 },
@@ -297,6 +298,11 @@ export function sendFd(sock: number, fd: number, name: string): void {
   ok(load().bunrunc_send_fd(sock, fd, ptr(bytes), bytes.length), "send an fd");
 }
 
+/** An anonymous read-write close-on-exec memory file named `name` (only /proc shows the name). */
+export function memfdCreate(name: string): number {
+  return ok(load().bunrunc_memfd_create(ptr(cstr(name))), "memfd_create");
+}
+
 /** A non-blocking close-on-exec eventfd (cgroup v1 OOM notifications). */
 export function eventfd(): number {
   return ok(load().bunrunc_eventfd(), "eventfd");
@@ -389,4 +395,5 @@ function openHostLibrary<T extends Record<string, BunFfi.FFIFunction>>(name: str
  * For src/ffi-server.ts, src/ffi-tty.ts, src/ffi-devices.ts and src/ffi-sdbus.ts only, call families kept in their own files: the same
  * one table and its checks, the same error type. Nothing else uses it.
  */
-export const boundary = { lib: load, ok, cstr, ptr, openHostLibrary, cstring: (p: number) => new (ffiModule().CString)(p as BunFfi.Pointer).toString() };
+/** For the call families (ffi-*.ts); bytesAt: `len` bytes at a native address, a view to copy before it is freed. */
+export const boundary = { lib: load, ok, cstr, ptr, openHostLibrary, cstring: (p: number) => new (ffiModule().CString)(p as BunFfi.Pointer).toString(), bytesAt: (p: number, len: number) => ffiModule().toArrayBuffer(p as BunFfi.Pointer, 0, len) };

@@ -9,7 +9,7 @@ const spawn_mod = @import("spawn.zig");
 const idmap = @import("idmap.zig");
 const netdev = @import("netdev.zig");
 
-pub const abi_version: u32 = 10;
+pub const abi_version: u32 = 11;
 
 comptime {
     std.debug.assert(@sizeOf(spawn_mod.Result) == 16);
@@ -362,6 +362,12 @@ export fn bunrunc_set_nofile_soft(soft: u64) i32 {
     if (soft > lim.max) return -@as(i32, @intFromEnum(linux.E.INVAL));
     lim.cur = soft;
     return neg(linux.syscall4(.prlimit64, 0, RLIMIT_NOFILE, @intFromPtr(&lim), 0));
+}
+
+/// An anonymous close-on-exec memory file (a hook's stdin and stderr in the resident server: no
+/// file is made in a directory a caller names), or -errno.
+export fn bunrunc_memfd_create(name: [*:0]const u8) i32 {
+    return neg(linux.memfd_create(name, linux.MFD.CLOEXEC));
 }
 
 export fn bunrunc_dup2(old: i32, new: i32) i32 {

@@ -22,6 +22,8 @@ export interface LifecycleCgroup {
   exists(): boolean;
   /** --systemd-cgroup: the scope unit systemd keeps the cgroup as (recorded in the state). */
   systemdUnit?: string;
+  /** --systemd-cgroup: the InvocationID of the scope once started (recorded in the state: delete stops only that one). */
+  systemdInvocationId?: () => string | undefined;
 }
 
 export interface CgroupOptions {
@@ -117,6 +119,7 @@ function systemdCgroupFor(id: string, cgroupsPath: string | undefined, opts: Cgr
     version: mgr.version,
     paths: mgr.paths,
     systemdUnit: sd.unit,
+    systemdInvocationId: () => sd.invocationId,
     create() {
       props = sd.properties(resources, opts.warn);
     },
@@ -129,17 +132,17 @@ function systemdCgroupFor(id: string, cgroupsPath: string | undefined, opts: Cgr
     },
     destroy() {
       if (!sd.owned) return;
-      sd.stop();
-      mgr.destroy();
+      // A unit of that name another started since is left alone, and its cgroup with it.
+      if (sd.stop()) mgr.destroy();
     },
     exists: () => sd.owned && mgr.exists(),
   };
 }
 
 /** An existing container's systemd scope (its state names the unit), for update and delete. */
-export function loadSystemdCgroup(unit: string, version: 1 | 2, paths: Record<string, string>): SystemdCgroup {
+export function loadSystemdCgroup(unit: string, version: 1 | 2, paths: Record<string, string>, invocationId?: string): SystemdCgroup {
   const { SystemdCgroup: Driver } = require("../cgroups/systemd/driver.ts") as typeof import("../cgroups/systemd/driver.ts");
-  return Driver.load(unit, new CgroupManager(version, paths));
+  return Driver.load(unit, new CgroupManager(version, paths), invocationId);
 }
 
 const SIGKILL = 9;

@@ -19,6 +19,8 @@ export interface Internal {
   cgroupVersion: 1 | 2;
   /** --systemd-cgroup: the transient scope systemd keeps the cgroup as; `update` and `delete` go through it. */
   systemdUnit?: string;
+  /** The scope's InvocationID at create: `delete` stops the unit of that name only while it still has it. */
+  systemdInvocationId?: string;
   hooks?: SpecHooks;
   /** The container has its own pid namespace: killing the init kills everything. */
   ownPidNs: boolean;

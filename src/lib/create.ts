@@ -374,6 +374,8 @@ async function answerWait(tag: number, state: ContainerState, spec: Spec, cg: Li
       // Recorded once systemd made the unit for us (a name in use stays another's); until the
       // next record a crash here ends the init, and systemd drops the emptied scope by itself.
       if (cg?.systemdUnit) state.bunrunc.systemdUnit = cg.systemdUnit;
+      const invocationId = cg?.systemdInvocationId?.();
+      if (invocationId) state.bunrunc.systemdInvocationId = invocationId;
     } catch (e) {
       // The systemd driver's failures name the unit and the flag already.
       if (cg?.systemdUnit) throw new BunruncError("system", `create: ${(e as Error).message}`);

@@ -76,13 +76,14 @@ export async function deleteHeld(opts: DeleteOptions): Promise<void> {
   }
   // The systemd driver: the scope goes through systemd (which removes its cgroup); a scope that
   // emptied when the init died may be gone already.
-  if (saved.bunrunc.systemdUnit) {
-    stopScope(opts.id, saved);
-    phase("delete.scope-stopped");
-  }
+  // A unit of that name with another InvocationID is someone else's, started since ours went: it
+  // and its cgroup (the same directories ours had) are left alone, and the caller told so.
+  const ownScope = !saved.bunrunc.systemdUnit || stopScope(opts.id, saved);
+  if (saved.bunrunc.systemdUnit) phase("delete.scope-stopped");
+  if (!ownScope) opts.warn?.(`delete: container ${opts.id}: systemd unit ${saved.bunrunc.systemdUnit} is no longer the one created for it (another InvocationID): the unit and its cgroup are left alone`);
   // Processes outside the init's pid namespace (or still dying) keep the cgroup busy: the careful
   // path kills them and retries. The state stays while a directory does: it is all that names it.
-  if (!removeIfEmpty(saved.bunrunc.cgroupPaths) && !(await removeCgroup(cgroupOf(saved)))) {
+  if (ownScope && !removeIfEmpty(saved.bunrunc.cgroupPaths) && !(await removeCgroup(cgroupOf(saved)))) {
     throw new BunruncError("system", `delete: container ${opts.id}: its cgroup ${Object.values(saved.bunrunc.cgroupPaths)[0]} still has processes after SIGKILL`);
   }
   phase("delete.cgroup-removed");
@@ -97,11 +98,12 @@ function cgroupOf(saved: ContainerState): CgroupManager {
   return loadCgroup(saved.bunrunc.cgroupVersion, saved.bunrunc.cgroupPaths);
 }
 
-function stopScope(id: string, saved: ContainerState): void {
+/** Stops the container's scope; false when the unit of that name is another's now (another InvocationID). */
+function stopScope(id: string, saved: ContainerState): boolean {
   const { loadSystemdCgroup } = require("./container-cgroup.ts") as typeof import("./container-cgroup.ts");
   const b = saved.bunrunc;
   try {
-    loadSystemdCgroup(b.systemdUnit!, b.cgroupVersion, b.cgroupPaths).stop();
+    return loadSystemdCgroup(b.systemdUnit!, b.cgroupVersion, b.cgroupPaths, b.systemdInvocationId).stop();
   } catch (e) {
     throw new BunruncError("system", `delete: container ${id}: ${(e as Error).message}`);
   }

@@ -2,12 +2,12 @@
 // and createContainer at the init's WaitParent(hooks) stop, poststart after start, poststop on
 // delete. startContainer hooks run inside the container (src/plan/compile.ts). Each hook gets the
 // state JSON on stdin, exactly its own env, args[0] as argv0, and SIGKILL when its timeout expires.
-// Its stdin and stderr are unlinked files, not pipes: nothing has to be written or drained while
+// Its stdin and stderr are memory files (memfd), not pipes: nothing has to be written or drained while
 // it runs, so a caller may leave it running unattended — the resident server runs other calls
 // meanwhile (setHookPark, src/server/serve.ts), and a hook writing more than a pipe holds never
 // blocks on a reader that is busy elsewhere.
-import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import * as ffi from "../ffi.ts";
 import { BunruncError } from "../base/errors.ts";
 import type { SpecHook, SpecHooks } from "../config/types.ts";
 
@@ -16,38 +16,40 @@ export type HookKind = keyof SpecHooks;
 const STDERR_SHOWN_MAX = 200;
 /** The end of a hook's stderr that is read for the message (its last line is shown). */
 const STDERR_READ_MAX = 64 * 1024;
-/** Linux O_TMPFILE (with O_DIRECTORY), which node's constants do not name. */
-const O_TMPFILE = 0o20200000;
+
+/**
+ * Past its timeout and SIGKILL, a hook still running is given up on after this much longer: a task
+ * in D state or frozen in a cgroup v1 freezer does not die until it runs again, and waiting for it
+ * would hold its caller (in the resident server: every caller) for as long. Its call fails as timed
+ * out; Bun reaps the process (our child) whenever it does end. A second: a killed process that can
+ * run exits within milliseconds, so only one that cannot waits this long.
+ */
+const HOOK_KILL_WAIT_MS = 1000;
 
 /**
  * Called once a hook runs, before it is waited for: resolves when its caller may wait for it.
  * The default waits at once; the resident server parks the call there and serves others until the
- * hook's process exits or its timeout passes.
+ * hook's process exits or `giveUpAt` (Date.now() time; Infinity: no timeout) passes.
  */
-export type HookPark = (pid: number, timeoutMs: number) => Promise<void>;
+export type HookPark = (pid: number, giveUpAt: number) => Promise<void>;
 let park: HookPark = () => Promise.resolve();
 
 export function setHookPark(p: HookPark): void {
   park = p;
 }
 
-/** An unlinked read-write file (O_TMPFILE where the filesystem has it, else a name removed at once). */
-function scratchFile(): number {
-  // node:os only when a hook runs: evaluating it cost every create, run and exec ~0.2 ms.
-  const dir = (require("node:os") as typeof import("node:os")).tmpdir();
-  try {
-    return openSync(dir, O_TMPFILE | constants.O_RDWR, 0o600);
-  } catch {
-    const path = join(dir, `.bunrunc-hook-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
-    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
-    unlinkSync(path);
-    return fd;
-  }
+/**
+ * An anonymous read-write memory file: never a file in a directory. The resident server runs hooks
+ * as root for any caller, whose TMPDIR could name a FIFO (its open would hold the server), a
+ * symlink or a directory it cannot write; a memfd depends on none of them.
+ */
+function scratchFile(name: string): number {
+  return ffi.memfdCreate(`bunrunc-hook-${name}`);
 }
 
 /** A file holding `text`, for a hook's stdin (read from its start: the hook gets its own open of it). */
 function stdinFile(text: string): number {
-  const fd = scratchFile();
+  const fd = scratchFile("stdin");
   const bytes = Buffer.from(text);
   for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off, off);
   // A new open file description at offset 0: the hook's reads do not move ours, and it reads from the start.
@@ -70,12 +72,24 @@ function tail(fd: number): string {
   return buf.subarray(0, got).toString("utf8");
 }
 
+/** The hook's exit code, or null when it has not exited by `giveUpAt`. */
+async function exitedBy(proc: Bun.Subprocess, giveUpAt: number): Promise<number | null> {
+  if (giveUpAt === Infinity) return proc.exited;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), Math.max(0, giveUpAt - Date.now()))));
+  try {
+    return await Promise.race([proc.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function runOne(kind: HookKind, index: number, hook: SpecHook, stdin: string): Promise<void> {
   const args = hook.args?.length ? hook.args : [hook.path];
   const timeoutMs = hook.timeout === undefined ? 0 : Number(hook.timeout) * 1000;
   const what = `error running ${kind} hook #${index} (${hook.path})`;
   const input = stdinFile(stdin);
-  const errors = scratchFile();
+  const errors = scratchFile("stderr");
   try {
     let proc;
     try {
@@ -91,11 +105,23 @@ async function runOne(kind: HookKind, index: number, hook: SpecHook, stdin: stri
     } catch (e) {
       throw new BunruncError("system", `${what}: ${(e as Error).message}`);
     }
-    await park(proc.pid, timeoutMs);
-    const code = await proc.exited;
+    const giveUpAt = timeoutMs > 0 ? Date.now() + timeoutMs + HOOK_KILL_WAIT_MS : Infinity;
+    try {
+      await park(proc.pid, giveUpAt);
+    } catch (e) {
+      proc.kill("SIGKILL");
+      throw new BunruncError("system", `${what}: ${(e as Error).message}`);
+    }
+    const code = await exitedBy(proc, giveUpAt);
     if (code === 0) return;
+    if (code === null) {
+      // Killed at its timeout yet still there: left to end on its own, not waited for.
+      proc.kill("SIGKILL");
+      proc.unref();
+    }
     const detail = tail(errors).trim().split("\n").at(-1)?.slice(0, STDERR_SHOWN_MAX);
-    const why = proc.signalCode === "SIGKILL" && timeoutMs > 0 ? `timed out after ${hook.timeout}s` : proc.signalCode ? `killed by ${proc.signalCode}` : `exit status ${code}`;
+    const timedOut = code === null || (proc.signalCode === "SIGKILL" && timeoutMs > 0);
+    const why = timedOut ? `timed out after ${hook.timeout}s` : proc.signalCode ? `killed by ${proc.signalCode}` : `exit status ${code}`;
     throw new BunruncError("system", `${what}: ${why}${detail ? `, stderr: ${detail}` : ""}`);
   } finally {
     closeSync(input);

@@ -212,7 +212,7 @@ const DECIDING_FILE_MAX = 8 << 20;
  * null when it cannot be read or parsed (the direct path reports it, or finds no container). Only
  * a regular file of bounded size is read: a FIFO or a huge file would hold up every other call.
  */
-function readJson(path: string): unknown {
+export function readJson(path: string): unknown {
   let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);

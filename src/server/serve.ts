@@ -14,20 +14,23 @@
 // admit_ms_max) — so one stuck call holds up the queue behind it by that bound at most, a
 // container lock another process holds sends the call back to the front before it did anything,
 // and a foreground run's wait happens in the front. It leaves after IDLE_MS without a call.
-import { closeSync, constants, fstatSync, lstatSync, openSync, statSync, unlinkSync } from "node:fs";
+import { constants, fstatSync, lstatSync, openSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import * as ffi from "../ffi.ts";
 import * as transport from "../ffi-server.ts";
 import { isHandback, type Handback } from "../lib/spawner.ts";
 import { frontSpawner } from "./front-spawner.ts";
 import { dispatch, finishHandback } from "../cli/dispatch.ts";
-import { attachLog, configureLog, detachLog, requireRegularLogFiles, type LogHandle } from "../log.ts";
+import { attachLog, configureLog, detachLog, requireRegularLogFiles } from "../log.ts";
 import { setHookPark } from "../lib/hooks.ts";
 import { LockBusy, setLockWaitMsMax } from "../state/store.ts";
 import { requireRegularDocuments } from "../config/limits.ts";
 import { admitCaller, contextOf, provesAccess, served, stillAdmitted, stillAlive, unrestricted, type Admitted } from "./admission.ts";
 import { joinOwnCgroups, leaveOwnCgroups } from "./own-cgroup.ts";
 import { begun, refuse, sendOrIgnore, STDIO } from "./go.ts";
+import { GivenUpHooks } from "./given-up-hooks.ts";
+import { dropLog, finish, replaceEnv, type Call } from "./call.ts";
+import { PARKED_MAX, runsDirectly, WAITING_MAX } from "./before-begin.ts";
 import { phase } from "../base/timing.ts";
 import { beginRecord, queuedRecord, decodeAnswer, decodeRequest, exitRecord, fallbackRecord, Op, waitRecord, type Request } from "./proto.ts";
 
@@ -39,24 +42,6 @@ const REQUEST_MAX = 4 << 20;
 const READ_REQUEST_MS_MAX = 2_000;
 /** Connections not yet read, at most; past it the oldest are closed. */
 const PENDING_MAX = 256;
-
-interface Call {
-  conn: number;
-  req: Request;
-  stdio: number[];
-  who: Admitted;
-  /** A handed-back run's second half, waiting for the process's exit code (the front's Status). */
-  finish?: (code: number) => Promise<number>;
-  /** That exit code, once the Status came. */
-  status?: number;
-  /** The caller's working directory, opened at the call's first take-on (a resumed call returns to it). */
-  cwd?: number;
-  /** Parked: the environment and log settings it had (hooks.ts setHookPark). */
-  env?: NodeJS.ProcessEnv;
-  log?: LogHandle;
-  /** takeOnCaller put a kept log back: the call does not open --log again. */
-  logAttached?: boolean;
-}
 
 type Outcome = { ok: true; result: number | Handback } | { ok: false; error: unknown };
 
@@ -70,7 +55,7 @@ interface Parked {
   resume: () => void;
 }
 
-/** Past a hook's timeout its call resumes this much later (Bun's own timer kills the hook by then). */
+/** Past the time hooks.ts gives a hook up its call resumes this much later (its own timer has fired by then). */
 const PARK_GRACE_MS = 50;
 
 export async function serve(path: string): Promise<never> {
@@ -130,6 +115,8 @@ class Server {
   /** Calls parked at a hook, and those whose hook ended (resumed before new calls begin). */
   private parked: Parked[] = [];
   private resumable: Parked[] = [];
+  /** Hooks given up past their timeout, still to be reaped. */
+  private givenUp = new GivenUpHooks();
   /** The call running now, and how it parks. */
   private current: { park: (p: Omit<Parked, "call" | "work" | "resuming">) => void } | undefined;
   private lastActive = Date.now();
@@ -142,30 +129,33 @@ class Server {
     /** What the server runs with between calls (each call gets its caller's). */
     private readonly ownUmask: number,
   ) {
-    setHookPark((pid, timeoutMs) => this.parkAtHook(pid, timeoutMs));
+    setHookPark((pid, giveUpAt) => this.parkAtHook(pid, giveUpAt));
   }
 
-  /** hooks.ts asks: the running call parks until the hook's process `pid` exits (or its timeout passes). */
-  private parkAtHook(pid: number, timeoutMs: number): Promise<void> {
+  /** hooks.ts asks: the running call parks until the hook's process `pid` exits (or hooks.ts gives it up, `giveUpAt`). */
+  private parkAtHook(pid: number, giveUpAt: number): Promise<void> {
     const current = this.current;
     if (!current) return Promise.resolve();
+    // Checked before Begin (before-begin.ts); a call whose config gained a hook since has its hook killed here.
+    if (this.parked.length + this.resumable.length >= PARKED_MAX) return Promise.reject(new Error(`the resident server already holds ${PARKED_MAX} calls parked at hooks`));
     let pidfd: number;
     try {
       pidfd = ffi.pidfdOpen(pid);
     } catch {
       return Promise.resolve(); // already reaped: nothing to wait for
     }
-    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs + PARK_GRACE_MS : Infinity;
+    // Resumed no earlier than hooks.ts gives the hook up: the call then never waits on it in drive().
+    const deadline = giveUpAt + PARK_GRACE_MS;
     return new Promise((resume) => current.park({ pidfd, deadline, resume }));
   }
 
   async run(): Promise<void> {
     for (;;) {
       this.dropSilent(Date.now());
-      const idle = !this.pending.length && !this.queue.length && !this.waiting.length && !this.parked.length && !this.resumable.length;
+      const idle = !this.pending.length && !this.queue.length && !this.waiting.length && !this.parked.length && !this.resumable.length && !this.givenUp.fds.length;
       const sinceActive = Date.now() - this.lastActive;
       if (idle && sinceActive >= IDLE_MS) return;
-      const fds = [this.listener, ...this.pending.map((p) => p.conn), ...this.waiting.map((w) => w.conn), ...this.parked.map((p) => p.pidfd)];
+      const fds = [this.listener, ...this.pending.map((p) => p.conn), ...this.waiting.map((w) => w.conn), ...this.parked.map((p) => p.pidfd), ...this.givenUp.fds];
       const ready = transport.pollMany(fds, this.queue.length || this.resumable.length ? 0 : this.pollTimeout(sinceActive));
       const pending = this.pending;
       const waiting = this.waiting;
@@ -176,6 +166,7 @@ class Server {
       this.waiting = waiting.filter((_, i) => !ready[1 + pending.length + i]);
       this.parked = parked.filter((_, i) => !hookEnded(i));
       this.resumable.push(...parked.filter((_, i) => hookEnded(i)));
+      await this.givenUp.reap(ready.slice(1 + pending.length + waiting.length + parked.length));
       if (ready[0]) this.acceptAll();
       pending.forEach((p, i) => ready[1 + i] && this.readRequest(p.conn));
       waiting.forEach((w, i) => ready[1 + pending.length + i] && this.readStatus(w));
@@ -220,6 +211,8 @@ class Server {
     const hooks = Math.min(2 ** 31 - 1, ...this.parked.map((p) => p.deadline - Date.now()));
     if (this.pending.length) return Math.max(0, Math.min(hooks, READ_REQUEST_MS_MAX - (Date.now() - this.pending[0]!.since)));
     if (this.parked.length) return Math.max(0, hooks);
+    // Only given-up hooks left: the server stays (their parent) and waits for their exits or a call.
+    if (this.givenUp.fds.length && sinceActive >= IDLE_MS) return -1;
     return Math.max(0, IDLE_MS - sinceActive);
   }
 
@@ -274,6 +267,11 @@ class Server {
   private async runCall(call: Call): Promise<void> {
     const resuming = call.finish !== undefined && call.status !== undefined;
     if (!resuming) {
+      const held = { parkedFull: this.parked.length + this.resumable.length >= PARKED_MAX, waitingFull: this.waiting.length >= WAITING_MAX };
+      if (runsDirectly(call.req.argv.slice(1), `/proc/${call.who.pid}/cwd`, call.req.env, held)) {
+        sendOrIgnore(call.conn, fallbackRecord());
+        return finish(call);
+      }
       const stdio = begun(call.conn);
       if (!stdio) return finish(call);
       call.stdio = stdio;
@@ -296,7 +294,9 @@ class Server {
 
   /** A parked call whose hook ended: back in its caller's context, on from where it parked. */
   private async resume(p: Parked): Promise<void> {
-    ffi.close(p.pidfd);
+    // A hook still running at its deadline is given up by hooks.ts; the server reaps it later.
+    if (stillAlive(p.pidfd)) this.givenUp.add(p.pidfd);
+    else ffi.close(p.pidfd);
     // Its caller gone, the call still finishes (it holds a lock, an init waits), in the server's own context.
     const restore = this.takeOnCaller(p.call) ?? (() => {});
     p.resume();
@@ -371,23 +371,4 @@ class Server {
       process.chdir("/");
     };
   }
-}
-
-/** A parked call's log file, closed: its caller is gone, the call finishes in the server's context. */
-function dropLog(call: Call): void {
-  if (call.log?.fd !== undefined) ffi.close(call.log.fd);
-  call.log = undefined;
-}
-
-function finish(call: Call): void {
-  dropLog(call);
-  if (call.cwd !== undefined) closeSync(call.cwd);
-  call.stdio.forEach((fd) => ffi.close(fd));
-  ffi.close(call.who.pidfd);
-  ffi.close(call.conn);
-}
-
-function replaceEnv(env: NodeJS.ProcessEnv): void {
-  for (const key of Object.keys(process.env)) delete process.env[key];
-  Object.assign(process.env, env);
 }

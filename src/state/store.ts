@@ -39,9 +39,9 @@ const SYSTEM_ROOT = "/run/bunrunc";
 const { O_RDONLY, O_RDWR, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 /** runc's rule (src/base/rootless.ts): `$XDG_RUNTIME_DIR/bunrunc` for a user, else `/run/bunrunc`. */
-export function defaultRoot(): string {
-  if (!honorXdgRuntimeDir()) return SYSTEM_ROOT;
-  return join(process.env.XDG_RUNTIME_DIR!, "bunrunc");
+export function defaultRoot(env: Record<string, string | undefined> = process.env): string {
+  if (!honorXdgRuntimeDir(env)) return SYSTEM_ROOT;
+  return join(env.XDG_RUNTIME_DIR!, "bunrunc");
 }
 
 /** Throws runc's error (clients match the text) unless `id` is a valid container id. */

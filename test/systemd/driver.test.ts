@@ -1,13 +1,15 @@
 // The systemd cgroup driver (--systemd-cgroup), on a host where systemd is PID 1: the container's
 // cgroup is a transient scope started over D-Bus, with the config's limits as unit properties;
-// `update` changes them through systemd, `delete` stops the unit, and a daemon-reexec in between
-// changes nothing. Runs in the systemd VM tier (test/vm-systemd); skipped elsewhere, saying why.
+// `update` changes them through systemd, `delete` stops the unit (only while it is the start create
+// recorded), and a daemon-reexec in between changes nothing; a call on such a container is never
+// served by the resident server, with or without the flag. Runs in the systemd VM tier (test/vm-systemd); skipped elsewhere, saying why.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultSpec, makeBundle, type TestBundle } from "../helpers/bundle.ts";
 import { REPO, run, waitFor } from "../e2e/rig.ts";
 import { sharesToWeight } from "../../src/cgroups/v2/cpu.ts";
+import { peerPidfds, SERVED } from "../helpers/front.ts";
 import { alive, cgroupFile, cgroupOf, skipTitle, SYSTEMD_SKIP, unitLoaded, unitProps } from "./helpers.ts";
 
 const BUNRUNC = join(REPO, "dist/bunrunc");
@@ -131,6 +133,52 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
     expect(c.cli("delete", "--force", c.id).code).toBe(0);
     expect(unitLoaded(c.unit)).toBe(false);
     expect(unitLoaded(`${caller}.scope`)).toBe(false);
+  }, TEST_TIMEOUT_MS);
+
+  test("delete stops the scope only while it has the InvocationID create recorded: a unit of that name started by someone else since is left alone, with a warning", async () => {
+    const c = bundle(["sleep", "1000"], {});
+    expect(c.cli("run", "-d", "--bundle", c.b.bundle, c.id).code).toBe(0);
+    const pid = initPid(c.b, c.id);
+    const recorded = JSON.parse(readFileSync(join(c.b.root, c.id, "state.json"), "utf8")).bunrunc.systemdInvocationId as string;
+    expect(recorded).toMatch(/^[0-9a-f]{32}$/);
+    expect(unitProps(c.unit, ["InvocationID"]).InvocationID).toBe(recorded);
+    // The container's init dies, its emptied scope goes; someone else starts a scope of that name.
+    expect(c.cli("kill", c.id, "KILL").code).toBe(0);
+    await waitFor("the container stopped", () => !alive(pid));
+    await waitFor("its scope gone", () => !unitLoaded(c.unit), 60_000);
+    const other = Bun.spawn(["systemd-run", "--quiet", "--scope", `--unit=${c.unit}`, "sleep", "1000"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    try {
+      await waitFor("the other scope", () => run(["systemctl", "is-active", c.unit]).stdout.trim() === "active", 60_000);
+      const theirs = unitProps(c.unit, ["InvocationID"]).InvocationID;
+      expect(theirs).not.toBe(recorded);
+      const d = c.cli("delete", c.id);
+      expect(d.code).toBe(0);
+      expect(d.stderr).toContain(`systemd unit ${c.unit} is no longer the one created for it`);
+      expect(existsSync(join(c.b.root, c.id))).toBe(false);
+      // Theirs is untouched: the same start of the unit, still running its process.
+      expect(run(["systemctl", "is-active", c.unit]).stdout.trim()).toBe("active");
+      expect(unitProps(c.unit, ["InvocationID"]).InvocationID).toBe(theirs);
+      expect(alive(other.pid)).toBe(true);
+    } finally {
+      run(["systemctl", "stop", c.unit]);
+      other.kill(9);
+      await other.exited;
+    }
+  }, TEST_TIMEOUT_MS);
+
+  test.skipIf(!peerPidfds)(`a delete typed without --systemd-cgroup of a container made with it is not served: it runs directly and stops the unit${peerPidfds ? "" : " [skipped: this kernel lacks SO_PEERPIDFD (Linux 6.5+): no resident server]"}`, async () => {
+    const c = bundle(["sleep", "1000"], {});
+    expect(c.cli("run", "-d", "--bundle", c.b.bundle, c.id).code).toBe(0);
+    const pid = initPid(c.b, c.id);
+    // A server is up and serving calls on this root (the first call of a build starts it).
+    const plain = (...a: string[]) => run([BUNRUNC, "--debug", "--root", c.b.root, ...a], { timeoutMs: CALL_TIMEOUT_MS });
+    await waitFor("the resident server", () => plain("state", "nothing-here").stderr.includes(SERVED), 120_000);
+    const d = plain("delete", "--force", c.id);
+    expect(d.code).toBe(0);
+    expect(d.stderr).toContain("level=debug");
+    expect(d.stderr).not.toContain(SERVED);
+    expect(alive(pid)).toBe(false);
+    expect(unitLoaded(c.unit)).toBe(false);
   }, TEST_TIMEOUT_MS);
 
   test("a unit name taken by a live container: create fails in one line and leaves nothing", () => {

@@ -141,6 +141,28 @@ export class SystemdBus {
     }
   }
 
+  /**
+   * The unit's InvocationID (systemd gives each start of a unit a new one), as 32 hex digits; null
+   * when systemd has no such unit loaded or it has none (not started).
+   */
+  invocationId(unit: string): string | null {
+    let path: string;
+    try {
+      path = this.managerPath("GetUnit", [["s", unit]]);
+    } catch (e) {
+      if (e instanceof SdBusError && e.busName.endsWith(".NoSuchUnit")) return null;
+      throw e;
+    }
+    const reply = this.call(path, PROPERTIES, "Get", [["s", UNIT], ["s", "InvocationID"]]);
+    try {
+      sdbus.enterContainer(reply, "v", "ay");
+      const id = Buffer.from(sdbus.readBytes(reply)).toString("hex");
+      return /^0*$/.test(id) ? null : id;
+    } finally {
+      sdbus.unref(reply);
+    }
+  }
+
   /** Asks to be told when jobs finish; before the call that makes the job, so none is missed. */
   watchJobs(): void {
     sdbus.addMatch(this.bus, JOB_REMOVED_RULE);

@@ -22,14 +22,18 @@ export class SystemdCgroup {
   private stopped = false;
   /** The unit is ours: started by this driver (or, loaded from a state, recorded as ours). */
   owned: boolean;
+  /** The InvocationID of our start of the unit (recorded in the state): stop() stops only that one. */
+  invocationId: string | undefined;
 
   constructor(
     readonly unit: string,
     readonly slice: string,
     readonly mgr: CgroupManager,
     owned = false,
+    invocationId?: string,
   ) {
     this.owned = owned;
+    this.invocationId = invocationId;
   }
 
   /** Resolves the unit and the scope's cgroup directories; an error where systemd does not run. */
@@ -39,9 +43,9 @@ export class SystemdCgroup {
     return new SystemdCgroup(unit, slice, CgroupManager.forContainer(id, cgroupsPath, { ...opts, systemd: true }));
   }
 
-  /** For an existing container, from what its state recorded. */
-  static load(unit: string, mgr: CgroupManager): SystemdCgroup {
-    return new SystemdCgroup(unit, "", mgr, true);
+  /** For an existing container, from what its state recorded (a state from before InvocationIDs were recorded has none). */
+  static load(unit: string, mgr: CgroupManager, invocationId?: string): SystemdCgroup {
+    return new SystemdCgroup(unit, "", mgr, true, invocationId);
   }
 
   get version(): 1 | 2 {
@@ -57,7 +61,7 @@ export class SystemdCgroup {
   start(pid: number, id: string, r: Resources, resourceProps: Property[]): void {
     const props = [...scopeProperties(this.version, { slice: this.slice, pid, description: `bunrunc container ${id}` }), ...resourceProps];
     try {
-      startScope(this.unit, props, () => (this.owned = true));
+      this.invocationId = startScope(this.unit, props, () => (this.owned = true)) ?? undefined;
     } catch (e) {
       throw failed(`start unit ${this.unit}`, e);
     }
@@ -84,15 +88,23 @@ export class SystemdCgroup {
     this.mgr.apply(delta, ctx);
   }
 
-  /** Stops the unit (systemd removes its cgroup); once, however often the caller retries. */
-  stop(): void {
-    if (this.stopped || !this.owned) return;
+  /**
+   * Stops the unit (systemd removes its cgroup); once, however often the caller retries. false:
+   * a unit of that name with another InvocationID is there, started by someone else since ours
+   * went — left alone, and so is its cgroup (the same directories as ours were).
+   */
+  stop(): boolean {
+    if (this.stopped || !this.owned) return true;
+    let outcome;
     try {
-      stopScope(this.unit);
+      outcome = stopScope(this.unit, this.invocationId);
     } catch (e) {
       throw failed(`stop unit ${this.unit}`, e);
     }
     this.stopped = true;
+    if (outcome !== "another") return true;
+    this.owned = false;
+    return false;
   }
 }
 

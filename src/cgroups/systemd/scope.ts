@@ -26,11 +26,12 @@ export function isBusError(e: unknown, name: string): boolean {
 /**
  * StartTransientUnit(name, "replace", properties, no auxiliary units), waiting for the job.
  * `made()` is called once systemd has accepted the unit as ours (a job exists): before that, a
- * unit of that name is somebody else's and must not be touched.
+ * unit of that name is somebody else's and must not be touched. Returns the started unit's
+ * InvocationID (stopScope stops the unit only while it still has it); null if systemd gave none.
  */
-export function startScope(unit: string, properties: Property[], made: () => void): void {
+export function startScope(unit: string, properties: Property[], made: () => void): string | null {
   phase("systemd.before-connect");
-  withBus((bus) => {
+  return withBus((bus) => {
     phase("systemd.connected");
     bus.watchJobs();
     const start = () => bus.managerPath("StartTransientUnit", [["s", unit], ["s", "replace"], ["a(sv)", asArgs(properties)], ["a(sa(sv))", []]]);
@@ -51,6 +52,7 @@ export function startScope(unit: string, properties: Property[], made: () => voi
     const result = bus.waitJob(job, JOB_TIMEOUT_MS);
     phase("systemd.job-done");
     if (result !== "done") throw new Error(`systemd could not start ${unit}: its job ended "${result}"`);
+    return bus.invocationId(unit);
   });
 }
 
@@ -60,20 +62,31 @@ export function setScopeProperties(unit: string, properties: Property[]): void {
   withBus((bus) => bus.manager("SetUnitProperties", [["s", unit], ["b", true], ["a(sv)", asArgs(properties)]]));
 }
 
-/** StopUnit(name, "replace"), waiting for the job; a unit systemd no longer has is stopped already. */
-export function stopScope(unit: string): void {
-  withBus((bus) => {
+/**
+ * StopUnit(name, "replace"), waiting for the job; a unit systemd no longer has is stopped already.
+ * With `invocationId` (what startScope returned) the unit is stopped only while it still has it:
+ * a unit of that name started since (the scope emptied and went, and another took its name) is
+ * another's. Returns whether the unit was ours to stop ("gone" when systemd no longer has it).
+ */
+export function stopScope(unit: string, invocationId?: string): "stopped" | "gone" | "another" {
+  return withBus((bus) => {
+    if (invocationId) {
+      const now = bus.invocationId(unit);
+      if (now === null) return "gone";
+      if (now !== invocationId) return "another";
+    }
     bus.watchJobs();
     let job: string;
     try {
       job = bus.managerPath("StopUnit", [["s", unit], ["s", "replace"]]);
     } catch (e) {
-      if (isBusError(e, "NoSuchUnit")) return;
+      if (isBusError(e, "NoSuchUnit")) return "gone";
       throw e;
     }
     const result = bus.waitJob(job, JOB_TIMEOUT_MS);
     if (result !== "done" && result !== "canceled") throw new Error(`systemd could not stop ${unit}: its job ended "${result}"`);
     resetFailed(bus, unit);
+    return "stopped";
   });
 }
 
