@@ -16,6 +16,7 @@ import { cgroupFor, removeCgroup, spawnInCgroup, type LifecycleCgroup } from "./
 import { loadSpec, rootfsOf } from "./bundle.ts";
 import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
+import { clip } from "../base/quote.ts";
 import { runHooks } from "./hooks.ts";
 import { connectConsole, makeFifo } from "./create-io.ts";
 import { writeUserNsMaps } from "./userns-maps.ts";
@@ -137,12 +138,26 @@ async function undoAll(root: string, id: string, job: Job): Promise<void> {
   } catch {}
 }
 
+/**
+ * runc 1.2's refusal: a cgroup that already holds processes is another container's (or anyone's).
+ * Sharing it would let this container's delete, which kills what is left in its cgroup, kill
+ * them. Checked before anything is made, so a refusal leaves nothing to undo.
+ */
+function refuseBusyCgroup(cg: LifecycleCgroup): void {
+  if (!cg.exists()) return;
+  const n = cg.pids().length;
+  if (n === 0) return;
+  const dir = Object.values(cg.paths)[0] ?? "";
+  throw new BunruncError("bad-state", `create: linux.cgroupsPath: container's cgroup is not empty: ${n} process(es) found in ${clip(dir)}`);
+}
+
 async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Job): Promise<Created> {
   const { undo: cleanup, fds } = job;
   // Nothing is made before the record that names it: a create killed at any instant leaves what
   // `delete --force` can find.
   const spawner = opts.spawner ?? thisProcess;
   const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups, rootless: opts.rootlessCgroups ?? rootlessCgroups(), warn: opts.warn });
+  refuseBusyCgroup(cg);
   const state = creatingRecord(opts, spec, rootfs, cg);
   if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources);
   writeState(opts.root, state);

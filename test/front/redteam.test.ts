@@ -1,0 +1,71 @@
+// The red team's read of the front's own verbs (zig/front_verbs.zig) and the core paths beside
+// them: each case is an attack or a race it found, on real containers.
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { defaultSpec, uniqueId } from "../helpers/bundle.ts";
+import { alive, call, Rig, SKIP } from "./rig.ts";
+
+const rigs: Rig[] = [];
+const strays: number[] = [];
+afterAll(() => rigs.forEach((r) => r.cleanup()));
+afterEach(() => {
+  for (const pid of strays.splice(0)) {
+    try {
+      process.kill(pid, 9);
+    } catch {}
+  }
+});
+const t = SKIP ? test.skip : test;
+
+/** A rig whose containers all get linux.cgroupsPath `path`. */
+function rigAt(path: string): Rig {
+  const rig = new Rig();
+  rigs.push(rig);
+  const spec = defaultSpec(["sleep", "1000"]);
+  spec.linux = { ...spec.linux!, cgroupsPath: path };
+  rig.b.writeSpec(spec);
+  return rig;
+}
+
+describe(`a cgroup shared with another container${SKIP}`, () => {
+  t("create refuses a cgroup that already holds processes (runc 1.2), leaving nothing; the other container lives", () => {
+    const path = `/${uniqueId("shared")}`;
+    const first = rigAt(path);
+    const c1 = first.make("running");
+    const init = first.saved(c1).pid;
+    const second = rigAt(path);
+    for (const fast of [true, false]) {
+      const x2 = uniqueId("x2");
+      const r = call(["--root", second.root, "create", "--bundle", second.b.bundle, x2], fast);
+      expect({ code: r.code, line: r.stderr.trim().split("\n").length }).toEqual({ code: 1, line: 1 });
+      expect(r.stderr).toContain("linux.cgroupsPath: container's cgroup is not empty: 1 process(es) found in ");
+      expect(existsSync(join(second.root, x2))).toBe(false);
+    }
+    expect(alive(init)).toBe(true);
+    expect(first.status(c1)).toBe("running");
+  }, 30_000);
+
+  t("delete of a stopped container in its own pid namespace never kills what else is in its cgroup", () => {
+    for (const fast of [true, false]) {
+      const rig = rigAt(`/${uniqueId("outsider")}`);
+      const x2 = rig.make("created");
+      // A process put in its cgroup from outside (what a second container there would be).
+      const outsider = Bun.spawn(["sleep", "1000"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+      strays.push(outsider.pid);
+      for (const dir of rig.cgroupDirs(x2)) writeFileSync(join(dir, "cgroup.procs"), String(outsider.pid));
+      rig.core(["kill", x2, "KILL"]);
+      rig.waitStatus(x2, "stopped");
+      const r = call(["--root", rig.root, "delete", x2], fast);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`its cgroup ${rig.cgroupDirs(x2)[0]} holds 1 process(es) outside its pid namespace (not killed)`);
+      expect(alive(outsider.pid)).toBe(true);
+      expect(rig.status(x2)).toBe("stopped");
+      // Once the outsider is gone, the same delete goes through.
+      outsider.kill(9);
+      for (let i = 0; i < 500 && alive(outsider.pid); i++) Bun.sleepSync(10);
+      expect(call(["--root", rig.root, "delete", x2], fast).code).toBe(0);
+      expect(existsSync(join(rig.root, x2))).toBe(false);
+    }
+  }, 30_000);
+});
