@@ -119,6 +119,9 @@ fn run(call: goflag.Call, root_default: []const u8) void {
     const dir_fd = keep(.dir, sys.fd(sys.openat(root_fd, id, sys.O_RDONLY | sys.O_DIRECTORY | sys.O_NOFOLLOW | O_CLOEXEC, 0)) catch return);
     var dir_st: linux.Stat = undefined;
     if (!fstatTrusted(dir_fd, &dir_st, S_IFDIR)) return;
+    // A record without its state.json (a removal killed half way) is no container: bunrunc-core
+    // says so.
+    if (!stateFileTrusted(dir_fd)) return;
     const r = readRecord(dir_fd) orelse return;
 
     // `state` takes no lock (src/lib/query.ts reads without one).
@@ -173,6 +176,16 @@ fn lockName(buf: []u8, id: []const u8) [:0]const u8 {
 fn fstatTrusted(f: i32, st: *linux.Stat, kind: u32) bool {
     if (linux.E.init(linux.fstat(f, st)) != .SUCCESS) return false;
     if (st.mode & S_IFMT != kind) return false;
+    const euid = linux.geteuid();
+    if (st.uid != 0 and st.uid != euid) return false;
+    return st.mode & 0o022 == 0;
+}
+
+/// `state.json` is in the dir, a regular file (not through a link) we may trust.
+fn stateFileTrusted(dir_fd: i32) bool {
+    var st: linux.Stat = undefined;
+    if (linux.E.init(linux.fstatat(dir_fd, "state.json", &st, sys.AT_SYMLINK_NOFOLLOW)) != .SUCCESS) return false;
+    if (st.mode & S_IFMT != S_IFREG) return false;
     const euid = linux.geteuid();
     if (st.uid != 0 and st.uid != euid) return false;
     return st.mode & 0o022 == 0;

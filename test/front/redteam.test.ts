@@ -1,7 +1,7 @@
 // The red team's read of the front's own verbs (zig/front_verbs.zig) and the core paths beside
 // them: each case is an attack or a race it found, on real containers.
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultSpec, uniqueId } from "../helpers/bundle.ts";
 import { alive, call, Rig, SKIP } from "./rig.ts";
@@ -68,4 +68,32 @@ describe(`a cgroup shared with another container${SKIP}`, () => {
       expect(existsSync(join(rig.root, x2))).toBe(false);
     }
   }, 30_000);
+});
+
+describe(`a record left without its state.json${SKIP}`, () => {
+  t("start, state, kill and delete answer as bunrunc-core does (no such container), and nothing is done", () => {
+    const rig = new Rig();
+    rigs.push(rig);
+    const id = rig.make("created");
+    const state = join(rig.root, id, "state.json");
+    const aside = join(rig.b.dir, "state.json.aside");
+    renameSync(state, aside);
+    try {
+      for (const verb of [["start"], ["state"], ["kill", "KILL"], ["delete"]]) {
+        const args = ["--root", rig.root, verb[0]!, id, ...verb.slice(1)];
+        const seen = (fast: boolean) => {
+          const r = call(args, fast);
+          return { ...r, stderr: r.stderr.replace(/time="[^"]*"/g, 'time="T"') };
+        };
+        const fast = seen(true);
+        expect(fast.code).toBe(1);
+        expect(fast.stderr).toContain("container does not exist");
+        expect(fast).toEqual(seen(false));
+      }
+      expect(existsSync(join(rig.root, id, "exec.fifo"))).toBe(true);
+    } finally {
+      renameSync(aside, state);
+    }
+    expect(rig.status(id)).toBe("created");
+  });
 });
