@@ -1,7 +1,7 @@
 // The red team's read of the front's own verbs (zig/front_verbs.zig) and the core paths beside
 // them: each case is an attack or a race it found, on real containers.
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultSpec, uniqueId } from "../helpers/bundle.ts";
 import { alive, call, Rig, SKIP } from "./rig.ts";
@@ -93,6 +93,32 @@ describe(`a record left without its state.json${SKIP}`, () => {
       expect(existsSync(join(rig.root, id, "exec.fifo"))).toBe(true);
     } finally {
       renameSync(aside, state);
+    }
+    expect(rig.status(id)).toBe("created");
+  });
+});
+
+describe(`bunrunc-core's start and a link planted at exec.fifo${SKIP}`, () => {
+  t("start refuses to follow it, and its target is untouched", () => {
+    const rig = new Rig();
+    rigs.push(rig);
+    const id = rig.make("created");
+    const fifo = join(rig.root, id, "exec.fifo");
+    const real = join(rig.b.dir, "fifo.real");
+    const target = join(rig.b.dir, "target");
+    writeFileSync(target, "keep");
+    renameSync(fifo, real);
+    symlinkSync(target, fifo);
+    try {
+      for (const fast of [true, false]) {
+        const r = call(["--root", rig.root, "start", id], fast);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain("is a symlink, not the container's fifo");
+        expect(readFileSync(target, "utf8")).toBe("keep");
+      }
+    } finally {
+      unlinkSync(fifo);
+      renameSync(real, fifo);
     }
     expect(rig.status(id)).toBe("created");
   });
