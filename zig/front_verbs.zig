@@ -292,13 +292,35 @@ fn start(dir_fd: i32, r: *const record.Record) void {
     const f = sys.fd(sys.openat(dir_fd, "exec.fifo", sys.O_WRONLY | sys.O_NONBLOCK | sys.O_NOFOLLOW | O_CLOEXEC, 0)) catch return;
     var st: linux.Stat = undefined;
     const is_fifo = linux.E.init(linux.fstat(f, &st)) == .SUCCESS and st.mode & S_IFMT == S_IFIFO;
-    const written = is_fifo and (sys.retry(linux.write, .{ f, @as([*]const u8, &[_]u8{0}), 1 }) catch 0) == 1;
+    const written = is_fifo and writeNoSigpipe(f, 0);
     sys.close(f);
     if (!written) return;
     // The init runs now. An unlink that fails leaves a fifo nobody reads: bunrunc-core's start
     // then finds the init running (ENXIO) and says so.
     if (linux.E.init(linux.unlinkat(dir_fd, "exec.fifo", 0)) != .SUCCESS) return;
     linux.exit_group(0);
+}
+
+/// One byte into `f` with SIGPIPE held back: an init that dies between our open and our write
+/// makes it fail with EPIPE (false: bunrunc-core then says the container has stopped) instead of
+/// killing the front without a word. The SIGPIPE that write raised is taken back (unless one was
+/// already pending), and the caller's mask restored: bunrunc-core inherits both untouched.
+fn writeNoSigpipe(f: i32, byte: u8) bool {
+    var pipe_set = linux.empty_sigset;
+    linux.sigaddset(&pipe_set, linux.SIG.PIPE);
+    var old_mask: linux.sigset_t = undefined;
+    if (linux.E.init(linux.sigprocmask(linux.SIG.BLOCK, &pipe_set, &old_mask)) != .SUCCESS) return false;
+    defer std.debug.assert(linux.E.init(linux.sigprocmask(linux.SIG.SETMASK, &old_mask, null)) == .SUCCESS);
+    var pending_before = linux.empty_sigset;
+    _ = linux.syscall2(.rt_sigpending, @intFromPtr(&pending_before), linux.NSIG / 8);
+    const rc = sys.retry(linux.write, .{ f, @as([*]const u8, &[_]u8{byte}), 1 }) catch {
+        if (sys.last_errno == @intFromEnum(linux.E.PIPE) and !linux.sigismember(&pending_before, linux.SIG.PIPE)) {
+            const zero = linux.timespec{ .sec = 0, .nsec = 0 };
+            _ = linux.syscall4(.rt_sigtimedwait, @intFromPtr(&pipe_set), 0, @intFromPtr(&zero), linux.NSIG / 8);
+        }
+        return false;
+    };
+    return rc == 1;
 }
 
 /// src/lib/kill.ts without --all: a pidfd checked against the start time, then the signal.

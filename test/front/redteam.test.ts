@@ -1,10 +1,11 @@
 // The red team's read of the front's own verbs (zig/front_verbs.zig) and the core paths beside
 // them: each case is an attack or a race it found, on real containers.
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultSpec, uniqueId } from "../helpers/bundle.ts";
-import { alive, call, Rig, SKIP } from "./rig.ts";
+import { alive, call, FRONT, Rig, SKIP, STRACE_SKIP } from "./rig.ts";
 
 const rigs: Rig[] = [];
 const strays: number[] = [];
@@ -122,4 +123,30 @@ describe(`bunrunc-core's start and a link planted at exec.fifo${SKIP}`, () => {
     }
     expect(rig.status(id)).toBe("created");
   });
+});
+
+describe(`the front's start when the init dies between its open of the fifo and its write${SKIP}${STRACE_SKIP}`, () => {
+  const ts = SKIP || STRACE_SKIP ? test.skip : test;
+  ts("no death by SIGPIPE: bunrunc-core says the container has stopped, exit 1", async () => {
+    const rig = new Rig();
+    rigs.push(rig);
+    const id = rig.make("created");
+    const init = rig.saved(id).pid;
+    const dir = mkdtempSync(join(tmpdir(), "bunrunc-strace-"));
+    const out = join(dir, "out");
+    try {
+      // Every write waits 2 s on entry (strace): the init is killed while the front's waits.
+      const env: Record<string, string | undefined> = { ...process.env, BUNRUNC_SERVER: "off" };
+      delete env.BUNRUNC_FAST;
+      delete env.BUNRUNC_TIMING;
+      const p = Bun.spawn(["strace", "-f", "-qq", "-o", out, "-e", "trace=write", "-e", "inject=write:delay_enter=2000000", FRONT, "--root", rig.root, "start", id], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      for (let i = 0; i < 1000 && !(existsSync(out) && readFileSync(out, "utf8").includes("write(")); i++) Bun.sleepSync(5);
+      process.kill(init, 9);
+      const code = await p.exited;
+      const stderr = await new Response(p.stderr).text();
+      expect({ code, stopped: stderr.includes("cannot start a container that has stopped") }).toEqual({ code: 1, stopped: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
