@@ -243,10 +243,12 @@ fn initAlive(r: *const record.Record) bool {
 }
 
 /// src/lib/container.ts frozen(): v2 reads 1, v1 reads anything but THAWED; unreadable is not.
-fn frozen(r: *const record.Record) bool {
+/// Null: the file is not in a cgroup filesystem (a forged record), and bunrunc-core decides.
+fn frozen(r: *const record.Record) ?bool {
     if (r.freezer == .none) return false;
-    var path_buf: [linux.PATH_MAX]u8 = undefined;
-    const f = sys.open(zString(&path_buf, r.freezer_file), sys.O_RDONLY | O_CLOEXEC) catch return false;
+    const at = InCgroupfs.open(r.freezer_file) orelse return null;
+    defer at.close();
+    const f = sys.fd(sys.openat(at.parent, at.nameZ(), sys.O_RDONLY | sys.O_NOFOLLOW | sys.O_NONBLOCK | O_CLOEXEC, 0)) catch return false;
     defer sys.close(f);
     var buf: [64]u8 = undefined;
     const n = sys.retry(linux.read, .{ f, &buf, buf.len }) catch return false;
@@ -262,17 +264,17 @@ fn fifoExists(dir_fd: i32) bool {
 
 const Status = enum { created, running, paused, stopped };
 
-/// src/lib/container.ts liveStatus for a created record.
-fn liveStatus(dir_fd: i32, r: *const record.Record) Status {
+/// src/lib/container.ts liveStatus for a created record; null: bunrunc-core decides.
+fn liveStatus(dir_fd: i32, r: *const record.Record) ?Status {
     if (!initAlive(r)) return .stopped;
-    if (frozen(r)) return .paused;
+    if (frozen(r) orelse return null) return .paused;
     if (fifoExists(dir_fd)) return .created;
     return .running;
 }
 
 /// runc's `state` JSON, the record's text around the live pid and status (no trailing newline).
 fn printState(dir_fd: i32, r: *const record.Record) void {
-    const status = liveStatus(dir_fd, r);
+    const status = liveStatus(dir_fd, r) orelse return;
     var out: [record.bytes_max + 64]u8 = undefined;
     var at: usize = 0;
     const pid: i32 = if (status == .stopped) 0 else r.pid;
@@ -288,7 +290,7 @@ fn printState(dir_fd: i32, r: *const record.Record) void {
 
 /// src/lib/start.ts: created → one byte into the fifo, the fifo unlinked. state.json stays.
 fn start(dir_fd: i32, r: *const record.Record) void {
-    if (liveStatus(dir_fd, r) != .created) return;
+    if ((liveStatus(dir_fd, r) orelse return) != .created) return;
     const f = sys.fd(sys.openat(dir_fd, "exec.fifo", sys.O_WRONLY | sys.O_NONBLOCK | sys.O_NOFOLLOW | O_CLOEXEC, 0)) catch return;
     var st: linux.Stat = undefined;
     const is_fifo = linux.E.init(linux.fstat(f, &st)) == .SUCCESS and st.mode & S_IFMT == S_IFIFO;
@@ -336,7 +338,7 @@ fn kill(r: *const record.Record, sig: u8) void {
 /// and the rest go to bunrunc-core): SIGKILL and wait, rmdir the cgroup dirs, remove the state
 /// dir (the record first), then the lock file.
 fn delete(root_fd: i32, dir_fd: i32, id: [:0]const u8, lock_name: [:0]const u8, r: *const record.Record, force: bool) void {
-    const status = liveStatus(dir_fd, r);
+    const status = liveStatus(dir_fd, r) orelse return;
     switch (status) {
         .paused => return,
         .running => if (!force) return,
@@ -345,10 +347,11 @@ fn delete(root_fd: i32, dir_fd: i32, id: [:0]const u8, lock_name: [:0]const u8, 
     if (status != .stopped) {
         if (!r.own_pid_ns or !killAndWait(r)) return;
     }
-    var path_buf: [linux.PATH_MAX]u8 = undefined;
     for (r.cgroups()) |dir| {
-        const rc = linux.unlinkat(sys.AT_FDCWD, zString(&path_buf, dir), linux.AT.REMOVEDIR);
-        const e = linux.E.init(rc);
+        // Only a directory of a cgroup filesystem: a forged record must not name any other.
+        const at = InCgroupfs.open(dir) orelse return;
+        defer at.close();
+        const e = linux.E.init(linux.unlinkat(at.parent, at.nameZ(), linux.AT.REMOVEDIR));
         // Busy (a process still in it): bunrunc-core's careful path kills and retries.
         if (e != .SUCCESS and e != .NOENT) return;
     }
@@ -356,6 +359,45 @@ fn delete(root_fd: i32, dir_fd: i32, id: [:0]const u8, lock_name: [:0]const u8, 
     _ = linux.unlinkat(root_fd, lock_name, 0);
     linux.exit_group(0);
 }
+
+/// A record's cgroup path as its parent directory's fd (an O_PATH fd, checked to be of a cgroup
+/// filesystem: v1's controller dirs may be links, as cpu -> cpu,cpuacct, so the parent's path is
+/// followed) and its last name, acted on through the fd: nothing outside cgroupfs is touched.
+const InCgroupfs = struct {
+    const cgroup_super_magic: u64 = 0x27e0eb;
+    const cgroup2_super_magic: u64 = 0x63677270;
+
+    parent: i32,
+    name_len: usize,
+    name_buf: [256]u8,
+
+    fn open(path: []const u8) ?InCgroupfs {
+        std.debug.assert(path.len > 0 and path[0] == '/');
+        const slash = std.mem.lastIndexOfScalar(u8, path, '/') orelse return null;
+        const name = path[slash + 1 ..];
+        if (name.len == 0 or name.len > 255 or std.mem.eql(u8, name, ".") or std.mem.eql(u8, name, "..")) return null;
+        var parent_buf: [linux.PATH_MAX]u8 = undefined;
+        const parent_path = if (slash == 0) "/" else path[0..slash];
+        const parent = sys.fd(sys.openat(sys.AT_FDCWD, zString(&parent_buf, parent_path), sys.O_PATH | sys.O_DIRECTORY | O_CLOEXEC, 0)) catch return null;
+        const magic = sys.fsMagic(parent) catch 0;
+        if (magic != cgroup_super_magic and magic != cgroup2_super_magic) {
+            sys.close(parent);
+            return null;
+        }
+        var at = InCgroupfs{ .parent = parent, .name_len = name.len, .name_buf = undefined };
+        @memcpy(at.name_buf[0..name.len], name);
+        at.name_buf[name.len] = 0;
+        return at;
+    }
+
+    fn nameZ(self: *const InCgroupfs) [:0]const u8 {
+        return self.name_buf[0..self.name_len :0];
+    }
+
+    fn close(self: *const InCgroupfs) void {
+        sys.close(self.parent);
+    }
+};
 
 /// SIGKILL through a pidfd checked against the start time, then its exit seen (at most
 /// gone_timeout_ms). False: not sent, or not gone in time.

@@ -1,10 +1,11 @@
 // The red team's read of the front's own verbs (zig/front_verbs.zig) and the core paths beside
 // them: each case is an attack or a race it found, on real containers.
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultSpec, uniqueId } from "../helpers/bundle.ts";
+import { encodeFastRecord, type FastRecord } from "../../src/state/fast-record.ts";
 import { alive, call, FRONT, Rig, SKIP, STRACE_SKIP } from "./rig.ts";
 
 const rigs: Rig[] = [];
@@ -149,4 +150,66 @@ describe(`the front's start when the init dies between its open of the fifo and 
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+/** The container's record read back (the layout of src/state/fast-record.ts). */
+function decodeRecord(bytes: Buffer): FastRecord {
+  let at = 32;
+  const str = () => {
+    const len = bytes.readUInt16LE(at);
+    const out = bytes.subarray(at + 2, at + 2 + len).toString();
+    at += 2 + len;
+    return out;
+  };
+  const freezerFile = str();
+  const cgroupDirs = Array.from({ length: bytes[26]! }, str);
+  return {
+    pid: bytes.readInt32LE(12),
+    startTime: bytes.readBigUInt64LE(16),
+    ownPidNs: (bytes.readUInt16LE(6) & 1) === 1,
+    cgroupVersion: bytes[24] as 1 | 2,
+    freezerKind: bytes[25]!,
+    freezerFile,
+    cgroupDirs,
+    stateHead: str(),
+    stateTail: str(),
+  };
+}
+
+describe(`a forged record naming paths outside cgroupfs${SKIP}`, () => {
+  /** Rewrites the container's record with `change` applied (as root could). */
+  const forge = (rig: Rig, id: string, change: (r: FastRecord) => void) => {
+    const file = join(rig.root, id, "fast-verbs");
+    const r = decodeRecord(readFileSync(file));
+    change(r);
+    writeFileSync(file, encodeFastRecord(r)!);
+  };
+
+  t("delete: an empty directory under /tmp it names is not removed by the front", () => {
+    const rig = new Rig();
+    rigs.push(rig);
+    const id = rig.make("stopped");
+    const bait = join(rig.b.dir, "empty-dir");
+    mkdirSync(bait);
+    forge(rig, id, (r) => {
+      r.cgroupDirs = [bait, ...r.cgroupDirs];
+    });
+    expect(call(["--root", rig.root, "delete", id]).code).toBe(0);
+    expect(existsSync(bait)).toBe(true);
+    expect(existsSync(join(rig.root, id))).toBe(false);
+  });
+
+  t("state: a freezer file under /tmp it names is not read (the status is bunrunc-core's)", () => {
+    const rig = new Rig();
+    rigs.push(rig);
+    const id = rig.make("running");
+    const bait = join(rig.b.dir, "freezer.state");
+    writeFileSync(bait, "FROZEN\n");
+    forge(rig, id, (r) => {
+      r.freezerKind = 1;
+      r.freezerFile = bait;
+    });
+    const status = (fast: boolean) => (JSON.parse(call(["--root", rig.root, "state", id], fast).stdout) as { status: string }).status;
+    expect(status(true)).toBe(status(false));
+  });
 });
