@@ -78,6 +78,9 @@ fn defaultRoot(buf: *[linux.PATH_MAX]u8) ?[]const u8 {
     const xdg = getenv("XDG_RUNTIME_DIR") orelse return system;
     if (xdg.len == 0) return system;
     if (linux.geteuid() == 0) {
+        // An unreadable uid_map is "in a user namespace" to initialUserNs and "not" to
+        // src/base/rootless.ts: bunrunc-core picks the root then.
+        if (!uidMapReadable()) return null;
         if (server_link.initialUserNs()) return system;
         if (getenv("USER")) |user| if (std.mem.eql(u8, user, "root")) return system;
     }
@@ -87,6 +90,14 @@ fn defaultRoot(buf: *[linux.PATH_MAX]u8) ?[]const u8 {
     @memcpy(buf[0..xdg.len], xdg);
     @memcpy(buf[xdg.len..][0..tail.len], tail);
     return buf[0 .. xdg.len + tail.len];
+}
+
+fn uidMapReadable() bool {
+    const f = sys.open("/proc/self/uid_map", sys.O_RDONLY | O_CLOEXEC) catch return false;
+    defer sys.close(f);
+    var buf: [128]u8 = undefined;
+    _ = sys.retry(linux.read, .{ f, &buf, buf.len }) catch return false;
+    return true;
 }
 
 /// Runs the call and exits, or returns having done nothing bunrunc-core would not then finish.

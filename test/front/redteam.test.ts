@@ -2,6 +2,7 @@
 // them: each case is an attack or a race it found, on real containers.
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultSpec, uniqueId } from "../helpers/bundle.ts";
@@ -212,4 +213,45 @@ describe(`a forged record naming paths outside cgroupfs${SKIP}`, () => {
     const status = (fast: boolean) => (JSON.parse(call(["--root", rig.root, "state", id], fast).stdout) as { status: string }).status;
     expect(status(true)).toBe(status(false));
   });
+});
+
+const haveUnshare = Bun.spawnSync(["sh", "-c", "command -v unshare && command -v mount"]).exitCode === 0;
+describe(`an unreadable /proc/self/uid_map and the default root${SKIP}${haveUnshare ? "" : " [skipped: needs unshare and mount]"}`, () => {
+  const ts = SKIP || !haveUnshare ? test.skip : test;
+  ts("the front picks no root of its own: it answers as bunrunc-core does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bunrunc-xdg-"));
+    const rig = new Rig();
+    rigs.push(rig);
+    const xdg = join(dir, "xdg");
+    const root = join(xdg, "bunrunc");
+    const id = uniqueId("uidmap");
+    try {
+      mkdirSync(xdg, { mode: 0o700 });
+      // stdio ignored: the init would hold a pipe open.
+      const env = { ...process.env, BUNRUNC_SERVER: "off", BUNRUNC_FAST: "off" };
+      expect(Bun.spawnSync([FRONT, "--root", root, "create", "--bundle", rig.b.bundle, id], { env, stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exitCode).toBe(0);
+      // A socket bound over this process's uid_map (same pid after exec): open gives ENXIO.
+      const sock = join(dir, "sock");
+      const server = createServer();
+      await new Promise<void>((done) => server.listen(sock, done));
+      const seen = (fast: boolean) => {
+        const env: Record<string, string | undefined> = { ...process.env, BUNRUNC_SERVER: "off", XDG_RUNTIME_DIR: xdg, USER: "nobody" };
+        if (fast) delete env.BUNRUNC_FAST;
+        else env.BUNRUNC_FAST = "off";
+        delete env.BUNRUNC_TIMING;
+        const script = 'mount --bind "$0" /proc/$$/uid_map && exec "$@"';
+        const r = Bun.spawnSync(["unshare", "-m", "--propagation", "private", "sh", "-c", script, sock, FRONT, "state", id], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+        return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString().replace(/time="[^"]*"/g, 'time="T"') };
+      };
+      const fast = seen(true);
+      const core = seen(false);
+      server.close();
+      // bunrunc-core, reading the uid_map as "not in a user namespace", looks under /run/bunrunc.
+      expect({ code: fast.code, missing: fast.stderr.includes("container does not exist") }).toEqual({ code: 1, missing: true });
+      expect(fast).toEqual(core);
+    } finally {
+      call(["--root", root, "delete", "--force", id], false);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
