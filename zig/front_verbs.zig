@@ -14,6 +14,7 @@ const linux = std.os.linux;
 const sys = @import("sys");
 const goflag = @import("goflag.zig");
 const record = @import("front_record.zig");
+const files = @import("front_files.zig");
 const server_link = @import("server_link.zig");
 
 const O_CLOEXEC = sys.O_CLOEXEC;
@@ -80,7 +81,7 @@ fn defaultRoot(buf: *[linux.PATH_MAX]u8) ?[]const u8 {
     if (linux.geteuid() == 0) {
         // An unreadable uid_map is "in a user namespace" to initialUserNs and "not" to
         // src/base/rootless.ts: bunrunc-core picks the root then.
-        if (!uidMapReadable()) return null;
+        if (!files.uidMapReadable()) return null;
         if (server_link.initialUserNs()) return system;
         if (getenv("USER")) |user| if (std.mem.eql(u8, user, "root")) return system;
     }
@@ -90,14 +91,6 @@ fn defaultRoot(buf: *[linux.PATH_MAX]u8) ?[]const u8 {
     @memcpy(buf[0..xdg.len], xdg);
     @memcpy(buf[xdg.len..][0..tail.len], tail);
     return buf[0 .. xdg.len + tail.len];
-}
-
-fn uidMapReadable() bool {
-    const f = sys.open("/proc/self/uid_map", sys.O_RDONLY | O_CLOEXEC) catch return false;
-    defer sys.close(f);
-    var buf: [128]u8 = undefined;
-    _ = sys.retry(linux.read, .{ f, &buf, buf.len }) catch return false;
-    return true;
 }
 
 /// Runs the call and exits, or returns having done nothing bunrunc-core would not then finish.
@@ -121,7 +114,7 @@ fn run(call: goflag.Call, root_default: []const u8) void {
 
     const root_fd = keep(.root, sys.fd(sys.openat(sys.AT_FDCWD, root_path, sys.O_RDONLY | sys.O_DIRECTORY | O_CLOEXEC, 0)) catch return);
     var st: linux.Stat = undefined;
-    if (!fstatTrusted(root_fd, &st, S_IFDIR)) return;
+    if (!files.fstatTrusted(root_fd, &st, S_IFDIR)) return;
     const euid = linux.geteuid();
     if (euid != 0 and st.uid != euid) return;
 
@@ -129,10 +122,10 @@ fn run(call: goflag.Call, root_default: []const u8) void {
     const id = zString(&id_z, call.id);
     const dir_fd = keep(.dir, sys.fd(sys.openat(root_fd, id, sys.O_RDONLY | sys.O_DIRECTORY | sys.O_NOFOLLOW | O_CLOEXEC, 0)) catch return);
     var dir_st: linux.Stat = undefined;
-    if (!fstatTrusted(dir_fd, &dir_st, S_IFDIR)) return;
+    if (!files.fstatTrusted(dir_fd, &dir_st, S_IFDIR)) return;
     // A record without its state.json (a removal killed half way) is no container: bunrunc-core
     // says so.
-    if (!stateFileTrusted(dir_fd)) return;
+    if (!files.stateFileTrusted(dir_fd)) return;
     const r = readRecord(dir_fd) orelse return;
 
     // `state` takes no lock (src/lib/query.ts reads without one).
@@ -183,31 +176,12 @@ fn lockName(buf: []u8, id: []const u8) [:0]const u8 {
     return buf[0 .. id.len + 6 :0];
 }
 
-/// fstat(f) is of type `kind`, owned by us or root, not writable by group or others.
-fn fstatTrusted(f: i32, st: *linux.Stat, kind: u32) bool {
-    if (linux.E.init(linux.fstat(f, st)) != .SUCCESS) return false;
-    if (st.mode & S_IFMT != kind) return false;
-    const euid = linux.geteuid();
-    if (st.uid != 0 and st.uid != euid) return false;
-    return st.mode & 0o022 == 0;
-}
-
-/// `state.json` is in the dir, a regular file (not through a link) we may trust.
-fn stateFileTrusted(dir_fd: i32) bool {
-    var st: linux.Stat = undefined;
-    if (linux.E.init(linux.fstatat(dir_fd, "state.json", &st, sys.AT_SYMLINK_NOFOLLOW)) != .SUCCESS) return false;
-    if (st.mode & S_IFMT != S_IFREG) return false;
-    const euid = linux.geteuid();
-    if (st.uid != 0 and st.uid != euid) return false;
-    return st.mode & 0o022 == 0;
-}
-
 /// The container's record, checked, or null.
 fn readRecord(dir_fd: i32) ?record.Record {
     const f = sys.fd(sys.openat(dir_fd, record.file_name, sys.O_RDONLY | sys.O_NOFOLLOW | sys.O_NONBLOCK | O_CLOEXEC, 0)) catch return null;
     defer sys.close(f);
     var st: linux.Stat = undefined;
-    if (!fstatTrusted(f, &st, S_IFREG)) return null;
+    if (!files.fstatTrusted(f, &st, S_IFREG)) return null;
     if (st.size <= 0 or st.size > record.bytes_max) return null;
     const size: usize = @intCast(st.size);
     var at: usize = 0;
@@ -225,7 +199,7 @@ fn takeLock(root_fd: i32, name: [:0]const u8) bool {
     const flags = sys.O_RDWR | sys.O_CREAT | sys.O_NOFOLLOW | sys.O_NONBLOCK | O_CLOEXEC;
     const f = keep(.lock, sys.fd(sys.openat(root_fd, name, flags, 0o600)) catch return false);
     var st: linux.Stat = undefined;
-    if (!fstatTrusted(f, &st, S_IFREG)) return false;
+    if (!files.fstatTrusted(f, &st, S_IFREG)) return false;
     if (linux.E.init(linux.flock(f, LOCK_EX | LOCK_NB)) != .SUCCESS) return false;
     var named: linux.Stat = undefined;
     if (linux.E.init(linux.fstatat(root_fd, name, &named, sys.AT_SYMLINK_NOFOLLOW)) != .SUCCESS) return false;
@@ -257,7 +231,7 @@ fn initAlive(r: *const record.Record) bool {
 /// Null: the file is not in a cgroup filesystem (a forged record), and bunrunc-core decides.
 fn frozen(r: *const record.Record) ?bool {
     if (r.freezer == .none) return false;
-    const at = InCgroupfs.open(r.freezer_file) orelse return null;
+    const at = files.InCgroupfs.open(r.freezer_file) orelse return null;
     defer at.close();
     const f = sys.fd(sys.openat(at.parent, at.nameZ(), sys.O_RDONLY | sys.O_NOFOLLOW | sys.O_NONBLOCK | O_CLOEXEC, 0)) catch return false;
     defer sys.close(f);
@@ -305,35 +279,13 @@ fn start(dir_fd: i32, r: *const record.Record) void {
     const f = sys.fd(sys.openat(dir_fd, "exec.fifo", sys.O_WRONLY | sys.O_NONBLOCK | sys.O_NOFOLLOW | O_CLOEXEC, 0)) catch return;
     var st: linux.Stat = undefined;
     const is_fifo = linux.E.init(linux.fstat(f, &st)) == .SUCCESS and st.mode & S_IFMT == S_IFIFO;
-    const written = is_fifo and writeNoSigpipe(f, 0);
+    const written = is_fifo and files.writeNoSigpipe(f, 0);
     sys.close(f);
     if (!written) return;
     // The init runs now. An unlink that fails leaves a fifo nobody reads: bunrunc-core's start
     // then finds the init running (ENXIO) and says so.
     if (linux.E.init(linux.unlinkat(dir_fd, "exec.fifo", 0)) != .SUCCESS) return;
     linux.exit_group(0);
-}
-
-/// One byte into `f` with SIGPIPE held back: an init that dies between our open and our write
-/// makes it fail with EPIPE (false: bunrunc-core then says the container has stopped) instead of
-/// killing the front without a word. The SIGPIPE that write raised is taken back (unless one was
-/// already pending), and the caller's mask restored: bunrunc-core inherits both untouched.
-fn writeNoSigpipe(f: i32, byte: u8) bool {
-    var pipe_set = linux.empty_sigset;
-    linux.sigaddset(&pipe_set, linux.SIG.PIPE);
-    var old_mask: linux.sigset_t = undefined;
-    if (linux.E.init(linux.sigprocmask(linux.SIG.BLOCK, &pipe_set, &old_mask)) != .SUCCESS) return false;
-    defer std.debug.assert(linux.E.init(linux.sigprocmask(linux.SIG.SETMASK, &old_mask, null)) == .SUCCESS);
-    var pending_before = linux.empty_sigset;
-    _ = linux.syscall2(.rt_sigpending, @intFromPtr(&pending_before), linux.NSIG / 8);
-    const rc = sys.retry(linux.write, .{ f, @as([*]const u8, &[_]u8{byte}), 1 }) catch {
-        if (sys.last_errno == @intFromEnum(linux.E.PIPE) and !linux.sigismember(&pending_before, linux.SIG.PIPE)) {
-            const zero = linux.timespec{ .sec = 0, .nsec = 0 };
-            _ = linux.syscall4(.rt_sigtimedwait, @intFromPtr(&pipe_set), 0, @intFromPtr(&zero), linux.NSIG / 8);
-        }
-        return false;
-    };
-    return rc == 1;
 }
 
 /// src/lib/kill.ts without --all: a pidfd checked against the start time, then the signal.
@@ -360,7 +312,7 @@ fn delete(root_fd: i32, dir_fd: i32, id: [:0]const u8, lock_name: [:0]const u8, 
     }
     for (r.cgroups()) |dir| {
         // Only a directory of a cgroup filesystem: a forged record must not name any other.
-        const at = InCgroupfs.open(dir) orelse return;
+        const at = files.InCgroupfs.open(dir) orelse return;
         defer at.close();
         const e = linux.E.init(linux.unlinkat(at.parent, at.nameZ(), linux.AT.REMOVEDIR));
         // Busy (a process still in it): bunrunc-core's careful path kills and retries.
@@ -370,45 +322,6 @@ fn delete(root_fd: i32, dir_fd: i32, id: [:0]const u8, lock_name: [:0]const u8, 
     _ = linux.unlinkat(root_fd, lock_name, 0);
     linux.exit_group(0);
 }
-
-/// A record's cgroup path as its parent directory's fd (an O_PATH fd, checked to be of a cgroup
-/// filesystem: v1's controller dirs may be links, as cpu -> cpu,cpuacct, so the parent's path is
-/// followed) and its last name, acted on through the fd: nothing outside cgroupfs is touched.
-const InCgroupfs = struct {
-    const cgroup_super_magic: u64 = 0x27e0eb;
-    const cgroup2_super_magic: u64 = 0x63677270;
-
-    parent: i32,
-    name_len: usize,
-    name_buf: [256]u8,
-
-    fn open(path: []const u8) ?InCgroupfs {
-        std.debug.assert(path.len > 0 and path[0] == '/');
-        const slash = std.mem.lastIndexOfScalar(u8, path, '/') orelse return null;
-        const name = path[slash + 1 ..];
-        if (name.len == 0 or name.len > 255 or std.mem.eql(u8, name, ".") or std.mem.eql(u8, name, "..")) return null;
-        var parent_buf: [linux.PATH_MAX]u8 = undefined;
-        const parent_path = if (slash == 0) "/" else path[0..slash];
-        const parent = sys.fd(sys.openat(sys.AT_FDCWD, zString(&parent_buf, parent_path), sys.O_PATH | sys.O_DIRECTORY | O_CLOEXEC, 0)) catch return null;
-        const magic = sys.fsMagic(parent) catch 0;
-        if (magic != cgroup_super_magic and magic != cgroup2_super_magic) {
-            sys.close(parent);
-            return null;
-        }
-        var at = InCgroupfs{ .parent = parent, .name_len = name.len, .name_buf = undefined };
-        @memcpy(at.name_buf[0..name.len], name);
-        at.name_buf[name.len] = 0;
-        return at;
-    }
-
-    fn nameZ(self: *const InCgroupfs) [:0]const u8 {
-        return self.name_buf[0..self.name_len :0];
-    }
-
-    fn close(self: *const InCgroupfs) void {
-        sys.close(self.parent);
-    }
-};
 
 /// SIGKILL through a pidfd checked against the start time, then its exit seen (at most
 /// gone_timeout_ms). False: not sent, or not gone in time.

@@ -12,11 +12,10 @@ import { compileSeccompIfAny } from "../seccomp/container.ts";
 import { CLONE } from "../plan/linux.ts";
 import type { Spec } from "../config/types.ts";
 import { kernelMemoryWarning } from "../cgroups/types.ts";
-import { cgroupFor, removeCgroup, spawnInCgroup, type LifecycleCgroup } from "./container-cgroup.ts";
+import { cgroupFor, refuseBusyCgroup, removeCgroup, spawnInCgroup, type LifecycleCgroup } from "./container-cgroup.ts";
 import { loadSpec, rootfsOf } from "./bundle.ts";
 import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
-import { clip } from "../base/quote.ts";
 import { runHooks } from "./hooks.ts";
 import { connectConsole, makeFifo } from "./create-io.ts";
 import { writeUserNsMaps } from "./userns-maps.ts";
@@ -136,19 +135,6 @@ async function undoAll(root: string, id: string, job: Job): Promise<void> {
       writeState(root, job.record);
     }
   } catch {}
-}
-
-/**
- * runc 1.2's refusal: a cgroup that already holds processes is another container's (or anyone's).
- * Sharing it would let this container's delete, which kills what is left in its cgroup, kill
- * them. Checked before anything is made, so a refusal leaves nothing to undo.
- */
-function refuseBusyCgroup(cg: LifecycleCgroup): void {
-  if (!cg.exists()) return;
-  const n = cg.pids().length;
-  if (n === 0) return;
-  const dir = Object.values(cg.paths)[0] ?? "";
-  throw new BunruncError("bad-state", `create: linux.cgroupsPath: container's cgroup is not empty: ${n} process(es) found in ${clip(dir)}`);
 }
 
 async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Job): Promise<Created> {
