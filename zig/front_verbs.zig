@@ -14,6 +14,7 @@ const linux = std.os.linux;
 const sys = @import("sys");
 const goflag = @import("goflag.zig");
 const record = @import("front_record.zig");
+const files = @import("front_files.zig");
 const server_link = @import("server_link.zig");
 
 const O_CLOEXEC = sys.O_CLOEXEC;
@@ -78,6 +79,9 @@ fn defaultRoot(buf: *[linux.PATH_MAX]u8) ?[]const u8 {
     const xdg = getenv("XDG_RUNTIME_DIR") orelse return system;
     if (xdg.len == 0) return system;
     if (linux.geteuid() == 0) {
+        // An unreadable uid_map is "in a user namespace" to initialUserNs and "not" to
+        // src/base/rootless.ts: bunrunc-core picks the root then.
+        if (!files.uidMapReadable()) return null;
         if (server_link.initialUserNs()) return system;
         if (getenv("USER")) |user| if (std.mem.eql(u8, user, "root")) return system;
     }
@@ -110,7 +114,7 @@ fn run(call: goflag.Call, root_default: []const u8) void {
 
     const root_fd = keep(.root, sys.fd(sys.openat(sys.AT_FDCWD, root_path, sys.O_RDONLY | sys.O_DIRECTORY | O_CLOEXEC, 0)) catch return);
     var st: linux.Stat = undefined;
-    if (!fstatTrusted(root_fd, &st, S_IFDIR)) return;
+    if (!files.fstatTrusted(root_fd, &st, S_IFDIR)) return;
     const euid = linux.geteuid();
     if (euid != 0 and st.uid != euid) return;
 
@@ -118,7 +122,10 @@ fn run(call: goflag.Call, root_default: []const u8) void {
     const id = zString(&id_z, call.id);
     const dir_fd = keep(.dir, sys.fd(sys.openat(root_fd, id, sys.O_RDONLY | sys.O_DIRECTORY | sys.O_NOFOLLOW | O_CLOEXEC, 0)) catch return);
     var dir_st: linux.Stat = undefined;
-    if (!fstatTrusted(dir_fd, &dir_st, S_IFDIR)) return;
+    if (!files.fstatTrusted(dir_fd, &dir_st, S_IFDIR)) return;
+    // A record without its state.json (a removal killed half way) is no container: bunrunc-core
+    // says so.
+    if (!files.stateFileTrusted(dir_fd)) return;
     const r = readRecord(dir_fd) orelse return;
 
     // `state` takes no lock (src/lib/query.ts reads without one).
@@ -169,21 +176,12 @@ fn lockName(buf: []u8, id: []const u8) [:0]const u8 {
     return buf[0 .. id.len + 6 :0];
 }
 
-/// fstat(f) is of type `kind`, owned by us or root, not writable by group or others.
-fn fstatTrusted(f: i32, st: *linux.Stat, kind: u32) bool {
-    if (linux.E.init(linux.fstat(f, st)) != .SUCCESS) return false;
-    if (st.mode & S_IFMT != kind) return false;
-    const euid = linux.geteuid();
-    if (st.uid != 0 and st.uid != euid) return false;
-    return st.mode & 0o022 == 0;
-}
-
 /// The container's record, checked, or null.
 fn readRecord(dir_fd: i32) ?record.Record {
     const f = sys.fd(sys.openat(dir_fd, record.file_name, sys.O_RDONLY | sys.O_NOFOLLOW | sys.O_NONBLOCK | O_CLOEXEC, 0)) catch return null;
     defer sys.close(f);
     var st: linux.Stat = undefined;
-    if (!fstatTrusted(f, &st, S_IFREG)) return null;
+    if (!files.fstatTrusted(f, &st, S_IFREG)) return null;
     if (st.size <= 0 or st.size > record.bytes_max) return null;
     const size: usize = @intCast(st.size);
     var at: usize = 0;
@@ -201,7 +199,7 @@ fn takeLock(root_fd: i32, name: [:0]const u8) bool {
     const flags = sys.O_RDWR | sys.O_CREAT | sys.O_NOFOLLOW | sys.O_NONBLOCK | O_CLOEXEC;
     const f = keep(.lock, sys.fd(sys.openat(root_fd, name, flags, 0o600)) catch return false);
     var st: linux.Stat = undefined;
-    if (!fstatTrusted(f, &st, S_IFREG)) return false;
+    if (!files.fstatTrusted(f, &st, S_IFREG)) return false;
     if (linux.E.init(linux.flock(f, LOCK_EX | LOCK_NB)) != .SUCCESS) return false;
     var named: linux.Stat = undefined;
     if (linux.E.init(linux.fstatat(root_fd, name, &named, sys.AT_SYMLINK_NOFOLLOW)) != .SUCCESS) return false;
@@ -230,10 +228,12 @@ fn initAlive(r: *const record.Record) bool {
 }
 
 /// src/lib/container.ts frozen(): v2 reads 1, v1 reads anything but THAWED; unreadable is not.
-fn frozen(r: *const record.Record) bool {
+/// Null: the file is not in a cgroup filesystem (a forged record), and bunrunc-core decides.
+fn frozen(r: *const record.Record) ?bool {
     if (r.freezer == .none) return false;
-    var path_buf: [linux.PATH_MAX]u8 = undefined;
-    const f = sys.open(zString(&path_buf, r.freezer_file), sys.O_RDONLY | O_CLOEXEC) catch return false;
+    const at = files.InCgroupfs.open(r.freezer_file) orelse return null;
+    defer at.close();
+    const f = sys.fd(sys.openat(at.parent, at.nameZ(), sys.O_RDONLY | sys.O_NOFOLLOW | sys.O_NONBLOCK | O_CLOEXEC, 0)) catch return false;
     defer sys.close(f);
     var buf: [64]u8 = undefined;
     const n = sys.retry(linux.read, .{ f, &buf, buf.len }) catch return false;
@@ -249,17 +249,17 @@ fn fifoExists(dir_fd: i32) bool {
 
 const Status = enum { created, running, paused, stopped };
 
-/// src/lib/container.ts liveStatus for a created record.
-fn liveStatus(dir_fd: i32, r: *const record.Record) Status {
+/// src/lib/container.ts liveStatus for a created record; null: bunrunc-core decides.
+fn liveStatus(dir_fd: i32, r: *const record.Record) ?Status {
     if (!initAlive(r)) return .stopped;
-    if (frozen(r)) return .paused;
+    if (frozen(r) orelse return null) return .paused;
     if (fifoExists(dir_fd)) return .created;
     return .running;
 }
 
 /// runc's `state` JSON, the record's text around the live pid and status (no trailing newline).
 fn printState(dir_fd: i32, r: *const record.Record) void {
-    const status = liveStatus(dir_fd, r);
+    const status = liveStatus(dir_fd, r) orelse return;
     var out: [record.bytes_max + 64]u8 = undefined;
     var at: usize = 0;
     const pid: i32 = if (status == .stopped) 0 else r.pid;
@@ -275,11 +275,11 @@ fn printState(dir_fd: i32, r: *const record.Record) void {
 
 /// src/lib/start.ts: created → one byte into the fifo, the fifo unlinked. state.json stays.
 fn start(dir_fd: i32, r: *const record.Record) void {
-    if (liveStatus(dir_fd, r) != .created) return;
+    if ((liveStatus(dir_fd, r) orelse return) != .created) return;
     const f = sys.fd(sys.openat(dir_fd, "exec.fifo", sys.O_WRONLY | sys.O_NONBLOCK | sys.O_NOFOLLOW | O_CLOEXEC, 0)) catch return;
     var st: linux.Stat = undefined;
     const is_fifo = linux.E.init(linux.fstat(f, &st)) == .SUCCESS and st.mode & S_IFMT == S_IFIFO;
-    const written = is_fifo and (sys.retry(linux.write, .{ f, @as([*]const u8, &[_]u8{0}), 1 }) catch 0) == 1;
+    const written = is_fifo and files.writeNoSigpipe(f, 0);
     sys.close(f);
     if (!written) return;
     // The init runs now. An unlink that fails leaves a fifo nobody reads: bunrunc-core's start
@@ -301,7 +301,7 @@ fn kill(r: *const record.Record, sig: u8) void {
 /// and the rest go to bunrunc-core): SIGKILL and wait, rmdir the cgroup dirs, remove the state
 /// dir (the record first), then the lock file.
 fn delete(root_fd: i32, dir_fd: i32, id: [:0]const u8, lock_name: [:0]const u8, r: *const record.Record, force: bool) void {
-    const status = liveStatus(dir_fd, r);
+    const status = liveStatus(dir_fd, r) orelse return;
     switch (status) {
         .paused => return,
         .running => if (!force) return,
@@ -310,10 +310,11 @@ fn delete(root_fd: i32, dir_fd: i32, id: [:0]const u8, lock_name: [:0]const u8, 
     if (status != .stopped) {
         if (!r.own_pid_ns or !killAndWait(r)) return;
     }
-    var path_buf: [linux.PATH_MAX]u8 = undefined;
     for (r.cgroups()) |dir| {
-        const rc = linux.unlinkat(sys.AT_FDCWD, zString(&path_buf, dir), linux.AT.REMOVEDIR);
-        const e = linux.E.init(rc);
+        // Only a directory of a cgroup filesystem: a forged record must not name any other.
+        const at = files.InCgroupfs.open(dir) orelse return;
+        defer at.close();
+        const e = linux.E.init(linux.unlinkat(at.parent, at.nameZ(), linux.AT.REMOVEDIR));
         // Busy (a process still in it): bunrunc-core's careful path kills and retries.
         if (e != .SUCCESS and e != .NOENT) return;
     }

@@ -6,6 +6,8 @@ import * as ffi from "../ffi.ts";
 import type { SpawnRequest, Spawner } from "./spawner.ts";
 import type { Resources } from "../config/types.ts";
 import type { SystemdCgroup } from "../cgroups/systemd/driver.ts";
+import { BunruncError } from "../base/errors.ts";
+import { clip } from "../base/quote.ts";
 
 export interface LifecycleCgroup {
   version: 1 | 2;
@@ -74,6 +76,19 @@ export function cgroupFor(id: string, cgroupsPath: string | undefined, opts: Cgr
     destroy: () => mgr.destroy(),
     exists: () => mgr.exists(),
   };
+}
+
+/**
+ * runc 1.2's refusal: a cgroup that already holds processes is another container's (or anyone's).
+ * Sharing it would let this container's delete, which kills what is left in its cgroup, kill
+ * them. Checked before anything is made, so a refusal leaves nothing to undo.
+ */
+export function refuseBusyCgroup(cg: LifecycleCgroup): void {
+  if (!cg.exists()) return;
+  const n = cg.pids().length;
+  if (n === 0) return;
+  const dir = Object.values(cg.paths)[0] ?? "";
+  throw new BunruncError("bad-state", `create: linux.cgroupsPath: container's cgroup is not empty: ${n} process(es) found in ${clip(dir)}`);
 }
 
 /**

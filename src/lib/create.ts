@@ -12,7 +12,7 @@ import { compileSeccompIfAny } from "../seccomp/container.ts";
 import { CLONE } from "../plan/linux.ts";
 import type { Spec } from "../config/types.ts";
 import { kernelMemoryWarning } from "../cgroups/types.ts";
-import { cgroupFor, removeCgroup, spawnInCgroup, type LifecycleCgroup } from "./container-cgroup.ts";
+import { cgroupFor, refuseBusyCgroup, removeCgroup, spawnInCgroup, type LifecycleCgroup } from "./container-cgroup.ts";
 import { loadSpec, rootfsOf } from "./bundle.ts";
 import { fifoPath, hookState, makeStateDir, removeStateDir, writeState, type ContainerState } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
@@ -21,9 +21,9 @@ import { connectConsole, makeFifo } from "./create-io.ts";
 import { writeUserNsMaps } from "./userns-maps.ts";
 import { makeIdmappedMounts } from "./idmap.ts";
 import { moveNetDevicesIn, moveNetDevicesOut } from "./netdev.ts";
-import { rfc3339Nano } from "../base/rfc3339.ts";
 import * as ffi from "../ffi.ts";
 import { procStat } from "./init-process.ts";
+import { creatingRecord, recordInit } from "./create-record.ts";
 import { CREATE_VOICE, spawnInit, unknownTag, walkInit, type InitChild } from "./init-handshake.ts";
 import { thisProcess, type Spawner } from "./spawner.ts";
 import { detachRootfsMount, mountIdsAt, newRootfsMount, realRootfs } from "./rootfs-mount.ts";
@@ -143,6 +143,7 @@ async function createIn(opts: CreateOptions, spec: Spec, rootfs: string, job: Jo
   // `delete --force` can find.
   const spawner = opts.spawner ?? thisProcess;
   const cg: LifecycleCgroup = cgroupFor(opts.id, spec.linux?.cgroupsPath, { resources: spec.linux?.resources, systemd: opts.systemdCgroup, callerCgroups: spawner.cgroups, rootless: opts.rootlessCgroups ?? rootlessCgroups(), warn: opts.warn });
+  refuseBusyCgroup(cg);
   const state = creatingRecord(opts, spec, rootfs, cg);
   if (spec.linux?.resources) state.bunrunc.resources = resourcesForState(spec.linux.resources);
   writeState(opts.root, state);
@@ -250,44 +251,6 @@ function mountsBefore(rootfs: string): { made(): { path: string; id: number } | 
       if (m) detachRootfsMount(m.path, m.id);
     },
   };
-}
-
-/** The record create writes before it makes anything: the cgroup it will make, no init yet. */
-function creatingRecord(opts: CreateOptions, spec: Spec, rootfs: string, cg: LifecycleCgroup): ContainerState {
-  const state: ContainerState = {
-    ociVersion: spec.ociVersion,
-    id: opts.id,
-    pid: 0,
-    status: "creating",
-    bundle: opts.bundle,
-    rootfs,
-    created: rfc3339Nano(),
-    owner: "",
-    bunrunc: { initStartTime: "", cgroupPaths: cg.paths, cgroupVersion: cg.version, hooks: spec.hooks, ownPidNs: false, creator: creatorRecord() },
-  };
-  if (spec.annotations && Object.keys(spec.annotations).length) state.annotations = spec.annotations;
-  return state;
-}
-
-let self: { pid: number; startTime: string } | undefined;
-
-/** This process as a record's creator (a library user or the server creates many containers). */
-function creatorRecord(): { pid: number; startTime: string } {
-  self ??= { pid: process.pid, startTime: procStat(process.pid)?.startTime ?? "" };
-  return self;
-}
-
-/**
- * The init's pid and start time into the record (the start time tells a recycled pid apart), at
- * its first stop (and again when it forks): it cannot get past that stop before we answer, and
- * if we die before, the stop ends it (EOF). Read at once after clone3, /proc/PID/stat waits for
- * the child's exec (~0.3 ms); parked at its stop, it answers in microseconds.
- */
-function recordInit(root: string, state: ContainerState, pid: number): void {
-  state.pid = pid;
-  // Gone already (it failed at once): "" never matches, so nothing will signal that pid.
-  state.bunrunc.initStartTime = procStat(pid)?.startTime ?? "";
-  writeState(root, state);
 }
 
 /**

@@ -83,8 +83,23 @@ export async function deleteHeld(opts: DeleteOptions): Promise<void> {
   if (!ownScope) opts.warn?.(`delete: container ${opts.id}: systemd unit ${saved.bunrunc.systemdUnit} is no longer the one created for it (another InvocationID): the unit and its cgroup are left alone`);
   // Processes outside the init's pid namespace (or still dying) keep the cgroup busy: the careful
   // path kills them and retries. The state stays while a directory does: it is all that names it.
-  if (ownScope && !removeIfEmpty(saved.bunrunc.cgroupPaths) && !(await removeCgroup(cgroupOf(saved)))) {
-    throw new BunruncError("system", `delete: container ${opts.id}: its cgroup ${Object.values(saved.bunrunc.cgroupPaths)[0]} still has processes after SIGKILL`);
+  // In its own pid namespace with its init gone, every process of the container died with the
+  // init (the kernel kills and reaps them before the init's exit shows): what still holds the
+  // cgroup was put there from outside (a container made in the same cgroup) and is not ours.
+  const cgroupDir = Object.values(saved.bunrunc.cgroupPaths)[0];
+  if (ownScope && !removeIfEmpty(saved.bunrunc.cgroupPaths)) {
+    const notOurs = saved.bunrunc.ownPidNs && (s.status === "stopped" || s.status === "created" || s.status === "running");
+    if (notOurs) {
+      // Retried without killing: a task of ours that just died can hold the directory a moment.
+      const cg = cgroupOf(saved);
+      if (!(await removeCgroupKillingNothing(cg))) {
+        const n = cg.pids().length;
+        if (n > 0) throw new BunruncError("bad-state", `delete: container ${opts.id}: its cgroup ${cgroupDir} holds ${n} process(es) outside its pid namespace (not killed)`);
+        throw new BunruncError("system", `delete: container ${opts.id}: its cgroup ${cgroupDir} could not be removed`);
+      }
+    } else if (!(await removeCgroup(cgroupOf(saved)))) {
+      throw new BunruncError("system", `delete: container ${opts.id}: its cgroup ${cgroupDir} still has processes after SIGKILL`);
+    }
   }
   phase("delete.cgroup-removed");
   removeStateDir(opts.root, opts.id);
@@ -107,6 +122,11 @@ function stopScope(id: string, saved: ContainerState): boolean {
   } catch (e) {
     throw new BunruncError("system", `delete: container ${id}: ${(e as Error).message}`);
   }
+}
+
+async function removeCgroupKillingNothing(cg: CgroupManager): Promise<boolean> {
+  const { removeCgroup: remove } = require("./container-cgroup.ts") as typeof import("./container-cgroup.ts");
+  return remove({ pids: () => [], killAll: () => {}, destroy: () => cg.destroy(), exists: () => cg.exists() });
 }
 
 async function removeCgroup(cg: CgroupManager): Promise<boolean> {

@@ -1,6 +1,6 @@
 // `start`: one byte into the exec fifo releases the init (it runs the startContainer hooks and
 // execs the process); the fifo is removed, so the status reads running; then poststart hooks.
-import { closeSync, constants, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { fifoPath, hookState, readState, refresh } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
 import { runHooksWarn } from "./hooks.ts";
@@ -41,11 +41,18 @@ export async function startHeld(opts: StartOptions): Promise<void> {
   const fifo = fifoPath(opts.root, opts.id);
   let fd: number;
   try {
-    fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    // Never through a link, and only into a fifo: a file planted at its name is not written.
+    fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
     // ENXIO: nobody holds the read end any more, the init is gone.
-    if ((e as NodeJS.ErrnoException).code === "ENXIO") throw new BunruncError("bad-state", WRONG_STATE.stopped!);
+    if (code === "ENXIO") throw new BunruncError("bad-state", WRONG_STATE.stopped!);
+    if (code === "ELOOP") throw new BunruncError("system", `start: ${clip(fifo)}: is a symlink, not the container's fifo`);
     throw new BunruncError("system", `start: open ${clip(fifo)}: ${(e as Error).message}`);
+  }
+  if (!fstatSync(fd).isFIFO()) {
+    closeSync(fd);
+    throw new BunruncError("system", `start: ${clip(fifo)}: is not a fifo`);
   }
   try {
     writeSync(fd, new Uint8Array([0]));

@@ -24,6 +24,7 @@ import { clip } from "../base/quote.ts";
 import { phase } from "../base/timing.ts";
 import * as ffi from "../ffi.ts";
 import { honorXdgRuntimeDir } from "../base/rootless.ts";
+import { removeFastRecord } from "./fast-record.ts";
 
 /** runc's id rule (`^[\w+-.]+$` minus `,`, which its regexp admits by accident), and never `.`/`..`. */
 const ID_RE = /^[A-Za-z0-9_+.-]+$/;
@@ -83,6 +84,9 @@ export function createContainerDir(root: string, id: string): string {
 }
 
 export function removeContainerDir(root: string, id: string): void {
+  // The front's record first: a removal killed half way must never leave a record (which the
+  // front would act on) without the state.json beside it.
+  removeFastRecord(containerDir(root, id));
   rmSync(containerDir(root, id), { recursive: true, force: true });
 }
 
