@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { buildImageArchive } from "../../scripts/e2e/image.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 
@@ -233,24 +234,35 @@ export async function killMentioning(needle: string): Promise<void> {
   await waitFor(`processes mentioning ${needle} to exit`, () => pidsMentioning(needle).length === 0, 5_000).catch(() => {});
 }
 
+/** What the test podman runs with: the defaults fit these machines; the systemd tier wants systemd's own. */
+export interface PodmanConfigOptions {
+  /** Default rlimits a host without CAP_SYS_RESOURCE can grant. */
+  ulimits?: boolean;
+  /** "cgroupfs" (no systemd as PID 1) or "systemd" (the systemd tier: podman passes --systemd-cgroup). */
+  cgroupManager?: "cgroupfs" | "systemd";
+  /** "file" (events.log under `d`) or "journald". */
+  eventsLogger?: "file" | "journald";
+}
+
 /**
  * A private podman configuration under `d` (containers.conf, storage.conf, registries.conf and
  * their directories): the settings these machines need (see test/fixtures/client-invocations.md)
  * — cgroupfs (no systemd), a file event log, no network, JSON log flags for both runtimes, vfs
- * storage. `ulimits`: default rlimits a host without CAP_SYS_RESOURCE can grant.
+ * storage — unless `opts` says otherwise.
  */
-export function writePodmanConfig(d: string, opts: { ulimits?: boolean } = {}): void {
+export function writePodmanConfig(d: string, opts: PodmanConfigOptions = {}): void {
   for (const sub of ["storage", "run", "tmp", "net"]) mkdirSync(join(d, sub), { recursive: true });
   const ulimits = opts.ulimits ? 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n' : "";
+  const events = opts.eventsLogger ?? "file";
+  const eventsLog = events === "file" ? `events_logfile_path = "${d}/events.log"\n` : "";
   writeFileSync(
     join(d, "containers.conf"),
     `[containers]
 netns = "none"
 ${ulimits}[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "${d}/events.log"
-runtime_supports_json = ["runc", "bunrunc"]
+cgroup_manager = "${opts.cgroupManager ?? "cgroupfs"}"
+events_logger = "${events}"
+${eventsLog}runtime_supports_json = ["runc", "bunrunc"]
 tmp_dir = "${d}/tmp"
 static_dir = "${d}/storage/libpod"
 volume_path = "${d}/storage/volumes"
@@ -260,4 +272,32 @@ network_config_dir = "${d}/net"
   );
   writeFileSync(join(d, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${d}/storage"\nrunroot = "${d}/run"\n`);
   writeFileSync(join(d, "registries.conf"), "unqualified-search-registries = []\n");
+}
+
+/** The environment that points podman at the configuration writePodmanConfig wrote under `d`. */
+export function podmanEnv(d: string): Record<string, string> {
+  return {
+    CONTAINERS_CONF: join(d, "containers.conf"),
+    CONTAINERS_STORAGE_CONF: join(d, "storage.conf"),
+    CONTAINERS_REGISTRIES_CONF: join(d, "registries.conf"),
+  };
+}
+
+/**
+ * A hermetic podman as root under `d`: its configuration written, the test image (IMAGE_TAG)
+ * loaded from a local archive; returns the environment every podman call then needs.
+ */
+export function setupPodman(d: string, opts: PodmanConfigOptions & { loadTimeoutMs?: number } = {}): Record<string, string> {
+  writePodmanConfig(d, opts);
+  const env = podmanEnv(d);
+  const archive = join(d, "image.tar");
+  buildImageArchive(archive);
+  const r = run(["podman", "load", "-i", archive], { env, timeoutMs: opts.loadTimeoutMs });
+  if (r.code !== 0) throw new Error(`podman load: ${r.stderr.trim()}`);
+  return env;
+}
+
+/** podman driving `rt` (its runtime --root under `d`) with the environment setupPodman returned. */
+export function runPodman(d: string, env: Record<string, string>, rt: Runtime, args: string[], timeoutMs: number): Result {
+  return run(["podman", "--runtime", rt.path, "--runtime-flag", `root=${d}/state-${rt.name}`, ...args], { env, timeoutMs });
 }
