@@ -2,7 +2,7 @@
 // hermetically (private storage, config, sockets under one temp dir, a private cgroup parent),
 // driving an OCI runtime binary chosen per scenario. Debian's runc is the control: a scenario that
 // passes with runc and fails with bunrunc is a bunrunc bug, not a rig bug.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildImageArchive } from "../../scripts/e2e/image.ts";
@@ -45,6 +45,25 @@ export function run(argv: string[], opts: { env?: Record<string, string>; timeou
   });
   const code = r.exitCode ?? -1;
   return { code, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/**
+ * run() for a call that leaves a container process behind (create, run -d): the container keeps
+ * the caller's stdio, as runc's does, so it would hold run()'s pipes open and the call would
+ * wait out its whole timeout however soon it returned. Its output goes to files instead, read
+ * once it returns.
+ */
+export function runDetaching(argv: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Result {
+  const dir = mkdtempSync(join(tmpdir(), "bunrunc-detaching-"));
+  const [out, err] = [join(dir, "stdout"), join(dir, "stderr")];
+  const fds = [openSync(out, "w"), openSync(err, "w")] as const;
+  try {
+    const r = Bun.spawnSync(argv, { env: { ...process.env, ...opts.env }, stdin: "ignore", stdout: fds[0], stderr: fds[1], timeout: opts.timeoutMs ?? 30_000 });
+    return { code: r.exitCode ?? -1, stdout: readFileSync(out, "utf8"), stderr: readFileSync(err, "utf8") };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Like run() but fails with the command's stderr when it exits non-zero. */
