@@ -3,14 +3,8 @@
 # tmpfs root (pivot_root, which containers need, refuses the initramfs rootfs); stage 2 mounts
 # the system, turns every cgroup v2 controller on at the root, shares /usr and the host dirs,
 # runs the command from /ctl/cmd and writes its status to /ctl/rc.
-B=/bb/busybox
-if [ "$1" != stage2 ]; then
-  $B mkdir -p /dev /n
-  $B mount -t devtmpfs dev /dev
-  $B mount -t tmpfs -o mode=755 root /n
-  $B cp -a /bb /etc /init /n/
-  exec $B switch_root /n /init stage2
-fi
+. /bb/init-lib.sh
+[ "$1" = stage2 ] || to_tmpfs_root /etc
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/bb/bin HOME=/root TMPDIR=/tmp
 for d in proc sys dev tmp run usr ctl root; do $B mkdir -p /$d; done
 $B mount -t proc proc /proc
@@ -24,22 +18,12 @@ $B mount -t tmpfs run /run
 $B mount -t cgroup2 cgroup2 /sys/fs/cgroup
 $B mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 for c in $($B cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control; done
-while read -r m; do $B insmod "/bb/mod/$m"; done < /bb/mod/order
+load_modules
 # Loopback up: criu's kernel probe connects a TCP socket to itself.
 $B ip link set lo up
-O=trans=virtio,version=9p2000.L,msize=262144
-$B mount -t 9p -o $O,ro,cache=loose hostusr /usr
-for l in bin sbin lib lib64; do $B ln -s usr/$l /$l; done
+mount_host
 $B mkdir -p /bb/bin && /bb/busybox --install -s /bb/bin
-$B mount -t 9p -o $O ctl /ctl
-i=0
-while read -r d; do
-  $B mkdir -p "$d"
-  $B mount -t 9p -o $O "share$i" "$d"
-  i=$((i + 1))
-done < /ctl/shares
-OUT=/dev/console
-for p in /sys/class/virtio-ports/*; do [ "$($B cat "$p/name")" = out ] && OUT=/dev/${p##*/}; done
+OUT=$(out_port)
 cd "$($B head -1 /ctl/shares)"
 /bin/sh -c "$($B cat /ctl/cmd)" </dev/null >"$OUT" 2>&1
 echo $? > /ctl/rc

@@ -69,7 +69,7 @@ fetch_kernel() {
 # cache each boot their own and never rebuild one another's.
 initrd_path() {
   local h
-  h=$({ cat "$INIT_SCRIPT"; echo "${MODULES[*]} ${ETC_DIRS[*]}"; } | sha256sum | cut -c1-16)
+  h=$({ cat "$INIT_SCRIPT" "$INIT_LIB"; echo "${MODULES[*]} ${ETC_DIRS[*]}"; } | sha256sum | cut -c1-16)
   echo "$CACHE/initrd-$h.img"
 }
 
@@ -88,6 +88,7 @@ build_initramfs() {
   while read -r f; do cp "$f" "$ir/bb/mod/"; basename "$f"; done < "$ir/bb/mod/order.full" > "$ir/bb/mod/order"
   rm "$ir/bb/mod/order.full"
   cp "$INIT_SCRIPT" "$ir/init"
+  cp "$INIT_LIB" "$ir/bb/init-lib.sh"
   chmod +x "$ir/init"
   (cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$INITRD.tmp.$$"
   mv "$INITRD.tmp.$$" "$INITRD"
@@ -125,6 +126,7 @@ kvm_works() {
 shares=()
 timeout_s=1500
 INIT_SCRIPT=$REPO/scripts/vm/init.sh
+INIT_LIB=$REPO/scripts/vm/init-lib.sh
 systemd=
 only_setup=
 while [ $# -gt 0 ]; do

@@ -6,34 +6,17 @@
 # systemd as PID 1. systemd mounts /proc, /sys and the cgroup v2 hierarchy itself, starts
 # journald and the system D-Bus, then the unit; the unit writes the command's status to /ctl/rc
 # and powers off.
-B=/bb/busybox
-if [ "$1" != stage2 ]; then
-  $B mkdir -p /dev /n
-  $B mount -t devtmpfs dev /dev
-  $B mount -t tmpfs -o mode=755 root /n
-  $B cp -a /bb /init /n/
-  exec $B switch_root /n /init stage2
-fi
+. /bb/init-lib.sh
+[ "$1" = stage2 ] || to_tmpfs_root
 for d in proc sys dev tmp run usr ctl root etc var; do $B mkdir -p /$d; done
 $B mount -t proc proc /proc
 $B mount -t sysfs sys /sys
 $B mount -t devtmpfs dev /dev 2>/dev/null
-while read -r m; do $B insmod "/bb/mod/$m"; done < /bb/mod/order
-O=trans=virtio,version=9p2000.L,msize=262144
-$B mount -t 9p -o $O,ro,cache=loose hostusr /usr
-for l in bin sbin lib lib64; do $B ln -s usr/$l /$l; done
-$B mount -t 9p -o $O ctl /ctl
+load_modules
+mount_host
 $B cp -a /ctl/etc/. /etc/
 $B cat /proc/sys/kernel/random/uuid | $B tr -d - > /etc/machine-id
-i=0
-while read -r d; do
-  $B mkdir -p "$d"
-  $B mount -t 9p -o $O "share$i" "$d"
-  i=$((i + 1))
-done < /ctl/shares
-# The command's output goes to the virtio port named "out" (run.sh streams it as it comes).
-OUT=/dev/console
-for p in /sys/class/virtio-ports/*; do [ "$($B cat "$p/name")" = out ] && OUT=/dev/${p##*/}; done
+OUT=$(out_port)
 # The unit's script: the status is always a number (a signal's is 128+n, as from a shell).
 $B cat > /run-cmd <<EOF
 cd "$($B head -1 /ctl/shares)" || exit 1

@@ -5,8 +5,8 @@
 // CRIU runs where `criu check` passes (the VM tier); elsewhere this skips saying why.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { buildImageArchive, IMAGE_TAG } from "../../scripts/e2e/image.ts";
-import { killMentioning, removeCgroupTree, removeTempDir, run, runtimes, tempDir, uniqueName, type Result, type Runtime, writePodmanConfig } from "../e2e/rig.ts";
+import { IMAGE_TAG } from "../../scripts/e2e/image.ts";
+import { killMentioning, runPodman, removeCgroupTree, removeTempDir, run, runtimes, setupPodman, tempDir, uniqueName, type Result, type Runtime } from "../e2e/rig.ts";
 import { criuSkipReason } from "./helpers.ts";
 
 function skipReason(): string {
@@ -23,10 +23,7 @@ let dir = "";
 let env: Record<string, string> = {};
 const cgroupParent = uniqueName("bunrunc-ck-podman-");
 
-function podmanFor(rt: Runtime) {
-  return (args: string[], timeoutMs = 120_000): Result =>
-    run(["podman", "--runtime", rt.path, "--runtime-flag", `root=${dir}/state-${rt.name}`, ...args], { env, timeoutMs });
-}
+const podmanFor = (rt: Runtime) => (args: string[], timeoutMs = 120_000) => runPodman(dir, env, rt, args, timeoutMs);
 
 function ok(r: Result, what: string): string {
   if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);
@@ -55,16 +52,7 @@ async function waitLogs(podman: ReturnType<typeof podmanFor>, id: string, atLeas
 describe.skipIf(Boolean(SKIP))(`podman checkpoint/restore${SKIP ? ` [skipped: ${SKIP}]` : ""}`, () => {
   beforeAll(() => {
     dir = tempDir("bunrunc-ck-podman-");
-    writePodmanConfig(dir);
-    env = {
-      CONTAINERS_CONF: join(dir, "containers.conf"),
-      CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"),
-      CONTAINERS_REGISTRIES_CONF: join(dir, "registries.conf"),
-    };
-    const archive = join(dir, "image.tar");
-    buildImageArchive(archive);
-    const r = run(["podman", "load", "-i", archive], { env, timeoutMs: 120_000 });
-    if (r.code !== 0) throw new Error(`podman load: ${r.stderr.trim()}`);
+    env = setupPodman(dir, { loadTimeoutMs: 120_000 });
   }, T);
 
   afterAll(async () => {

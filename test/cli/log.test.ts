@@ -1,21 +1,13 @@
 // The log contract engines parse: with --log FILE --log-format json every line is one
 // {level,msg,time} object (RFC 3339 time, logrus level names) and the last error names the
 // cause; the bare message also goes to stderr; text format is logrus's; --debug adds debug lines.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, RFC3339, tempDir, uniqueId } from "./run-cli.ts";
+import { cli, perTest, RFC3339, uniqueId } from "./run-cli.ts";
 import { defaultSpec, makeBundle } from "../helpers/bundle.ts";
 
-const cleanups: (() => unknown)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const { dir, cleanups } = perTest();
 
 /** Every line of a JSON log, checked against the contract. */
 function jsonLines(path: string): { level: string; msg: string; time: string }[] {

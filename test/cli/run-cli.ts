@@ -1,6 +1,7 @@
 // Runs the CLI as a user would (`bun src/main.ts ...`, or dist/bunrunc direct or served: see
 // test/helpers/cli-path.ts), capturing everything.
 // Each test makes its own temp dir (state root, log files, bundles) and removes it.
+import { afterEach } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -31,6 +32,23 @@ export function uniqueId(prefix = "cli"): string {
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "bunrunc-cli-"));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * What the calling file's tests make, removed after each test, last first: `dir()` is a fresh
+ * temp dir; anything else goes in with `cleanups.push`. Call once, at the file's top level.
+ */
+export function perTest(): { dir: () => string; cleanups: (() => unknown)[] } {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0).reverse()) c();
+  });
+  const dir = () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    return t.dir;
+  };
+  return { dir, cleanups };
 }
 
 /** RFC 3339 (what Go's time.Time accepts when unmarshalling), with optional fraction. */

@@ -1,22 +1,14 @@
 // `bunrunc spec` against Debian's `runc spec`: the same document apart from ociVersion (ours
 // 1.3.0) and maskedPaths (ours contain runc's, plus newer ones), in the same formatting; the
 // same for --rootless; -b DIR; an existing config.json is never overwritten.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, DIST, tempDir } from "./run-cli.ts";
+import { cli, DIST, perTest } from "./run-cli.ts";
 
 const RUNC = "/usr/sbin/runc";
 const haveRunc = existsSync(RUNC);
-const cleanups: (() => unknown)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const { dir } = perTest();
 
 function runcSpec(args: string[]): string {
   const d = dir();

@@ -4,47 +4,21 @@
 // namespace so cgroups land under /<namespace>/<id>, and the runtime's --root in the temp dir.
 // ctr 1.6 has no `update` verb: Docker's `update --memory` covers the shim's update path.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildImageArchive, IMAGE_TAG } from "../../scripts/e2e/image.ts";
-import {
-  daemonLog,
-  ensurePackages,
-  killMentioning,
-  removeCgroupTree,
-  removeTempDir,
-  run,
-  runPty,
-  runtimes,
-  startDaemon,
-  stopDaemon,
-  tempDir,
-  uniqueName,
-  waitFor,
-  type Daemon,
-  type Result,
-  type Runtime,
-} from "./rig.ts";
+import { IMAGE_TAG } from "../../scripts/e2e/image.ts";
+import { CONTAINERD_PACKAGES, CTR_ENV as env, PrivateContainerd } from "./containerd-rig.ts";
+import { ensurePackages, removeCgroupTree, removeTempDir, run, runPty, runtimes, tempDir, uniqueName, type Result, type Runtime } from "./rig.ts";
 
-const skip = ensurePackages([
-  { cmd: "containerd", pkg: "containerd" },
-  { cmd: "ctr", pkg: "containerd" },
-  { cmd: "containerd-shim-runc-v2", pkg: "containerd" },
-]);
+const skip = ensurePackages(CONTAINERD_PACKAGES);
 const T = 120_000;
 const ns = uniqueName("bunrunc-e2e-ctr-");
 
 let dir = "";
-let daemon: Daemon | undefined;
-const env = { CONTAINERD_SNAPSHOTTER: "native" };
+let containerd: PrivateContainerd | undefined;
 
-function ctr(args: string[], timeoutMs = 30_000): Result {
-  return run(["ctr", "--address", join(dir, "c.sock"), "-n", ns, ...args], { env, timeoutMs });
-}
-
-function ctrArgv(args: string[]): string[] {
-  return ["ctr", "--address", join(dir, "c.sock"), "-n", ns, ...args];
-}
+const ctr = (args: string[], timeoutMs?: number): Result => containerd!.ctr(args, timeoutMs);
+const ctrArgv = (args: string[]): string[] => containerd!.argv(args);
 
 function memoryLimit(id: string): string {
   return readFileSync(`/sys/fs/cgroup/memory/${ns}/${id}/memory.limit_in_bytes`, "utf8").trim();
@@ -66,38 +40,12 @@ function removeTask(id: string): void {
 describe.skipIf(skip !== "")(`containerd e2e${skip ? ` (skipped: ${skip})` : ""}`, () => {
   beforeAll(async () => {
     dir = tempDir("bunrunc-e2e-ctr-");
-    writeFileSync(
-      join(dir, "config.toml"),
-      `version = 2
-root = "${dir}/root"
-state = "${dir}/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "${dir}/c.sock"
-[ttrpc]
-  address = "${dir}/c.sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-`,
-    );
-    daemon = startDaemon(["containerd", "--config", join(dir, "config.toml")], join(dir, "containerd.log"));
-    await waitFor(`containerd socket (log: ${daemonLog(daemon)})`, () => existsSync(join(dir, "c.sock")) && ctr(["version"]).code === 0);
-    const archive = join(dir, "image.tar");
-    buildImageArchive(archive);
-    const r = ctr(["images", "import", archive], 60_000);
-    if (r.code !== 0) throw new Error(`ctr images import: ${r.stderr.trim()}`);
+    containerd = new PrivateContainerd(dir, ns, 30_000);
+    await containerd.start(60_000);
   }, T);
 
   afterAll(async () => {
-    if (daemon) {
-      for (const id of ctr(["container", "ls", "-q"]).stdout.split("\n").filter(Boolean)) removeTask(id);
-      ctr(["images", "rm", IMAGE_TAG]);
-      ctr(["namespaces", "rm", ns]);
-    }
-    await stopDaemon(daemon);
-    await killMentioning(dir); // detached shims of our containerd that outlived it
+    await containerd?.stop(removeTask);
     const left = await removeCgroupTree(ns);
     removeTempDir(dir);
     expect(left).toEqual([]);

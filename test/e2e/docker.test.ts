@@ -4,27 +4,9 @@
 // image loaded from a local archive. /usr/bin/docker is used on purpose: a newer client elsewhere
 // on PATH may come first.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { buildImageArchive, IMAGE_TAG } from "../../scripts/e2e/image.ts";
-import {
-  daemonLog,
-  ensurePackages,
-  killMentioning,
-  removeCgroupTree,
-  removeTempDir,
-  run,
-  runPty,
-  runtimes,
-  startDaemon,
-  stopDaemon,
-  tempDir,
-  uniqueName,
-  waitFor,
-  type Daemon,
-  type Result,
-  type Runtime,
-} from "./rig.ts";
+import { IMAGE_TAG } from "../../scripts/e2e/image.ts";
+import { DOCKER, PrivateDockerd } from "./docker-rig.ts";
+import { ensurePackages, removeCgroupTree, removeTempDir, runPty, runtimes, tempDir, uniqueName, type Result, type Runtime } from "./rig.ts";
 
 const skip = ensurePackages([
   { cmd: "dockerd", pkg: "docker.io" },
@@ -32,46 +14,24 @@ const skip = ensurePackages([
   { cmd: "docker-init", pkg: "tini" },
 ]);
 const T = 120_000;
-const DOCKER = "/usr/bin/docker";
 const cgroupParent = uniqueName("bunrunc-e2e-docker-");
 // Engine-side names; Docker reserves "runc" for its built-in entry.
 const engineName = (rt: Runtime) => `e2e-${rt.name}`;
 
 let dir = "";
-let daemon: Daemon | undefined;
+let dockerd: PrivateDockerd | undefined;
 
-function docker(args: string[], timeoutMs = 30_000): Result {
-  return run([DOCKER, ...args], { env: { DOCKER_HOST: `unix://${dir}/docker.sock` }, timeoutMs });
-}
+const docker = (args: string[], timeoutMs?: number): Result => dockerd!.docker(args, timeoutMs);
 
 describe.skipIf(skip !== "")(`docker e2e${skip ? ` (skipped: ${skip})` : ""}`, () => {
   beforeAll(async () => {
     dir = tempDir("bunrunc-e2e-docker-");
-    writeFileSync(join(dir, "daemon.json"), "{}\n");
-    const argv = [
-      "dockerd", "--config-file", join(dir, "daemon.json"), "--data-root", join(dir, "data"), "--exec-root", join(dir, "exec"),
-      "-H", `unix://${dir}/docker.sock`, "--pidfile", join(dir, "docker.pid"), "--storage-driver", "vfs",
-      "--iptables=false", "--ip6tables=false", "--bridge=none", "--ip-forward=false", "--ip-masq=false",
-      "--cgroup-parent", `/${cgroupParent}`,
-      ...runtimes().flatMap((rt) => ["--add-runtime", `${engineName(rt)}=${rt.path}`]),
-    ];
-    daemon = startDaemon(argv, join(dir, "dockerd.log"));
-    await waitFor(`dockerd socket (log: ${daemonLog(daemon)})`, () => existsSync(join(dir, "docker.sock")) && docker(["version"]).code === 0, 60_000);
-    const archive = join(dir, "image.tar");
-    buildImageArchive(archive);
-    const r = docker(["load", "-i", archive], 60_000);
-    if (r.code !== 0) throw new Error(`docker load: ${r.stderr.trim()}`);
+    dockerd = new PrivateDockerd(dir, 30_000);
+    await dockerd.start({ config: {}, flags: ["--cgroup-parent", `/${cgroupParent}`], runtimes: runtimes(), name: engineName, boundMs: 60_000 });
   }, T);
 
   afterAll(async () => {
-    if (daemon) {
-      const ids = docker(["ps", "-aq"]).stdout.split("\n").filter(Boolean);
-      // A runtime that hangs makes rm -f hang too: bounded, and the daemon's stop cleans up the rest.
-      if (ids.length) docker(["rm", "-f", ...ids], 20_000);
-      docker(["rmi", "-f", IMAGE_TAG]);
-    }
-    await stopDaemon(daemon, 10_000);
-    await killMentioning(dir);
+    await dockerd?.stop(20_000, 10_000);
     const left = await removeCgroupTree(cgroupParent);
     removeTempDir(dir);
     expect(left).toEqual([]);

@@ -2,9 +2,8 @@
 // containers.conf / storage.conf / registries.conf, vfs storage and runtime --root under a temp
 // dir, cgroups under a private parent, the image loaded from a local archive.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { buildImageArchive, IMAGE_TAG } from "../../scripts/e2e/image.ts";
-import { ensurePackages, killMentioning, removeCgroupTree, removeTempDir, run, runPty, runtimes, tempDir, uniqueName, type Result, type Runtime, writePodmanConfig } from "./rig.ts";
+import { IMAGE_TAG } from "../../scripts/e2e/image.ts";
+import { ensurePackages, killMentioning, runPodman, removeCgroupTree, removeTempDir, run, runPty, runtimes, setupPodman, tempDir, uniqueName, type Runtime } from "./rig.ts";
 
 const skip = ensurePackages([
   { cmd: "podman", pkg: "podman" },
@@ -16,24 +15,12 @@ let dir = "";
 let env: Record<string, string> = {};
 const cgroupParent = uniqueName("bunrunc-e2e-podman-");
 
-function podmanFor(rt: Runtime) {
-  return (args: string[], timeoutMs = 30_000): Result =>
-    run(["podman", "--runtime", rt.path, "--runtime-flag", `root=${dir}/state-${rt.name}`, ...args], { env, timeoutMs });
-}
+const podmanFor = (rt: Runtime) => (args: string[], timeoutMs = 30_000) => runPodman(dir, env, rt, args, timeoutMs);
 
 describe.skipIf(skip !== "")(`podman e2e${skip ? ` (skipped: ${skip})` : ""}`, () => {
   beforeAll(() => {
     dir = tempDir("bunrunc-e2e-podman-");
-    writePodmanConfig(dir, { ulimits: true });
-    env = {
-      CONTAINERS_CONF: join(dir, "containers.conf"),
-      CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"),
-      CONTAINERS_REGISTRIES_CONF: join(dir, "registries.conf"),
-    };
-    const archive = join(dir, "image.tar");
-    buildImageArchive(archive);
-    const r = run(["podman", "load", "-i", archive], { env });
-    if (r.code !== 0) throw new Error(`podman load: ${r.stderr.trim()}`);
+    env = setupPodman(dir, { ulimits: true });
   });
 
   afterAll(async () => {

@@ -2,9 +2,10 @@
 // hermetically (private storage, config, sockets under one temp dir, a private cgroup parent),
 // driving an OCI runtime binary chosen per scenario. Debian's runc is the control: a scenario that
 // passes with runc and fails with bunrunc is a bunrunc bug, not a rig bug.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { buildImageArchive } from "../../scripts/e2e/image.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 
@@ -44,6 +45,25 @@ export function run(argv: string[], opts: { env?: Record<string, string>; timeou
   });
   const code = r.exitCode ?? -1;
   return { code, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/**
+ * run() for a call that leaves a container process behind (create, run -d): the container keeps
+ * the caller's stdio, as runc's does, so it would hold run()'s pipes open and the call would
+ * wait out its whole timeout however soon it returned. Its output goes to files instead, read
+ * once it returns.
+ */
+export function runDetaching(argv: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Result {
+  const dir = mkdtempSync(join(tmpdir(), "bunrunc-detaching-"));
+  const [out, err] = [join(dir, "stdout"), join(dir, "stderr")];
+  const fds = [openSync(out, "w"), openSync(err, "w")] as const;
+  try {
+    const r = Bun.spawnSync(argv, { env: { ...process.env, ...opts.env }, stdin: "ignore", stdout: fds[0], stderr: fds[1], timeout: opts.timeoutMs ?? 30_000 });
+    return { code: r.exitCode ?? -1, stdout: readFileSync(out, "utf8"), stderr: readFileSync(err, "utf8") };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Like run() but fails with the command's stderr when it exits non-zero. */
@@ -233,24 +253,35 @@ export async function killMentioning(needle: string): Promise<void> {
   await waitFor(`processes mentioning ${needle} to exit`, () => pidsMentioning(needle).length === 0, 5_000).catch(() => {});
 }
 
+/** What the test podman runs with: the defaults fit these machines; the systemd tier wants systemd's own. */
+export interface PodmanConfigOptions {
+  /** Default rlimits a host without CAP_SYS_RESOURCE can grant. */
+  ulimits?: boolean;
+  /** "cgroupfs" (no systemd as PID 1) or "systemd" (the systemd tier: podman passes --systemd-cgroup). */
+  cgroupManager?: "cgroupfs" | "systemd";
+  /** "file" (events.log under `d`) or "journald". */
+  eventsLogger?: "file" | "journald";
+}
+
 /**
  * A private podman configuration under `d` (containers.conf, storage.conf, registries.conf and
  * their directories): the settings these machines need (see test/fixtures/client-invocations.md)
  * — cgroupfs (no systemd), a file event log, no network, JSON log flags for both runtimes, vfs
- * storage. `ulimits`: default rlimits a host without CAP_SYS_RESOURCE can grant.
+ * storage — unless `opts` says otherwise.
  */
-export function writePodmanConfig(d: string, opts: { ulimits?: boolean } = {}): void {
+export function writePodmanConfig(d: string, opts: PodmanConfigOptions = {}): void {
   for (const sub of ["storage", "run", "tmp", "net"]) mkdirSync(join(d, sub), { recursive: true });
   const ulimits = opts.ulimits ? 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n' : "";
+  const events = opts.eventsLogger ?? "file";
+  const eventsLog = events === "file" ? `events_logfile_path = "${d}/events.log"\n` : "";
   writeFileSync(
     join(d, "containers.conf"),
     `[containers]
 netns = "none"
 ${ulimits}[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "${d}/events.log"
-runtime_supports_json = ["runc", "bunrunc"]
+cgroup_manager = "${opts.cgroupManager ?? "cgroupfs"}"
+events_logger = "${events}"
+${eventsLog}runtime_supports_json = ["runc", "bunrunc"]
 tmp_dir = "${d}/tmp"
 static_dir = "${d}/storage/libpod"
 volume_path = "${d}/storage/volumes"
@@ -260,4 +291,32 @@ network_config_dir = "${d}/net"
   );
   writeFileSync(join(d, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${d}/storage"\nrunroot = "${d}/run"\n`);
   writeFileSync(join(d, "registries.conf"), "unqualified-search-registries = []\n");
+}
+
+/** The environment that points podman at the configuration writePodmanConfig wrote under `d`. */
+export function podmanEnv(d: string): Record<string, string> {
+  return {
+    CONTAINERS_CONF: join(d, "containers.conf"),
+    CONTAINERS_STORAGE_CONF: join(d, "storage.conf"),
+    CONTAINERS_REGISTRIES_CONF: join(d, "registries.conf"),
+  };
+}
+
+/**
+ * A hermetic podman as root under `d`: its configuration written, the test image (IMAGE_TAG)
+ * loaded from a local archive; returns the environment every podman call then needs.
+ */
+export function setupPodman(d: string, opts: PodmanConfigOptions & { loadTimeoutMs?: number } = {}): Record<string, string> {
+  writePodmanConfig(d, opts);
+  const env = podmanEnv(d);
+  const archive = join(d, "image.tar");
+  buildImageArchive(archive);
+  const r = run(["podman", "load", "-i", archive], { env, timeoutMs: opts.loadTimeoutMs });
+  if (r.code !== 0) throw new Error(`podman load: ${r.stderr.trim()}`);
+  return env;
+}
+
+/** podman driving `rt` (its runtime --root under `d`) with the environment setupPodman returned. */
+export function runPodman(d: string, env: Record<string, string>, rt: Runtime, args: string[], timeoutMs: number): Result {
+  return run(["podman", "--runtime", rt.path, "--runtime-flag", `root=${d}/state-${rt.name}`, ...args], { env, timeoutMs });
 }

@@ -2,7 +2,7 @@
 // The command's output goes to /out (a bind mount of a host temp dir), so the test process's
 // own stdio stays out of it.
 import { afterEach } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ffiModule from "../../src/ffi.ts";
 import * as bunrunc from "../../src/lib/index.ts";
@@ -66,3 +66,23 @@ export function cleanRuns(): typeof runIn {
 
 /** The value of `Key:` in a /proc/PID/status text. */
 export const statusField = (out: string, key: string) => new RegExp(`^${key}:\\s*(.*)$`, "m").exec(out)?.[1];
+
+/** chown -R without following symlinks. */
+function chownTree(path: string, id: number): void {
+  lchownSync(path, id, id);
+  if (!lstatSync(path).isDirectory()) return;
+  for (const e of readdirSync(path)) chownTree(join(path, e), id);
+}
+
+/**
+ * A user namespace mapping container 0.. to host `hostId`.. (65536 ids), the rootfs owned by the
+ * mapped root; the mapped root has no rights on the host, so the bundle is opened up for it to reach.
+ */
+export function inUserNs(s: Spec, b: { dir: string; bundle: string; rootfs: string }, hostId: number): void {
+  s.linux!.namespaces!.push({ type: "user" });
+  s.linux!.uidMappings = [{ containerID: 0, hostID: hostId, size: 65536 }];
+  s.linux!.gidMappings = [{ containerID: 0, hostID: hostId, size: 65536 }];
+  chownTree(b.rootfs, hostId);
+  chmodSync(b.dir, 0o755);
+  chmodSync(b.bundle, 0o755);
+}

@@ -3,14 +3,14 @@
 // volume is a directory on the host's filesystem (ext4 here, which idmaps); each case has its
 // control, the same mount without the idmapping, showing the owner the kernel shows otherwise.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ffi from "../../src/ffi.ts";
 import type { Spec } from "../../src/config/types.ts";
 import { defaultSpec, makeBundle, uniqueId } from "../helpers/bundle.ts";
 import { canRunFront, front, FRONT_SKIP, PATHS, pathSkip, pathTest } from "../helpers/front.ts";
-import { canRunContainers, cleanRuns, SKIP_REASON } from "./container-helper.ts";
+import { canRunContainers, cleanRuns, inUserNs, SKIP_REASON } from "./container-helper.ts";
 
 const run = cleanRuns();
 const HOST_ID = 1000;
@@ -33,12 +33,6 @@ const IDMAP_SKIP = idmapReason();
 const canIdmap = !IDMAP_SKIP;
 const OVERFLOW = "65534:65534";
 
-function chownTree(path: string, id: number): void {
-  lchownSync(path, id, id);
-  if (!lstatSync(path).isDirectory()) return;
-  for (const e of readdirSync(path)) chownTree(join(path, e), id);
-}
-
 /** A volume dir with one file owned by `owner` on the host. */
 function volume(dir: string, owner: number): string {
   const vol = join(dir, "vol");
@@ -49,20 +43,10 @@ function volume(dir: string, owner: number): string {
   return vol;
 }
 
-/** A user namespace mapping container 0.. to host 1000.., the rootfs owned accordingly. */
-function inUserNs(s: Spec, b: { dir: string; bundle: string; rootfs: string }): void {
-  s.linux!.namespaces!.push({ type: "user" });
-  s.linux!.uidMappings = [{ containerID: 0, hostID: HOST_ID, size: 65536 }];
-  s.linux!.gidMappings = [{ containerID: 0, hostID: HOST_ID, size: 65536 }];
-  chownTree(b.rootfs, HOST_ID);
-  chmodSync(b.dir, 0o755);
-  chmodSync(b.bundle, 0o755);
-}
-
 describe("idmapped mounts", () => {
   test.skipIf(!canIdmap)(`idmap with the container's user namespace (0 -> ${HOST_ID}): the host's root-owned file is the container root's, and what root writes is root's on the host${IDMAP_SKIP}`, async () => {
     const r = await run("stat -c %u:%g /vol/f; touch /vol/made-inside; stat -c %u:%g /vol/made-inside", (s, b) => {
-      inUserNs(s, b);
+      inUserNs(s, b, HOST_ID);
       s.mounts!.push({ destination: "/vol", type: "bind", source: volume(b.dir, 0), options: ["rbind", "idmap"] });
     });
     expect(r.code).toBe(0);
@@ -73,7 +57,7 @@ describe("idmapped mounts", () => {
 
   test.skipIf(!canRunContainers)(`control: the same mount without idmap shows the host's root as the overflow id${SKIP_REASON}`, async () => {
     const r = await run("stat -c %u:%g /vol/f", (s, b) => {
-      inUserNs(s, b);
+      inUserNs(s, b, HOST_ID);
       s.mounts!.push({ destination: "/vol", type: "bind", source: volume(b.dir, 0), options: ["rbind"] });
     });
     expect(r.code).toBe(0);
@@ -118,7 +102,7 @@ describe("idmapped mounts", () => {
         const out = join(b.dir, "out");
         mkdirSync(out, { mode: 0o777 });
         chmodSync(out, 0o777);
-        inUserNs(spec, b);
+        inUserNs(spec, b, HOST_ID);
         spec.mounts!.push({ destination: "/vol", type: "bind", source: volume(b.dir, 0), options: ["rbind", "idmap"] });
         spec.mounts!.push({ destination: "/out", type: "bind", source: out, options: ["rbind", "rw"] });
         spec.process!.args = ["sh", "-c", "stat -c %u:%g /vol/f > /out/stdout 2>&1"];

@@ -2,9 +2,9 @@
 // runtime, a cgroup namespace rooted at the container's cgroup, a time namespace with offsets,
 // and namespaces joined by path (a bind-mounted netns file, /proc/PID/ns of a process we run).
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, lchownSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lchownSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { canRunContainers, cleanRuns, SKIP_REASON } from "./container-helper.ts";
+import { canRunContainers, cleanRuns, inUserNs, SKIP_REASON } from "./container-helper.ts";
 
 const run = cleanRuns();
 const HOST_ID = 100000;
@@ -54,13 +54,7 @@ describe.skipIf(!canRunContainers)(`namespaces${SKIP_REASON}`, () => {
 
   test("user namespace: root is mapped to 100000, the maps were written, files get the host owner", async () => {
     const r = await run("cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; stat -c %u:%g /bin/busybox; touch /out/made-inside", (s, b) => {
-      s.linux!.namespaces!.push({ type: "user" });
-      s.linux!.uidMappings = [{ containerID: 0, hostID: HOST_ID, size: 65536 }];
-      s.linux!.gidMappings = [{ containerID: 0, hostID: HOST_ID, size: 65536 }];
-      chownTree(b.rootfs, HOST_ID);
-      // The mapped root has no rights on the host: it must be able to reach the bundle.
-      chmodSync(b.dir, 0o755);
-      chmodSync(b.bundle, 0o755);
+      inUserNs(s, b, HOST_ID);
     });
     expect(r.code).toBe(0);
     const lines = r.out.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "));

@@ -97,6 +97,16 @@ describe.skipIf(!canRunContainers)(`procfs writes redirected (CVE-2025-52881 cla
     "keys": "",
   };
   const fakeFiles = Object.keys(FAKE_PROC);
+  /** No procfs at /proc (nor masks over it), and the rootfs's own empty files where the kernel's would be. */
+  const plantProcFiles = (s: Spec, rootfs: string) => {
+    s.mounts = s.mounts!.filter((m) => m.destination !== "/proc");
+    s.linux!.maskedPaths = [];
+    s.linux!.readonlyPaths = [];
+    for (const f of fakeFiles) {
+      mkdirSync(dirname(join(rootfs, "proc", f)), { recursive: true });
+      writeFileSync(join(rootfs, "proc", f), "");
+    }
+  };
   const asks = (s: Spec) => {
     s.process!.apparmorProfile = "bunrunc-attack";
     s.process!.oomScoreAdj = 500;
@@ -138,13 +148,7 @@ describe.skipIf(!canRunContainers)(`procfs writes redirected (CVE-2025-52881 cla
 
   test("no procfs at /proc, the rootfs plants its files: sysctl and oomScoreAdj reach the real procfs, the planted files stay", async () => {
     const r = await attempt("echo ran; cat /proc/self/oom_score_adj", (s, b) => {
-      s.mounts = s.mounts!.filter((m) => m.destination !== "/proc");
-      s.linux!.maskedPaths = [];
-      s.linux!.readonlyPaths = [];
-      for (const f of fakeFiles) {
-        mkdirSync(dirname(join(b.rootfs, "proc", f)), { recursive: true });
-        writeFileSync(join(b.rootfs, "proc", f), "");
-      }
+      plantProcFiles(s, b.rootfs);
       s.process!.oomScoreAdj = 500;
       s.linux!.sysctl = { "net.ipv4.ip_forward": "1" };
     });
@@ -155,13 +159,7 @@ describe.skipIf(!canRunContainers)(`procfs writes redirected (CVE-2025-52881 cla
 
   test("no procfs at /proc, the rootfs plants the label file: the AppArmor write goes to the real procfs (refused here), never the rootfs", async () => {
     const r = await attempt("echo ran", (s, b) => {
-      s.mounts = s.mounts!.filter((m) => m.destination !== "/proc");
-      s.linux!.maskedPaths = [];
-      s.linux!.readonlyPaths = [];
-      for (const f of fakeFiles) {
-        mkdirSync(dirname(join(b.rootfs, "proc", f)), { recursive: true });
-        writeFileSync(join(b.rootfs, "proc", f), "");
-      }
+      plantProcFiles(s, b.rootfs);
       s.process!.apparmorProfile = "bunrunc-attack";
     });
     expect(readAll(join(r.b!.rootfs, "proc"), fakeFiles)).toEqual(fakeFiles.map(() => ""));

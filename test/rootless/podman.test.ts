@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildImageArchive, IMAGE_TAG } from "../../scripts/e2e/image.ts";
-import { ensurePackages, runtimes, writePodmanConfig, type Runtime } from "../e2e/rig.ts";
+import { ensurePackages, runtimes, podmanEnv as podmanConfigEnv, writePodmanConfig, type Runtime } from "../e2e/rig.ts";
 import { makeTestUser, mountsUnder, SKIP_REASON, userFront, type Result, type TestUser } from "./user.ts";
 
 setDefaultTimeout(180_000);
@@ -42,11 +42,7 @@ describe.skipIf(skip !== "")(`rootless podman${skip ? ` (skipped: ${skip})` : ""
     writePodmanConfig(conf);
     buildImageArchive(join(conf, "image.tar"));
     user.give(conf);
-    podmanEnv = user.env({
-      CONTAINERS_CONF: join(conf, "containers.conf"),
-      CONTAINERS_STORAGE_CONF: join(conf, "storage.conf"),
-      CONTAINERS_REGISTRIES_CONF: join(conf, "registries.conf"),
-    });
+    podmanEnv = user.env(podmanConfigEnv(conf));
     const load = user.run(["podman", "load", "-i", join(conf, "image.tar")], { env: podmanEnv });
     if (load.code !== 0) throw new Error(`podman load as ${user.name}: ${(load.stderr || load.stdout).trim()}`);
   });

@@ -4,11 +4,12 @@
 // $XDG_RUNTIME_DIR/bunrunc; and afterwards nothing of it is left: no state dir, no mount, no
 // process. Limits it cannot have (no cgroup) are refused the way runc refuses them.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { makeTestUser, mountsUnder, SKIP_REASON, spawnAs, userBundle, type TestUser } from "./user.ts";
 
 const CONSOLE_RECEIVER = join(import.meta.dir, "../lib/exec/console-receiver.py");
+const PTYIO = join(import.meta.dir, "../lib/exec/ptyio.py");
 // Each CLI call is a Bun start as another user; a busy host stretches a test to seconds.
 setDefaultTimeout(60_000);
 const suite = SKIP_REASON ? describe.skip : describe;
@@ -104,7 +105,11 @@ suite(`rootless workflow${SKIP_REASON ? ` [skipped: ${SKIP_REASON}]` : ""}`, () 
     // exec -t -d: the pty master goes to a console socket, as conmon receives it.
     const sock = join(user.home, "console.sock");
     const steps = [{ expect: "# " }, { send: "echo $((6*7)); exit 5\r" }, { expect: "42" }, { eof: true }];
-    const receiver = spawnAs(user, ["/usr/bin/python3", "-c", readFileSync(CONSOLE_RECEIVER, "utf8"), sock, "console", JSON.stringify(steps)]);
+    // The receiver and the ptyio.py it imports, copied where the user can read them.
+    for (const f of [CONSOLE_RECEIVER, PTYIO]) copyFileSync(f, join(user.home, basename(f)));
+    user.give(join(user.home, basename(PTYIO)));
+    user.give(join(user.home, basename(CONSOLE_RECEIVER)));
+    const receiver = spawnAs(user, ["/usr/bin/python3", join(user.home, basename(CONSOLE_RECEIVER)), sock, "console", JSON.stringify(steps)]);
     await until(() => existsSync(sock), "the console socket");
     const tty = user.bunrunc(["exec", "-t", "-d", "--console-socket", sock, c1, "sh"]);
     expect([tty.code, tty.stderr]).toEqual([0, ""]);

@@ -24,6 +24,7 @@ afterAll(removeSysprobe);
 /** The agent on `sock`, once it says it listens. */
 async function startAgent(sock: string, stateFile: string) {
   const agent = Bun.spawn(["python3", AGENT, sock, stateFile, String(SCHED_YIELD), "4242"], { stdout: "pipe", stderr: "inherit" });
+  // The pipe may hand the line over in pieces: read up to the first newline.
   const reader = agent.stdout.getReader();
   let greeting = "";
   while (!greeting.includes("\n")) {
@@ -31,6 +32,7 @@ async function startAgent(sock: string, stateFile: string) {
     if (done) break;
     greeting += new TextDecoder().decode(value);
   }
+  if (greeting !== "ready\n") agent.kill();
   expect(greeting).toBe("ready\n");
   return agent;
 }
@@ -39,17 +41,9 @@ async function withAgent(noNewPrivileges: boolean) {
   const dir = mkdtempSync(join(tmpdir(), "bunrunc-notify-"));
   const sock = join(dir, "agent.sock");
   const stateFile = join(dir, "state.json");
-  const agent = Bun.spawn(["python3", AGENT, sock, stateFile, String(SCHED_YIELD), "4242"], { stdout: "pipe", stderr: "inherit" });
+  let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
   try {
-    // The pipe may hand the line over in pieces: read up to the first newline.
-    const reader = agent.stdout.getReader();
-    let greeting = "";
-    while (!greeting.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      greeting += new TextDecoder().decode(value);
-    }
-    expect(greeting).toBe("ready\n");
+    agent = await startAgent(sock, stateFile);
     const r = await runIn("/sysprobe yield 24 -- getpid 39", (spec, b) => {
       installSysprobe(b.rootfs);
       spec.process!.noNewPrivileges = noNewPrivileges;
@@ -59,7 +53,7 @@ async function withAgent(noNewPrivileges: boolean) {
     await agent.exited;
     return { r, state: existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, "utf8")) : undefined, agentCode: agent.exitCode };
   } finally {
-    if (agent.exitCode === null) agent.kill();
+    if (agent?.exitCode === null) agent.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 }

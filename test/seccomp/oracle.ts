@@ -16,21 +16,25 @@ export function retFor(action: string, errnoRet: unknown): number {
   return ACTION[action]!;
 }
 
-function holds(c: Obj, args: bigint[], width: 32 | 64): boolean {
+/** What the kernel-side comparison means, on the width the ABI compares. */
+export function holds(op: string, arg: bigint, value: bigint, two: bigint, width: 32 | 64): boolean {
   const m = width === 32 ? 0xffff_ffffn : (1n << 64n) - 1n;
-  const a = (args[Number(c.index)] ?? 0n) & m;
-  const v = BigInt(c.value as number) & m;
-  const two = BigInt((c.valueTwo as number | undefined) ?? 0) & m;
-  switch (c.op) {
+  const [a, v, t] = [arg & m, value & m, two & m];
+  switch (op) {
     case "SCMP_CMP_EQ": return a === v;
     case "SCMP_CMP_NE": return a !== v;
     case "SCMP_CMP_LT": return a < v;
     case "SCMP_CMP_LE": return a <= v;
     case "SCMP_CMP_GT": return a > v;
     case "SCMP_CMP_GE": return a >= v;
-    case "SCMP_CMP_MASKED_EQ": return (a & v) === (two & v);
+    case "SCMP_CMP_MASKED_EQ": return (a & v) === (t & v);
   }
-  throw new Error(`op ${c.op}`);
+  throw new Error(`op ${op}`);
+}
+
+/** Whether a profile's arg condition `c` holds for `args`. */
+function argHolds(c: Obj, args: bigint[], width: 32 | 64): boolean {
+  return holds(c.op as string, args[Number(c.index)] ?? 0n, BigInt(c.value as number), BigInt((c.valueTwo as number | undefined) ?? 0), width);
 }
 
 export function expectedRet(profile: Obj, name: string, args: bigint[] = [], width: 32 | 64 = 64): number {
@@ -38,6 +42,6 @@ export function expectedRet(profile: Obj, name: string, args: bigint[] = [], wid
   const rules = (profile.syscalls as Obj[]).filter((s) => (s.names as string[]).includes(name)).filter((s) => retFor(s.action as string, s.errnoRet) !== def);
   const unconditional = rules.find((s) => !(s.args as Obj[] | undefined)?.length);
   if (unconditional) return retFor(unconditional.action as string, unconditional.errnoRet);
-  for (const s of rules) if ((s.args as Obj[]).every((c) => holds(c, args, width))) return retFor(s.action as string, s.errnoRet);
+  for (const s of rules) if ((s.args as Obj[]).every((c) => argHolds(c, args, width))) return retFor(s.action as string, s.errnoRet);
   return def;
 }

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { errno, RET, X32_BIT } from "./bpf.ts";
 import { compile, NR, retOf, run } from "./helpers.ts";
+import { holds } from "./oracle.ts";
 
 const EPERM = 1;
 const ENOSYS = 38;
@@ -60,22 +61,6 @@ describe("the default action and runc's -ENOSYS stub", () => {
     }
   });
 });
-
-/** What the kernel-side comparison means, on the width the ABI compares. */
-function holds(op: string, arg: bigint, value: bigint, two: bigint, width: 32 | 64): boolean {
-  const m = width === 32 ? 0xffff_ffffn : (1n << 64n) - 1n;
-  const [a, v, t] = [arg & m, value & m, two & m];
-  switch (op) {
-    case "SCMP_CMP_EQ": return a === v;
-    case "SCMP_CMP_NE": return a !== v;
-    case "SCMP_CMP_LT": return a < v;
-    case "SCMP_CMP_LE": return a <= v;
-    case "SCMP_CMP_GT": return a > v;
-    case "SCMP_CMP_GE": return a >= v;
-    case "SCMP_CMP_MASKED_EQ": return (a & v) === (t & v);
-  }
-  throw new Error(op);
-}
 
 const U32 = 0xffff_ffffn;
 const U64 = (1n << 64n) - 1n;

@@ -4,34 +4,27 @@
 // "kubepods-besteffort.slice:cri-containerd:ID", so the scope lands in nested slices. A private
 // containerd (root, state, sockets under a temp dir, CRI plugin off, native snapshotter).
 import { afterAll, beforeAll, describe } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildImageArchive, IMAGE_TAG } from "../../scripts/e2e/image.ts";
-import { daemonLog, ensurePackages, killMentioning, removeTempDir, run, runtimes, startDaemon, stopDaemon, tempDir, uniqueName, waitFor, type Daemon, type Result, type Runtime } from "../e2e/rig.ts";
+import { IMAGE_TAG } from "../../scripts/e2e/image.ts";
+import { CONTAINERD_PACKAGES, CTR_ENV as env, PrivateContainerd } from "../e2e/containerd-rig.ts";
+import { ensurePackages, removeTempDir, runtimes, tempDir, uniqueName, type Result, type Runtime } from "../e2e/rig.ts";
 import { scopePath, skipTitle, SYSTEMD_SKIP } from "./helpers.ts";
 import { engineScenarios, type EngineRow, type Status } from "./scenarios.ts";
 
 const skip =
   SYSTEMD_SKIP ||
-  ensurePackages([
-    { cmd: "containerd", pkg: "containerd" },
-    { cmd: "ctr", pkg: "containerd" },
-    { cmd: "containerd-shim-runc-v2", pkg: "containerd" },
-  ]);
+  ensurePackages(CONTAINERD_PACKAGES);
 const ns = uniqueName("sd-ctr-");
 const SLICE = "kubepods-besteffort.slice";
 const PREFIX = "cri-containerd";
-const env = { CONTAINERD_SNAPSHOTTER: "native" };
 
 let dir = "";
-let daemon: Daemon | undefined;
+let containerd: PrivateContainerd | undefined;
 let n = 0; // container and exec ids: unique in this file's namespace
 /** The attached `ctr run` of each started container: it exits with the container's status. */
 const attached = new Map<string, ReturnType<typeof Bun.spawn>>();
 
-function ctr(args: string[], timeoutMs = 60_000): Result {
-  return run(["ctr", "--address", join(dir, "c.sock"), "-n", ns, ...args], { env, timeoutMs });
-}
+const ctr = (args: string[], timeoutMs?: number): Result => containerd!.ctr(args, timeoutMs);
 
 /** The task's row of `ctr task ls` (TASK PID STATUS), undefined when there is no task. */
 function task(id: string): { pid: number; status: string } | undefined {
@@ -62,7 +55,7 @@ function ctrRow(rt: Runtime): EngineRow {
     start: (cmd, opts = {}) => {
       const id = newId();
       const mem = opts.memoryMiB ? ["--memory-limit", String(opts.memoryMiB << 20)] : [];
-      const argv = ["ctr", "--address", join(dir, "c.sock"), "-n", ns, "run", ...runtime, ...cgroup(id), ...mem, IMAGE_TAG, id, ...cmd];
+      const argv = containerd!.argv(["run", ...runtime, ...cgroup(id), ...mem, IMAGE_TAG, id, ...cmd]);
       attached.set(id, Bun.spawn(argv, { env: { ...process.env, ...env }, stdin: "ignore", stdout: "ignore", stderr: "pipe" }));
       const deadline = Date.now() + 120_000;
       while (task(id)?.status !== "RUNNING") {
@@ -111,43 +104,17 @@ function ctrRow(rt: Runtime): EngineRow {
 describe.skipIf(skip !== "")(skipTitle(`containerd, SystemdCgroup = true${skip && !SYSTEMD_SKIP ? ` [skipped: ${skip}]` : ""}`), () => {
   beforeAll(async () => {
     dir = tempDir("bunrunc-sd-ctr-");
-    writeFileSync(
-      join(dir, "config.toml"),
-      `version = 2
-root = "${dir}/root"
-state = "${dir}/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "${dir}/c.sock"
-[ttrpc]
-  address = "${dir}/c.sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-`,
-    );
-    daemon = startDaemon(["containerd", "--config", join(dir, "config.toml")], join(dir, "containerd.log"));
-    await waitFor(`containerd socket (log: ${daemonLog(daemon)})`, () => existsSync(join(dir, "c.sock")) && ctr(["version"]).code === 0, 120_000);
-    const archive = join(dir, "image.tar");
-    buildImageArchive(archive);
-    const r = ctr(["images", "import", archive], 120_000);
-    if (r.code !== 0) throw new Error(`ctr images import: ${r.stderr.trim()}`);
+    containerd = new PrivateContainerd(dir, ns, 60_000);
+    await containerd.start(120_000);
   }, 240_000);
 
   afterAll(async () => {
-    if (daemon) {
-      for (const id of ctr(["container", "ls", "-q"]).stdout.split("\n").filter(Boolean)) {
-        ctr(["task", "kill", "-s", "SIGKILL", id]);
-        waitStopped(id, 10_000);
-        ctr(["task", "rm", "-f", id]);
-        ctr(["container", "rm", id]);
-      }
-      ctr(["images", "rm", IMAGE_TAG]);
-      ctr(["namespaces", "rm", ns]);
-    }
-    await stopDaemon(daemon);
-    if (dir) await killMentioning(dir);
+    await containerd?.stop((id) => {
+      ctr(["task", "kill", "-s", "SIGKILL", id]);
+      waitStopped(id, 10_000);
+      ctr(["task", "rm", "-f", id]);
+      ctr(["container", "rm", id]);
+    });
     removeTempDir(dir);
   }, 180_000);
 

@@ -4,7 +4,7 @@
 // its unit. runc is the control; bunrunc runs the same steps.
 import { afterEach, describe, expect, test } from "bun:test";
 import { defaultSpec, makeBundle, uniqueId, type TestBundle } from "../helpers/bundle.ts";
-import { run, runtimes, waitFor, type Runtime } from "../e2e/rig.ts";
+import { run, runDetaching, runtimes, waitFor, type Runtime } from "../e2e/rig.ts";
 import { alive, cgroupFile, cgroupOf, hasSystemdDriver, NEEDS_DRIVER, scopePath, skipTitle, SYSTEMD_SKIP, unitLoaded, unitProps } from "./helpers.ts";
 
 const T = 600_000;
@@ -41,7 +41,8 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemctl daemon-reexec while a 
       const path = scopePath("system.slice", "sdreexec", id);
       const unit = `sdreexec-${id}.scope`;
       try {
-        const c = run([...rtArgs, "create", "--bundle", tb.bundle, id], { timeoutMs: 120_000 });
+        // create leaves the init holding the caller's stdio: pipes would keep the call waiting.
+        const c = runDetaching([...rtArgs, "create", "--bundle", tb.bundle, id], { timeoutMs: 120_000 });
         expect(c.stderr).toBe("");
         expect(c.code).toBe(0);
         expect(run([...rtArgs, "start", id], { timeoutMs: 120_000 }).code).toBe(0);

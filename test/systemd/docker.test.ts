@@ -3,10 +3,9 @@
 // and cgroupsPath "system.slice:docker:ID". A private dockerd (data root, exec root, socket under
 // a temp dir, vfs, no networking changes); the image is loaded from a local archive.
 import { afterAll, beforeAll, describe } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { buildImageArchive, IMAGE_TAG } from "../../scripts/e2e/image.ts";
-import { daemonLog, ensurePackages, killMentioning, removeTempDir, run, runtimes, startDaemon, stopDaemon, tempDir, waitFor, type Daemon, type Result, type Runtime } from "../e2e/rig.ts";
+import { IMAGE_TAG } from "../../scripts/e2e/image.ts";
+import { PrivateDockerd } from "../e2e/docker-rig.ts";
+import { ensurePackages, removeTempDir, runtimes, tempDir, type Result, type Runtime } from "../e2e/rig.ts";
 import { skipTitle, SYSTEMD_SKIP } from "./helpers.ts";
 import { engineScenarios, type EngineRow, type Status } from "./scenarios.ts";
 
@@ -16,16 +15,12 @@ const skip =
     { cmd: "dockerd", pkg: "docker.io" },
     { cmd: "containerd", pkg: "containerd" },
   ]);
-/** Debian's client, matching its dockerd (a newer one elsewhere on PATH may come first). */
-const DOCKER = "/usr/bin/docker";
 const engineName = (rt: Runtime) => `sd-${rt.name}`; // Docker reserves "runc" for its built-in entry
 
 let dir = "";
-let daemon: Daemon | undefined;
+let dockerd: PrivateDockerd | undefined;
 
-function docker(args: string[], timeoutMs = 60_000): Result {
-  return run([DOCKER, ...args], { env: { DOCKER_HOST: `unix://${dir}/docker.sock` }, timeoutMs });
-}
+const docker = (args: string[], timeoutMs?: number): Result => dockerd!.docker(args, timeoutMs);
 
 function dockerRow(rt: Runtime): EngineRow {
   const base = ["--runtime", engineName(rt), "--network", "none"];
@@ -66,31 +61,14 @@ function dockerRow(rt: Runtime): EngineRow {
 describe.skipIf(skip !== "")(skipTitle(`docker, native.cgroupdriver=systemd${skip && !SYSTEMD_SKIP ? ` [skipped: ${skip}]` : ""}`), () => {
   beforeAll(async () => {
     dir = tempDir("bunrunc-sd-docker-");
-    writeFileSync(join(dir, "daemon.json"), JSON.stringify({ "exec-opts": ["native.cgroupdriver=systemd"] }) + "\n");
-    const argv = [
-      "dockerd", "--config-file", join(dir, "daemon.json"), "--data-root", join(dir, "data"), "--exec-root", join(dir, "exec"),
-      "-H", `unix://${dir}/docker.sock`, "--pidfile", join(dir, "docker.pid"), "--storage-driver", "vfs",
-      "--iptables=false", "--ip6tables=false", "--bridge=none", "--ip-forward=false", "--ip-masq=false",
-      ...runtimes().flatMap((rt) => ["--add-runtime", `${engineName(rt)}=${rt.path}`]),
-    ];
-    daemon = startDaemon(argv, join(dir, "dockerd.log"));
-    await waitFor(`dockerd socket (log: ${daemonLog(daemon)})`, () => existsSync(join(dir, "docker.sock")) && docker(["version"]).code === 0, 120_000);
+    dockerd = new PrivateDockerd(dir, 60_000);
+    await dockerd.start({ config: { "exec-opts": ["native.cgroupdriver=systemd"] }, flags: [], runtimes: runtimes(), name: engineName, boundMs: 120_000 });
     const info = docker(["info", "-f", "{{.CgroupDriver}} {{.CgroupVersion}}"]).stdout.trim();
     if (info !== "systemd 2") throw new Error(`dockerd runs with cgroup driver/version "${info}", not "systemd 2"`);
-    const archive = join(dir, "image.tar");
-    buildImageArchive(archive);
-    const r = docker(["load", "-i", archive], 120_000);
-    if (r.code !== 0) throw new Error(`docker load: ${r.stderr.trim()}`);
   }, 240_000);
 
   afterAll(async () => {
-    if (daemon) {
-      const ids = docker(["ps", "-aq"]).stdout.split("\n").filter(Boolean);
-      if (ids.length) docker(["rm", "-f", ...ids], 60_000);
-      docker(["rmi", "-f", IMAGE_TAG]);
-    }
-    await stopDaemon(daemon, 20_000);
-    if (dir) await killMentioning(dir);
+    await dockerd?.stop(60_000, 20_000);
     removeTempDir(dir);
   }, 180_000);
 

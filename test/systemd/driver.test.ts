@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultSpec, makeBundle, type TestBundle } from "../helpers/bundle.ts";
-import { REPO, run, waitFor } from "../e2e/rig.ts";
+import { REPO, run, runDetaching, waitFor } from "../e2e/rig.ts";
 import { sharesToWeight } from "../../src/cgroups/v2/cpu.ts";
 import { peerPidfds, SERVED } from "../helpers/front.ts";
 import { alive, cgroupFile, cgroupOf, skipTitle, SYSTEMD_SKIP, unitLoaded, unitProps } from "./helpers.ts";
@@ -29,17 +29,21 @@ afterAll(() => {
 }, TEST_TIMEOUT_MS);
 
 /** A bundle whose config puts the container in system.slice:bunrunc:ID with these limits. */
-function bundle(args: string[], resources: Record<string, unknown>): { b: TestBundle; id: string; unit: string; cli: (...a: string[]) => ReturnType<typeof run> } {
+function bundle(args: string[], resources: Record<string, unknown>): { b: TestBundle; id: string; unit: string; cli: Cli; detaching: Cli } {
   const id = `sdd${process.pid}x${made.length}`;
   const spec = defaultSpec(args);
   spec.linux!.cgroupsPath = `system.slice:bunrunc:${id}`;
   spec.linux!.resources = { ...(spec.linux!.resources ?? {}), ...resources } as never;
   const b = makeBundle(spec);
   made.push({ b, id });
-  const cli = (...a: string[]) => run([BUNRUNC, "--root", b.root, "--systemd-cgroup", ...a], { timeoutMs: CALL_TIMEOUT_MS });
-  return { b, id, unit: `bunrunc-${id}.scope`, cli };
+  const argv = (a: string[]) => [BUNRUNC, "--root", b.root, "--systemd-cgroup", ...a];
+  const cli = (...a: string[]) => run(argv(a), { timeoutMs: CALL_TIMEOUT_MS });
+  // run -d and create leave the container holding the caller's stdio: pipes would keep the call waiting.
+  const detaching = (...a: string[]) => runDetaching(argv(a), { timeoutMs: CALL_TIMEOUT_MS });
+  return { b, id, unit: `bunrunc-${id}.scope`, cli, detaching };
 }
 
+type Cli = (...a: string[]) => ReturnType<typeof run>;
 const initPid = (b: TestBundle, id: string) => JSON.parse(run([BUNRUNC, "--root", b.root, "state", id], { timeoutMs: CALL_TIMEOUT_MS }).stdout).pid as number;
 
 describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
@@ -49,7 +53,7 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
 
   test("run -d: the scope holds the init, with MemoryMax, TasksMax and CPUWeight from the config; update --memory changes MemoryMax; delete removes the unit", async () => {
     const c = bundle(["sleep", "1000"], { memory: { limit: 64 * MiB }, pids: { limit: 77 }, cpu: { shares: 512 } });
-    const r = c.cli("run", "-d", "--bundle", c.b.bundle, c.id);
+    const r = c.detaching("run", "-d", "--bundle", c.b.bundle, c.id);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const pid = initPid(c.b, c.id);
@@ -84,7 +88,7 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
 
   test("systemctl daemon-reexec while the container runs: it keeps running in its scope, and delete still removes the unit", async () => {
     const c = bundle(["sleep", "1000"], { memory: { limit: 48 * MiB } });
-    expect(c.cli("run", "-d", "--bundle", c.b.bundle, c.id).code).toBe(0);
+    expect(c.detaching("run", "-d", "--bundle", c.b.bundle, c.id).code).toBe(0);
     const pid = initPid(c.b, c.id);
     expect(run(["systemctl", "daemon-reexec"], { timeoutMs: 120_000 }).code).toBe(0);
     await waitFor("systemd back after the reexec", () => run(["systemctl", "is-active", c.unit]).stdout.trim() === "active", 60_000);
@@ -101,7 +105,7 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
 
   test("pause/resume, ps, events and kill --all work on the scope's cgroup", async () => {
     const c = bundle(["sh", "-c", "sleep 1000 & sleep 1000"], {});
-    expect(c.cli("run", "-d", "--bundle", c.b.bundle, c.id).code).toBe(0);
+    expect(c.detaching("run", "-d", "--bundle", c.b.bundle, c.id).code).toBe(0);
     const pid = initPid(c.b, c.id);
     await waitFor("both processes", () => cgroupFile(`/system.slice/${c.unit}`, "cgroup.procs").split("\n").length >= 2);
     const ps = c.cli("ps", "--format", "json", c.id);
@@ -125,7 +129,7 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
     const c = bundle(["sleep", "1000"], {});
     // The caller runs in a scope of its own; the container must not land below it.
     const caller = `bunrunc-caller-${process.pid}`;
-    const r = run(["systemd-run", "--quiet", "--scope", `--unit=${caller}`, BUNRUNC, "--root", c.b.root, "--systemd-cgroup", "run", "-d", "--bundle", c.b.bundle, c.id], { timeoutMs: CALL_TIMEOUT_MS });
+    const r = runDetaching(["systemd-run", "--quiet", "--scope", `--unit=${caller}`, BUNRUNC, "--root", c.b.root, "--systemd-cgroup", "run", "-d", "--bundle", c.b.bundle, c.id], { timeoutMs: CALL_TIMEOUT_MS });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const pid = initPid(c.b, c.id);
@@ -183,7 +187,7 @@ describe.skipIf(SYSTEMD_SKIP !== "")(skipTitle("systemd cgroup driver"), () => {
 
   test("a unit name taken by a live container: create fails in one line and leaves nothing", () => {
     const c = bundle(["sleep", "1000"], {});
-    expect(c.cli("run", "-d", "--bundle", c.b.bundle, c.id).code).toBe(0);
+    expect(c.detaching("run", "-d", "--bundle", c.b.bundle, c.id).code).toBe(0);
     const r = run([BUNRUNC, "--root", c.b.root, "--systemd-cgroup", "create", "--bundle", c.b.bundle, `${c.id}b`], { timeoutMs: CALL_TIMEOUT_MS });
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);

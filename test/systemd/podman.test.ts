@@ -3,10 +3,8 @@
 // --systemd-cgroup and cgroupsPath "machine.slice:libpod:ID". Private config, vfs storage and
 // runtime --root under a temp dir; the image is loaded from a local archive.
 import { afterAll, beforeAll, describe } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { buildImageArchive, IMAGE_TAG } from "../../scripts/e2e/image.ts";
-import { ensurePackages, killMentioning, removeTempDir, run, runtimes, tempDir, type Result, type Runtime } from "../e2e/rig.ts";
+import { IMAGE_TAG } from "../../scripts/e2e/image.ts";
+import { ensurePackages, killMentioning, runPodman, removeTempDir, run, runtimes, setupPodman, tempDir, type Runtime } from "../e2e/rig.ts";
 import { skipTitle, SYSTEMD_SKIP } from "./helpers.ts";
 import { engineScenarios, type EngineRow, type Status } from "./scenarios.ts";
 
@@ -20,31 +18,8 @@ const skip =
 let dir = "";
 let env: Record<string, string> = {};
 
-/** Only what this VM needs changed from podman's defaults: storage and state under `d`, no network. */
-function writeConfig(d: string): void {
-  for (const sub of ["storage", "run", "tmp", "net"]) mkdirSync(join(d, sub), { recursive: true });
-  writeFileSync(
-    join(d, "containers.conf"),
-    `[containers]
-netns = "none"
-[engine]
-cgroup_manager = "systemd"
-events_logger = "journald"
-runtime_supports_json = ["runc", "bunrunc"]
-tmp_dir = "${d}/tmp"
-static_dir = "${d}/storage/libpod"
-volume_path = "${d}/storage/volumes"
-[network]
-network_config_dir = "${d}/net"
-`,
-  );
-  writeFileSync(join(d, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${d}/storage"\nrunroot = "${d}/run"\n`);
-  writeFileSync(join(d, "registries.conf"), "unqualified-search-registries = []\n");
-}
-
 function podmanRow(rt: Runtime): EngineRow {
-  const podman = (args: string[], timeoutMs = 60_000): Result =>
-    run(["podman", "--runtime", rt.path, "--runtime-flag", `root=${dir}/state-${rt.name}`, ...args], { env, timeoutMs });
+  const podman = (args: string[], timeoutMs = 60_000) => runPodman(dir, env, rt, args, timeoutMs);
   const inspect = (id: string, f: string) => podman(["inspect", "-f", f, id]).stdout.trim();
   return {
     runRm: (cmd) => podman(["run", "--rm", IMAGE_TAG, ...cmd]),
@@ -78,21 +53,12 @@ function podmanRow(rt: Runtime): EngineRow {
 describe.skipIf(skip !== "")(skipTitle(`podman, cgroup_manager systemd${skip && !SYSTEMD_SKIP ? ` [skipped: ${skip}]` : ""}`), () => {
   beforeAll(() => {
     dir = tempDir("bunrunc-sd-podman-");
-    writeConfig(dir);
-    env = {
-      CONTAINERS_CONF: join(dir, "containers.conf"),
-      CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"),
-      CONTAINERS_REGISTRIES_CONF: join(dir, "registries.conf"),
-    };
-    const archive = join(dir, "image.tar");
-    buildImageArchive(archive);
-    const r = run(["podman", "load", "-i", archive], { env, timeoutMs: 120_000 });
-    if (r.code !== 0) throw new Error(`podman load: ${r.stderr.trim()}`);
+    env = setupPodman(dir, { cgroupManager: "systemd", eventsLogger: "journald", loadTimeoutMs: 120_000 });
   }, 180_000);
 
   afterAll(async () => {
     if (dir) {
-      for (const rt of runtimes()) run(["podman", "--runtime", rt.path, "--runtime-flag", `root=${dir}/state-${rt.name}`, "rm", "-af", "-t", "0"], { env, timeoutMs: 60_000 });
+      for (const rt of runtimes()) runPodman(dir, env, rt, ["rm", "-af", "-t", "0"], 60_000);
       run(["podman", "rmi", "-af"], { env, timeoutMs: 60_000 });
       await killMentioning(dir);
     }

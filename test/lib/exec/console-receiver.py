@@ -9,7 +9,10 @@ console: talks to the container through the received pty master with STEPS_JSON,
          {"send": text} / {"expect": regex, "timeout": s} / {"eof": true} (read until the pty
          closes), then prints {"ok", "failed", "name", "output"}.
 """
-import json, os, re, select, socket, sys, time
+import json, os, re, socket, sys, time
+
+sys.dont_write_bytecode = True  # no __pycache__ left in the tree
+from ptyio import PtyReader  # noqa: E402 (beside this file)
 
 
 def receive(path):
@@ -30,46 +33,18 @@ def receive(path):
 
 
 def talk(fd, steps):
-    out = bytearray()
-    seen = 0
-    eof = False
-
-    def pump(deadline):
-        nonlocal eof
-        left = deadline - time.monotonic()
-        if left <= 0 or eof:
-            return
-        r, _, _ = select.select([fd], [], [], left)
-        if not r:
-            return
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            chunk = b""
-        if not chunk:
-            eof = True
-        out.extend(chunk)
-
+    pty = PtyReader(fd)
     for i, step in enumerate(steps):
         deadline = time.monotonic() + step.get("timeout", 10)
         if "send" in step:
             os.write(fd, step["send"].encode())
         elif "expect" in step:
-            pattern = re.compile(step["expect"].encode())
-            while True:
-                m = pattern.search(out, seen)
-                if m:
-                    seen = m.end()
-                    break
-                if eof or time.monotonic() >= deadline:
-                    return i, out
-                pump(deadline)
+            if not pty.expect(step["expect"], deadline):
+                return i, pty
         elif "eof" in step:
-            while not eof:
-                if time.monotonic() >= deadline:
-                    return i, out
-                pump(deadline)
-    return None, out
+            if not pty.drain(deadline):
+                return i, pty
+    return None, pty
 
 
 def main():
@@ -80,8 +55,8 @@ def main():
         pid = re.search(r"^Pid:\s*(-?\d+)", info, re.M)
         print(json.dumps({"name": name, "pid": int(pid.group(1)) if pid else None}))
         return
-    failed, out = talk(fd, json.loads(sys.argv[3]))
-    print(json.dumps({"ok": failed is None, "failed": failed, "name": name, "output": out.decode(errors="replace")}))
+    failed, pty = talk(fd, json.loads(sys.argv[3]))
+    print(json.dumps({"ok": failed is None, "failed": failed, "name": name, "output": pty.text()}))
 
 
 main()

@@ -10,7 +10,10 @@ STEPS_JSON is a list of steps run in order:
 Then it reads to EOF and reaps the command. Prints one JSON object:
   {"ok": bool, "failed": step index or null, "code": exit status or 128+signal, "output": text}
 """
-import fcntl, json, os, pty, re, select, signal, struct, sys, termios, time
+import fcntl, json, os, pty, signal, struct, sys, termios, time
+
+sys.dont_write_bytecode = True  # no __pycache__ left in the tree
+from ptyio import PtyReader  # noqa: E402 (beside this file)
 
 ROWS, COLS = 24, 80
 
@@ -26,28 +29,7 @@ def main():
     if pid == 0:
         os.execvp(cmd[0], cmd)
     set_size(fd, ROWS, COLS)
-    out = bytearray()
-    seen = 0
-    eof = False
-
-    def pump(deadline):
-        nonlocal eof
-        while not eof:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            r, _, _ = select.select([fd], [], [], left)
-            if not r:
-                return
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                eof = True
-                return
-            out.extend(chunk)
-            return
+    reader = PtyReader(fd)
 
     failed = None
     for i, step in enumerate(steps):
@@ -58,31 +40,19 @@ def main():
         elif "signal" in step:
             os.kill(pid, step["signal"])
         elif "expect" in step:
-            pattern = re.compile(step["expect"].encode())
-            deadline = time.monotonic() + step.get("timeout", 10)
-            while True:
-                m = pattern.search(out, seen)
-                if m:
-                    seen = m.end()
-                    break
-                if eof or time.monotonic() >= deadline:
-                    failed = i
-                    break
-                pump(deadline)
-            if failed is not None:
+            if not reader.expect(step["expect"], time.monotonic() + step.get("timeout", 10)):
+                failed = i
                 break
         elif "sleep" in step:
             time.sleep(step["sleep"])
     if failed is not None:
         os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 15
-    while not eof and time.monotonic() < deadline:
-        pump(deadline)
+    reader.drain(time.monotonic() + 15)
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
     if code < 0:
         code = 128 - code
-    print(json.dumps({"ok": failed is None, "failed": failed, "code": code, "output": out.decode(errors="replace")}))
+    print(json.dumps({"ok": failed is None, "failed": failed, "code": code, "output": reader.text()}))
 
 
 main()
