@@ -11,8 +11,9 @@
 //  26  u8 number of cgroup dirs    27  u8 0          28  u32 0
 //  32  strings, each u16 length + bytes, no NUL: the freezer file (empty for FREEZER_NONE),
 //      each cgroup dir, then `state`'s text before its pid and after its status.
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { unlinkSync } from "node:fs";
 import { join } from "node:path";
+import { replaceFile } from "./replace-file.ts";
 
 export const FAST_RECORD_NAME = "fast-verbs";
 export const FAST_MAGIC = 0x56465242; // "BRFV"
@@ -71,25 +72,9 @@ export function encodeFastRecord(r: FastRecord): Uint8Array | null {
   return out;
 }
 
-let tempSerial = 0;
-
 /** Puts the record into the container's directory at once (a unique temp file, renamed), 0600. */
 export function writeFastRecord(dir: string, bytes: Uint8Array): void {
-  const tmp = join(dir, `.${FAST_RECORD_NAME}.${process.pid}.${++tempSerial}`);
-  const fd = openSync(tmp, "wx", 0o600);
-  try {
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
-    closeSync(fd);
-    renameSync(tmp, join(dir, FAST_RECORD_NAME));
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {}
-    try {
-      unlinkSync(tmp);
-    } catch {}
-    throw e;
-  }
+  replaceFile(dir, FAST_RECORD_NAME, bytes);
 }
 
 /** Removes the record (the verbs then all go to bunrunc-core); nothing when there is none. */

@@ -17,7 +17,7 @@
 // must not be symbolic links (the root may be: the caller named it). Each is checked with fstat
 // on the fd that is then used, and each name is opened relative to the checked directory's fd
 // (through /proc/self/fd: Node has no openat), so nothing can be swapped in between.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
 import { BunruncError, notFound } from "../base/errors.ts";
 import { clip } from "../base/quote.ts";
@@ -25,6 +25,7 @@ import { phase } from "../base/timing.ts";
 import * as ffi from "../ffi.ts";
 import { honorXdgRuntimeDir } from "../base/rootless.ts";
 import { removeFastRecord } from "./fast-record.ts";
+import { replaceFile } from "./replace-file.ts";
 
 /** runc's id rule (`^[\w+-.]+$` minus `,`, which its regexp admits by accident), and never `.`/`..`. */
 const ID_RE = /^[A-Za-z0-9_+.-]+$/;
@@ -224,28 +225,11 @@ export function isUntrustedState(e: unknown): boolean {
   return e instanceof BunruncError && e.code === "untrusted";
 }
 
-let tempSerial = 0;
-
 /** Replaces state.json atomically: readers see the old or the new file, whole, never neither. */
 export function writeStateFile(root: string, id: string, state: unknown): void {
-  const dir = containerDir(root, id);
-  const tmp = join(dir, `.state.json.${process.pid}.${++tempSerial}`);
-  const fd = openSync(tmp, "wx", 0o600);
-  try {
-    const bytes = Buffer.from(JSON.stringify(state));
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
-    closeSync(fd);
-    renameSync(tmp, join(dir, "state.json"));
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {}
-    try {
-      unlinkSync(tmp);
-    } catch {}
-    throw e;
-  }
+  replaceFile(containerDir(root, id), "state.json", Buffer.from(JSON.stringify(state)));
 }
+
 
 /**
  * Ids of the directories under root that hold a state.json, sorted; [] when root is missing.
