@@ -125,20 +125,7 @@ export class SystemdBus {
 
   /** A unit's ActiveState ("active", "failed", ...), or null when systemd has no such unit loaded. */
   activeState(unit: string): string | null {
-    let path: string;
-    try {
-      path = this.managerPath("GetUnit", [["s", unit]]);
-    } catch (e) {
-      if (e instanceof SdBusError && e.busName.endsWith(".NoSuchUnit")) return null;
-      throw e;
-    }
-    const reply = this.call(path, PROPERTIES, "Get", [["s", UNIT], ["s", "ActiveState"]]);
-    try {
-      sdbus.enterContainer(reply, "v", "s");
-      return sdbus.readString(reply, "s");
-    } finally {
-      sdbus.unref(reply);
-    }
+    return this.unitProperty(unit, "ActiveState", "s", (reply) => sdbus.readString(reply, "s"));
   }
 
   /**
@@ -146,6 +133,12 @@ export class SystemdBus {
    * when systemd has no such unit loaded or it has none (not started).
    */
   invocationId(unit: string): string | null {
+    const id = this.unitProperty(unit, "InvocationID", "ay", (reply) => Buffer.from(sdbus.readBytes(reply)).toString("hex"));
+    return id === null || /^0*$/.test(id) ? null : id;
+  }
+
+  /** One org.freedesktop.systemd1.Unit property of a loaded unit, read by `read`; null when systemd has no such unit loaded. */
+  private unitProperty<T>(unit: string, name: string, signature: string, read: (reply: number) => T): T | null {
     let path: string;
     try {
       path = this.managerPath("GetUnit", [["s", unit]]);
@@ -153,11 +146,10 @@ export class SystemdBus {
       if (e instanceof SdBusError && e.busName.endsWith(".NoSuchUnit")) return null;
       throw e;
     }
-    const reply = this.call(path, PROPERTIES, "Get", [["s", UNIT], ["s", "InvocationID"]]);
+    const reply = this.call(path, PROPERTIES, "Get", [["s", UNIT], ["s", name]]);
     try {
-      sdbus.enterContainer(reply, "v", "ay");
-      const id = Buffer.from(sdbus.readBytes(reply)).toString("hex");
-      return /^0*$/.test(id) ? null : id;
+      sdbus.enterContainer(reply, "v", signature);
+      return read(reply);
     } finally {
       sdbus.unref(reply);
     }
