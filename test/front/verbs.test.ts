@@ -108,6 +108,24 @@ describe(`which calls the front runs alone${SKIP}${STRACE_SKIP}`, () => {
     expect(execs([...root, "delete", "--force", id])).toEqual({ core: true, code: 0 });
   });
 
+  ts("delete --force of a container that is not there (a shim's second delete): the front answers alone, as the core does; without --force the core says so", () => {
+    const rig = rigOf();
+    const id = rig.make("stopped");
+    const root = ["--root", rig.root];
+    expect(call([...root, "delete", id]).code).toBe(0);
+    const front = call([...root, "delete", "--force", id]);
+    const core = call([...root, "delete", "--force", id], false);
+    expect(front).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(front).toEqual(core);
+    expect(execs([...root, "delete", "--force", id])).toEqual({ core: false, code: 0 });
+    expect(existsSync(join(rig.root, `.${id}.lock`))).toBe(false);
+    const plain = execs([...root, "delete", id]);
+    expect(plain).toEqual({ core: true, code: 1 });
+    expect(call([...root, "delete", id]).stderr).toContain("does not exist");
+    // An invalid id is never "not there": the core refuses it by name, --force or not.
+    expect(execs([...root, "delete", "--force", "a/b"])).toEqual({ core: true, code: 1 });
+  });
+
   const haveFlock = Bun.spawnSync(["sh", "-c", "command -v flock"]).exitCode === 0;
   (haveFlock ? ts : test.skip)(`a container lock held elsewhere: bunrunc-core waits for it and starts the container${haveFlock ? "" : " [skipped: flock(1) is not installed]"}`, () => {
     const rig = rigOf();
