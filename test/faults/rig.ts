@@ -144,6 +144,10 @@ export function makeRig(victim: Victim): Rig {
   const env: Record<string, string | undefined> = { ...process.env };
   if (victim === "core") env.BUNRUNC_SERVER = "off";
   else delete env.BUNRUNC_SERVER;
+  // The front runs start and delete of a plain container itself (README "The front's own
+  // verbs"): the server's trials send them to the server, as a container with hooks still does.
+  if (victim === "server") env.BUNRUNC_FAST = "off";
+  else delete env.BUNRUNC_FAST;
   const errFile = join(bundle.dir, "stderr");
   const full = (args: string[]) => [...argv0, "--root", bundle.root, ...args];
   const rig: Rig = {
