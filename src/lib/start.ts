@@ -1,6 +1,6 @@
 // `start`: one byte into the exec fifo releases the init (it runs the startContainer hooks and
 // execs the process); the fifo is removed, so the status reads running; then poststart hooks.
-import { closeSync, constants, fstatSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readlinkSync, unlinkSync, writeSync } from "node:fs";
 import { fifoPath, hookState, readState, refresh } from "./container.ts";
 import { BunruncError } from "../base/errors.ts";
 import { runHooksWarn } from "./hooks.ts";
@@ -63,5 +63,32 @@ export async function startHeld(opts: StartOptions): Promise<void> {
   // Gone, the fifo says running (liveStatus): state.json keeps "created", as no reader looks at a
   // saved status other than "creating", and the front's start (zig/front_verbs.zig) writes none.
   unlinkSync(fifo);
-  for (const w of await runHooksWarn("poststart", saved.bunrunc.hooks?.poststart, hookState(saved, "running"))) opts.warn?.(w);
+  const poststart = saved.bunrunc.hooks?.poststart;
+  // Without startContainer hooks the init execs as soon as it reads the byte: a short bound.
+  if (poststart?.length) await waitExecuted(saved.pid, saved.bunrunc.hooks?.startContainer?.length ? EXEC_WAIT_MS_MAX : EXEC_WAIT_MS_PLAIN);
+  for (const w of await runHooksWarn("poststart", poststart, hookState(saved, "running"))) opts.warn?.(w);
 }
+
+/**
+ * The spec runs poststart hooks after the user's process is executed. The fifo's byte only
+ * releases the init, which may still run startContainer hooks before its exec: wait until
+ * /proc/PID/exe no longer names the sealed bunrunc-init memfd (or the process is gone, or
+ * unreadable), bounded (startContainer hooks have timeouts of their own; a start that would wait
+ * for them is never served: src/server/before-begin.ts).
+ */
+async function waitExecuted(pid: number, boundMs: number): Promise<void> {
+  const deadline = performance.now() + boundMs;
+  while (performance.now() < deadline) {
+    let exe: string;
+    try {
+      exe = readlinkSync(`/proc/${pid}/exe`);
+    } catch {
+      return;
+    }
+    if (!exe.includes("memfd:bunrunc-init")) return;
+    await Bun.sleep(1);
+  }
+}
+
+const EXEC_WAIT_MS_MAX = 30_000;
+const EXEC_WAIT_MS_PLAIN = 1_000;

@@ -50,14 +50,17 @@ export function runsDirectly(argv: string[], cwd: string, env: Record<string, st
   const { verb, flags } = inv;
   if (verb === "run" || verb === "create") {
     if (verb === "run" && !flags.detach && held.waitingFull) return true;
-    if (!held.parkedFull) return false;
+    if (!held.parkedFull && verb === "create") return false;
     const config = readJson(join(resolve(cwd, (flags.bundle as string) || "."), "config.json")) as { hooks?: SpecHooks } | null;
+    if (verb === "run" && config !== null && waitsForExec(config.hooks)) return true;
+    if (!held.parkedFull) return false;
     return config === null || hasHooks(config.hooks);
   }
   if (!ON_CONTAINER.has(verb)) return false;
   const state = stateOf(argv, cwd, env, inv.args[0]!);
   if (!state) return false; // no container (or untrusted state): the call says so, holding no one
   if (state.bunrunc?.systemdUnit) return true;
+  if (verb === "start" && waitsForExec(state.bunrunc?.hooks)) return true;
   return held.parkedFull && (verb === "start" || verb === "delete") && hasHooks(state.bunrunc?.hooks);
 }
 
@@ -70,6 +73,15 @@ function stateOf(argv: string[], cwd: string, env: Record<string, string>, id: s
   } catch {
     return null;
   }
+}
+
+/**
+ * start waits for the process's exec before its poststart hooks (src/lib/start.ts), and a
+ * startContainer hook runs in the init before that exec, as long as its timeout allows: such a
+ * start never waits in the server, where it would hold every other caller.
+ */
+function waitsForExec(hooks: SpecHooks | undefined): boolean {
+  return !!hooks?.poststart?.length && !!hooks.startContainer?.length;
 }
 
 function hasHooks(hooks: SpecHooks | undefined): boolean {
